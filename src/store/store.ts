@@ -1,0 +1,91 @@
+// The store interface every backend implements, and the Dialect through which SQL is written
+// once per backend. Callers (query, import, detections, API) depend on these types only.
+
+import type { ColumnKind, FlowRecord } from '../core/columns.js';
+import type { Ip, IpRange } from '../core/ip.js';
+
+/** A value bound to a query parameter, with its logical kind so the backend can type it. */
+export interface BoundParam {
+  readonly kind: ColumnKind | 'i64' | 'f64' | 'u128';
+  readonly value: number | bigint | string;
+}
+
+/** Collects parameters while SQL is written; returns the placeholder to splice in. */
+export interface ParamSink {
+  bind(kind: BoundParam['kind'], value: BoundParam['value']): string;
+}
+
+/** One output column of a query as the caller sees it, and where its values sit in the SQL row. */
+export interface OutputField {
+  readonly name: string;
+  /** `ip` values come back in one or more SQL columns, decoded by the dialect. */
+  readonly kind: ColumnKind | 'count';
+  /** SQL aliases that carry this field's value(s), in order. */
+  readonly aliases: readonly string[];
+}
+
+/** SQL and parameters ready to run, plus how to turn raw rows into records. */
+export interface CompiledQuery {
+  readonly sql: string;
+  readonly params: readonly BoundParam[];
+  readonly outputs: readonly OutputField[];
+}
+
+/** A decoded result row: field name to JSON-ready value. */
+export type ResultRow = Record<string, string | number | bigint | boolean | null | readonly string[]>;
+
+/**
+ * The SQL differences between backends. Everything a compiler or a detector needs to write
+ * portable SQL goes through here, so one AST compiles to DuckDB and ClickHouse alike.
+ */
+export interface Dialect {
+  readonly name: 'duckdb' | 'clickhouse';
+  /** Quotes an identifier. */
+  quote(identifier: string): string;
+  /** The SQL expressions that hold an `ip` column, in the order `decodeIp` expects them. */
+  ipColumns(column: string): readonly string[];
+  /** Turns the raw values of `ipColumns` back into an address (null when absent). */
+  decodeIp(values: readonly unknown[]): Ip | null;
+  /** Condition: column equals the address. */
+  ipEquals(column: string, ip: Ip, params: ParamSink): string;
+  /** Condition: column lies in the range. */
+  ipInRange(column: string, range: IpRange, params: ParamSink): string;
+  /** Condition: column holds an address of this family. */
+  ipIsFamily(column: string, family: 4 | 6): string;
+  /** A time column floored to a bucket of `intervalMs`, as epoch ms. */
+  timeBucket(column: string, intervalMs: number, params: ParamSink): string;
+  /** Number of distinct values of a field (for `ip` fields, of the address). */
+  countDistinct(column: string, kind: ColumnKind): string;
+  /** Condition: a tags column contains the value. */
+  tagsContain(column: string, value: string, params: ParamSink): string;
+  /** Creates a fresh parameter sink for one statement. */
+  newParams(): ParamSink & { readonly params: BoundParam[] };
+}
+
+/** Counts reported after an append or by `stats()`. */
+export interface StoreStats {
+  readonly flows: number;
+  /** Bytes used on disk by the store, where the backend can tell. */
+  readonly bytesOnDisk?: number;
+  readonly firstFlow?: number;
+  readonly lastFlow?: number;
+}
+
+/**
+ * A flow store. `open()` creates or migrates the schema idempotently; `close()` flushes and
+ * releases it. A single-node DuckDB file may be opened by one process only.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  /** Where the data lives, for messages (no credentials). */
+  readonly location: string;
+  open(): Promise<void>;
+  /** Appends a batch of flows in one efficient write (data chunks, RowBinary...). */
+  appendFlows(records: readonly FlowRecord[]): Promise<void>;
+  /** Runs a compiled query and decodes its rows. */
+  run(query: CompiledQuery): Promise<ResultRow[]>;
+  /** Runs raw SQL with bound parameters (migrations, detectors); rows as objects. */
+  execute(sql: string, params?: readonly BoundParam[]): Promise<Record<string, unknown>[]>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
