@@ -25,6 +25,9 @@ export function decodeRows(
       if (o.kind === 'ip') {
         const ip = dialect.decodeIp(at.map((i) => row[i]));
         out[o.name] = ip === null ? null : formatIp(ip);
+      } else if (o.kind === 'time') {
+        const v = row[at[0]!];
+        out[o.name] = v === null || v === undefined ? null : new Date(Number(v)).toISOString();
       } else if (o.kind === 'string') {
         const v = row[at[0]!];
         out[o.name] = v === null || v === undefined ? null : String(v);
