@@ -1,0 +1,143 @@
+// The contract every store backend keeps, run against each implementation.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { FlowRecord } from '../core/columns.js';
+import { parseIp } from '../core/ip.js';
+import { compileQuery } from '../query/compile/compile.js';
+import { parseQuery } from '../query/language/parser.js';
+import { DuckDbStore } from './duckdb/duckdb-store.js';
+import type { Store } from './store.js';
+
+const work = mkdtempSync(join(tmpdir(), 'vantage-store-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const backends: [string, () => Store][] = [['duckdb', () => new DuckDbStore({ path: join(work, 'contract.duckdb') })]];
+
+const FULL: FlowRecord = {
+  start: Date.UTC(2024, 0, 2, 3, 4, 5, 678),
+  end: Date.UTC(2024, 0, 2, 3, 4, 9, 1),
+  src: parseIp('2001:db8::dead:beef')!,
+  dst: parseIp('198.51.100.7')!,
+  sport: 65535,
+  dport: 443,
+  proto: 6,
+  tcp_flags: 0xff,
+  packets: 6_000_000_000, // beyond 32 bits
+  bytes: 9_007_199_254_740_000, // near 2^53
+  exporter: parseIp('192.0.2.1')!,
+  in_if: 4294967295,
+  out_if: 7,
+  sampling: 1000,
+  src_as: 4200000000,
+  dst_as: 64500,
+  next_hop: parseIp('fe80::1')!,
+  src_vlan: 4094,
+  dst_vlan: 1,
+  icmp_type: 255,
+  icmp_code: 0,
+  tos: 184,
+  direction: 1,
+  end_reason: 3,
+  src_country: 'NL',
+  dst_country: 'US',
+  tags: ['feodo:emotet', 'c2'],
+};
+
+const SPARSE: FlowRecord = {
+  start: 0,
+  end: 0,
+  src: 0,
+  dst: parseIp('::')!,
+  sport: 0,
+  dport: 0,
+  proto: 0,
+  tcp_flags: 0,
+  packets: 0,
+  bytes: 0,
+};
+
+describe.each(backends)('%s store contract', (_name, make) => {
+  it('migrates idempotently and keeps data across reopen', async () => {
+    const first = make();
+    await first.open();
+    await first.appendFlows([FULL]);
+    await first.close();
+    const second = make();
+    await second.open(); // runs the migrations again on the existing schema
+    await second.appendFlows([SPARSE]);
+    expect((await second.stats()).flows).toBe(2);
+    await second.close();
+  });
+
+  it('round-trips every column kind, nulls included', async () => {
+    const store = make();
+    await store.open();
+    try {
+      const rows = await store.run(compileQuery(parseQuery('any | sort start desc'), store.dialect));
+      expect(rows).toHaveLength(2);
+      expect(rows[0]).toEqual({
+        start: '2024-01-02T03:04:05.678Z',
+        end: '2024-01-02T03:04:09.001Z',
+        src: '2001:db8::dead:beef',
+        dst: '198.51.100.7',
+        sport: 65535,
+        dport: 443,
+        proto: 6,
+        tcp_flags: 255,
+        packets: 6_000_000_000,
+        bytes: 9_007_199_254_740_000,
+        exporter: '192.0.2.1',
+        in_if: 4294967295,
+        out_if: 7,
+        sampling: 1000,
+        src_as: 4200000000,
+        dst_as: 64500,
+        next_hop: 'fe80::1',
+        src_vlan: 4094,
+        dst_vlan: 1,
+        icmp_type: 255,
+        icmp_code: 0,
+        tos: 184,
+        direction: 1,
+        end_reason: 3,
+        src_country: 'NL',
+        dst_country: 'US',
+        tags: ['feodo:emotet', 'c2'],
+      });
+      expect(rows[1]).toMatchObject({ start: '1970-01-01T00:00:00.000Z', src: '0.0.0.0', dst: '::', exporter: null, in_if: null, src_country: null, tags: [] });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports flow count, time span and size', async () => {
+    const store = make();
+    await store.open();
+    try {
+      const stats = await store.stats();
+      expect(stats).toMatchObject({ flows: 2, firstFlow: 0, lastFlow: FULL.start });
+      expect(stats.bytesOnDisk).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('appends more than one data chunk in one call', async () => {
+    const store = make();
+    await store.open();
+    try {
+      const many = Array.from({ length: 5000 }, (_, i) => ({ ...SPARSE, start: i, end: i, src: i, bytes: i, tags: i % 2 ? ['x'] : [] }));
+      await store.appendFlows(many);
+      const [row] = await store.run(compileQuery(parseQuery('bytes < 5000 and src net 0.0.0.0/0 | count'), store.dialect));
+      // SPARSE itself (bytes 0) plus the 5000: sum of 0..4999 = 12,497,500
+      expect(row).toEqual({ flows: 5001, packets: 0, bytes: 12_497_500 });
+      const [tagged] = await store.run(compileQuery(parseQuery('tag x | count'), store.dialect));
+      expect(tagged!.flows).toBe(2500);
+    } finally {
+      await store.close();
+    }
+  });
+});
