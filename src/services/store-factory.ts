@@ -3,6 +3,7 @@
 
 import { resolve } from 'node:path';
 import { VantageError } from '../core/errors.js';
+import { ClickHouseStore } from '../store/clickhouse/clickhouse-store.js';
 import { DuckDbStore } from '../store/duckdb/duckdb-store.js';
 import type { Store } from '../store/store.js';
 
@@ -27,8 +28,27 @@ export function resolveStoreUrl(selection: StoreSelection, env: NodeJS.ProcessEn
   return `duckdb:${DEFAULT_DB_PATH}`;
 }
 
+/** Store options beyond the URL (ClickHouse credentials, retention, cluster). */
+export interface StoreOptions {
+  readonly user?: string;
+  readonly password?: string;
+  readonly retentionDays?: number;
+  readonly cluster?: string;
+  readonly asyncInsert?: boolean;
+}
+
+/** Store options from the environment, for whatever the flags left unset. */
+export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StoreOptions {
+  return {
+    user: env.VANTAGE_CLICKHOUSE_USER,
+    password: env.VANTAGE_CLICKHOUSE_PASSWORD,
+    retentionDays: env.VANTAGE_RETENTION_DAYS ? Number(env.VANTAGE_RETENTION_DAYS) : undefined,
+    cluster: env.VANTAGE_CLICKHOUSE_CLUSTER,
+  };
+}
+
 /** Builds (does not open) the store a URL names. */
-export function createStore(url: string): Store {
+export function createStore(url: string, options: StoreOptions = storeOptionsFromEnv()): Store {
   const colon = url.indexOf(':');
   const scheme = colon > 0 ? url.slice(0, colon) : '';
   const rest = colon > 0 ? url.slice(colon + 1) : url;
@@ -38,7 +58,34 @@ export function createStore(url: string): Store {
       if (!path) throw new VantageError('STORE_URL', `store URL '${url}' names no file: use duckdb:PATH`);
       return new DuckDbStore({ path: path === ':memory:' ? path : resolve(path) });
     }
+    case 'clickhouse':
+    case 'clickhouses': {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        throw new VantageError('STORE_URL', `cannot read store URL '${url}': use clickhouse://[USER:PASSWORD@]HOST:PORT/DATABASE`);
+      }
+      const database = parsed.pathname.replace(/^\//, '') || 'vantage';
+      const protocol = scheme === 'clickhouses' ? 'https' : 'http';
+      return new ClickHouseStore({
+        target: {
+          kind: 'http',
+          url: `${protocol}://${parsed.hostname}:${parsed.port || (protocol === 'https' ? 8443 : 8123)}`,
+          username: decodeURIComponent(parsed.username) || options.user,
+          password: decodeURIComponent(parsed.password) || options.password,
+        },
+        database,
+        retentionDays: options.retentionDays,
+        cluster: options.cluster,
+        asyncInsert: options.asyncInsert,
+      });
+    }
+    case 'chdb': {
+      if (!rest) throw new VantageError('STORE_URL', `store URL '${url}' names no folder: use chdb:PATH`);
+      return new ClickHouseStore({ target: { kind: 'chdb', path: rest === ':memory:' ? rest : resolve(rest) }, database: 'vantage', retentionDays: options.retentionDays });
+    }
     default:
-      throw new VantageError('STORE_URL', `unknown store '${url}': use duckdb:PATH (ClickHouse: clickhouse://HOST:PORT/DB, coming)`);
+      throw new VantageError('STORE_URL', `unknown store '${url}': use duckdb:PATH, chdb:PATH or clickhouse://HOST:PORT/DATABASE`);
   }
 }

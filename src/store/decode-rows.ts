@@ -7,6 +7,8 @@ function plainNumber(value: unknown): number | bigint | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   if (typeof value === 'number') return value;
+  // 64-bit integers arrive as text from JSON formats, so they keep every digit.
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return plainNumber(BigInt(value));
   return Number(value);
 }
 
@@ -32,8 +34,9 @@ export function decodeRows(
         const v = row[at[0]!];
         out[o.name] = v === null || v === undefined ? null : String(v);
       } else if (o.kind === 'tags') {
-        const v = row[at[0]!] as { items?: unknown[] } | null;
-        out[o.name] = v && Array.isArray(v.items) ? v.items.map(String) : [];
+        const v = row[at[0]!] as { items?: unknown[] } | unknown[] | null;
+        const items = Array.isArray(v) ? v : v && Array.isArray(v.items) ? v.items : [];
+        out[o.name] = items.map(String);
       } else {
         out[o.name] = plainNumber(row[at[0]!]);
       }

@@ -8,13 +8,12 @@ import type { FlowRecord } from '../core/columns.js';
 import { parseIp } from '../core/ip.js';
 import { compileQuery } from '../query/compile/compile.js';
 import { parseQuery } from '../query/language/parser.js';
-import { DuckDbStore } from './duckdb/duckdb-store.js';
-import type { Store } from './store.js';
+import { testBackends } from '../test-support/test-backends.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vantage-store-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const backends: [string, () => Store][] = [['duckdb', () => new DuckDbStore({ path: join(work, 'contract.duckdb') })]];
+const backends = testBackends().map(([name, make]) => [name, () => make(join(work, name))] as const);
 
 const FULL: FlowRecord = {
   start: Date.UTC(2024, 0, 2, 3, 4, 5, 678),

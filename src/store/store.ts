@@ -52,6 +52,12 @@ export interface Dialect {
   ipInRange(column: string, range: IpRange, params: ParamSink): string;
   /** Condition: column holds an address of this family. */
   ipIsFamily(column: string, family: 4 | 6): string;
+  /** A time column as epoch milliseconds (an integer expression). */
+  timeMs(column: string): string;
+  /** Integer division, truncating, of two integer expressions. */
+  intDiv(dividend: string, divisor: string): string;
+  /** Bitwise AND of two integer expressions. */
+  bitAnd(a: string, b: string): string;
   /** A time column floored to a bucket of `intervalMs`, as epoch ms. */
   timeBucket(column: string, intervalMs: number, params: ParamSink): string;
   /** Number of distinct values of a field (for `ip` fields, of the address). */

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../core/columns.js';
 import { parseIp } from '../../core/ip.js';
-import { DuckDbStore } from '../../store/duckdb/duckdb-store.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clickHouseDialect } from '../../store/clickhouse/clickhouse-dialect.js';
 import { duckDbDialect } from '../../store/duckdb/duckdb-dialect.js';
+import { testBackends } from '../../test-support/test-backends.js';
 import { runQuery } from '../run-query.js';
 import { parseQuery } from '../language/parser.js';
 import { compileQuery } from './compile.js';
@@ -34,20 +38,23 @@ const FLOWS: FlowRecord[] = [
   flow('2001:db8::1', '2001:db8:1::3', 2048, 58, 0, 3, 252, 7_200_000),
 ];
 
-describe('compileQuery keeps user values out of SQL', () => {
+describe.each([duckDbDialect, clickHouseDialect])('compileQuery keeps user values out of $name SQL', (dialect) => {
   it.each([
     "tag \"'; DROP TABLE flows; --\"",
     'src ip 10.0.0.1 and dst port 443 and bytes > 1k',
     'net 2001:db8::/32 or country US',
   ])('%s', (text) => {
-    const compiled = compileQuery(parseQuery(text), duckDbDialect);
+    const compiled = compileQuery(parseQuery(text), dialect);
     for (const literal of ['DROP', '10.0.0.1', '443', '1000', 'db8', 'US']) expect(compiled.sql).not.toContain(literal);
     expect(compiled.params.length).toBeGreaterThan(0);
   });
 });
 
-describe('queries on a DuckDB store', () => {
-  const store = new DuckDbStore({ path: ':memory:' });
+const work = mkdtempSync(join(tmpdir(), 'vantage-compile-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe.each(testBackends())('queries on a %s store', (name, make) => {
+  const store = make(join(work, name));
   beforeAll(async () => {
     await store.open();
     await store.appendFlows(FLOWS);

@@ -56,17 +56,17 @@ export function compileFilter(filter: Filter, dialect: Dialect, params: ParamSin
       return either(filter.fields.map((f) => `${q(f)} IN (${filter.values.map((v) => params.bind(kindOf(f), v)).join(', ')})`));
     case 'flags': {
       const mask = params.bind('u8', filter.mask);
-      return `(${q('tcp_flags')} & ${mask}) = ${mask}`;
+      return `${dialect.bitAnd(q('tcp_flags'), mask)} = ${mask}`;
     }
     case 'derived': {
-      const duration = `(${q('end')} - ${q('start')})`;
+      const duration = `(${dialect.timeMs('end')} - ${dialect.timeMs('start')})`;
       // nfdump's integer maths: rates of zero-length flows are 0, bpp of packetless flows is 0.
       const measure =
         filter.measure === 'duration'
           ? duration
           : filter.measure === 'bpp'
-            ? `CASE WHEN ${q('packets')} = 0 THEN 0 ELSE ${dialect.name === 'duckdb' ? `${q('bytes')} // ${q('packets')}` : `intDiv(${q('bytes')}, ${q('packets')})`} END`
-            : `CASE WHEN ${duration} <= 0 THEN 0 ELSE ${intDiv(dialect, `${filter.measure === 'pps' ? 1000 : 8000} * ${q(filter.measure === 'pps' ? 'packets' : 'bytes')}`, duration)} END`;
+            ? `CASE WHEN ${q('packets')} = 0 THEN 0 ELSE ${dialect.intDiv(q('bytes'), q('packets'))} END`
+            : `CASE WHEN ${duration} <= 0 THEN 0 ELSE ${dialect.intDiv(`${filter.measure === 'pps' ? 1000 : 8000} * ${q(filter.measure === 'pps' ? 'packets' : 'bytes')}`, duration)} END`;
       return `${measure} ${filter.op} ${params.bind('i64', filter.value)}`;
     }
     case 'text':
@@ -76,14 +76,10 @@ export function compileFilter(filter: Filter, dialect: Dialect, params: ParamSin
   }
 }
 
-function intDiv(dialect: Dialect, a: string, b: string): string {
-  return dialect.name === 'duckdb' ? `(${a}) // (${b})` : `intDiv(${a}, ${b})`;
-}
-
 /** A field as selected: its SQL expressions and their aliases. */
 function selectField(name: string, dialect: Dialect): { exprs: string[]; output: OutputField } {
   const kind = kindOf(name);
-  const exprs = kind === 'ip' ? [...dialect.ipColumns(name)] : [dialect.quote(name)];
+  const exprs = kind === 'ip' ? [...dialect.ipColumns(name)] : kind === 'time' ? [dialect.timeMs(name)] : [dialect.quote(name)];
   const aliases = exprs.map((_, i) => `${name}__${i}`);
   return { exprs, output: { name, kind, aliases } };
 }
@@ -122,8 +118,9 @@ export function compileQuery(query: Query, dialect: Dialect, options: CompileOpt
     outputs.push(output);
   };
   const addMetrics = (): void => {
-    select.push(`COUNT(*) AS ${q('flows')}`, `COALESCE(SUM(${q('packets')}), 0) AS ${q('packets')}`, `COALESCE(SUM(${q('bytes')}), 0) AS ${q('bytes')}`);
-    for (const m of METRIC_NAMES) outputs.push({ name: m, kind: 'count', aliases: [m] });
+    // Aliases differ from column names: ClickHouse would otherwise read `bytes` in WHERE as SUM(bytes).
+    select.push(`COUNT(*) AS ${q('m_flows')}`, `COALESCE(SUM(${q('packets')}), 0) AS ${q('m_packets')}`, `COALESCE(SUM(${q('bytes')}), 0) AS ${q('m_bytes')}`);
+    for (const m of METRIC_NAMES) outputs.push({ name: m, kind: 'count', aliases: [`m_${m}`] });
   };
   const orderOf = (name: string, descending: boolean): string[] => {
     const out = outputs.find((o) => o.name === name);

@@ -75,6 +75,9 @@ export const duckDbDialect: Dialect = {
   ipIsFamily(column, family) {
     return `${quote(`${column}${family}`)} IS NOT NULL`;
   },
+  timeMs: (column) => quote(column),
+  intDiv: (a, b) => `((${a}) // (${b}))`,
+  bitAnd: (a, b) => `(${a} & ${b})`,
   timeBucket(column, intervalMs, params) {
     const p = params.bind('i64', intervalMs);
     return `(${quote(column)} // ${p}) * ${p}`;

@@ -1,0 +1,88 @@
+// ClickHouse's SQL dialect: native IPv6 addresses (IPv4 as IPv4-mapped), DateTime64(3) times,
+// `{name:Type}` query parameters.
+
+import type { ColumnKind } from '../../core/columns.js';
+import { formatIpv4, formatIpv6, parseIp, type Ip, type IpRange } from '../../core/ip.js';
+import type { BoundParam, Dialect, ParamSink } from '../store.js';
+
+/** ClickHouse parameter type per bound kind. */
+const PARAM_TYPE: Record<BoundParam['kind'], string> = {
+  time: 'Int64',
+  ip: 'IPv6',
+  u8: 'UInt8',
+  u16: 'UInt16',
+  u32: 'UInt32',
+  u64: 'UInt64',
+  u128: 'UInt128',
+  i64: 'Int64',
+  f64: 'Float64',
+  string: 'String',
+  tags: 'String',
+};
+
+/** An address as ClickHouse's IPv6 text: IPv4 as ::ffff:a.b.c.d. */
+export function clickHouseIpText(ip: Ip): string {
+  return typeof ip === 'number' ? `::ffff:${formatIpv4(ip)}` : formatIpv6(ip);
+}
+
+function quote(identifier: string): string {
+  return `\`${identifier.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
+}
+
+/** Collects `{pN:Type}` parameters; times are bound as epoch ms and converted in SQL. */
+export class ClickHouseParams implements ParamSink {
+  readonly params: BoundParam[] = [];
+  bind(kind: BoundParam['kind'], value: BoundParam['value']): string {
+    this.params.push({ kind, value });
+    const placeholder = `{p${this.params.length}:${PARAM_TYPE[kind]}}`;
+    return kind === 'time' ? `fromUnixTimestamp64Milli(${placeholder}, 'UTC')` : placeholder;
+  }
+}
+
+/** Query parameters as the client sends them: names p1..pN, addresses as IPv6 text. */
+export function clickHouseQueryParams(params: readonly BoundParam[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  params.forEach((p, i) => {
+    out[`p${i + 1}`] = p.kind === 'ip' ? clickHouseIpText(p.value as Ip) : typeof p.value === 'bigint' ? p.value.toString() : p.value;
+  });
+  return out;
+}
+
+const V4_LOW = "toIPv6('::ffff:0.0.0.0')";
+const V4_HIGH = "toIPv6('::ffff:255.255.255.255')";
+
+/** The ClickHouse dialect. */
+export const clickHouseDialect: Dialect = {
+  name: 'clickhouse',
+  quote,
+  ipColumns: (column) => [quote(column)],
+  decodeIp(values) {
+    const v = values[0];
+    if (v === null || v === undefined) return null;
+    return parseIp(String(v)) ?? null;
+  },
+  ipEquals(column, ip, params) {
+    return `${quote(column)} = ${params.bind('ip', ip)}`;
+  },
+  ipInRange(column, range: IpRange, params) {
+    return `${quote(column)} BETWEEN ${params.bind('ip', range.first)} AND ${params.bind('ip', range.last)}`;
+  },
+  ipIsFamily(column, family) {
+    const inV4 = `${quote(column)} BETWEEN ${V4_LOW} AND ${V4_HIGH}`;
+    return family === 4 ? `(${inV4})` : `(NOT (${inV4}))`;
+  },
+  timeMs: (column) => `toUnixTimestamp64Milli(${quote(column)})`,
+  intDiv: (a, b) => `intDiv(${a}, ${b})`,
+  bitAnd: (a, b) => `bitAnd(${a}, ${b})`,
+  timeBucket(column, intervalMs, params) {
+    const p = params.bind('i64', intervalMs);
+    return `(intDiv(toUnixTimestamp64Milli(${quote(column)}), ${p}) * ${p})`;
+  },
+  countDistinct(column, _kind: ColumnKind) {
+    return `uniqExact(${quote(column)})`;
+  },
+  tagsContain(column, value, params) {
+    return `has(${quote(column)}, ${params.bind('string', value)})`;
+  },
+  newParams: () => new ClickHouseParams(),
+};

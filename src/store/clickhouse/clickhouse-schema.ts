@@ -1,0 +1,85 @@
+// ClickHouse DDL generated from the column table: the flow table (MergeTree partitioned by day,
+// or ReplicatedMergeTree + Distributed on a cluster) and idempotent migrations.
+
+import { FLOW_COLUMNS, type ColumnDef } from '../../core/columns.js';
+
+/** Schema options: retention and, for a cluster, its name and the replication path. */
+export interface ClickHouseSchemaOptions {
+  /** Database holding the tables. */
+  readonly database: string;
+  /** Drop flows older than this many days (TTL); undefined keeps everything. */
+  readonly retentionDays?: number;
+  /** Cluster name from remote_servers: creates ReplicatedMergeTree local tables and a Distributed table. */
+  readonly cluster?: string;
+}
+
+/** The ClickHouse type of a column. */
+export function clickHouseType(column: ColumnDef): string {
+  const base = ((): string => {
+    switch (column.kind) {
+      case 'time':
+        return "DateTime64(3, 'UTC')";
+      case 'ip':
+        return 'IPv6';
+      case 'u8':
+        return 'UInt8';
+      case 'u16':
+        return 'UInt16';
+      case 'u32':
+        return 'UInt32';
+      case 'u64':
+        return 'UInt64';
+      case 'string':
+        return 'String';
+      case 'tags':
+        return 'Array(LowCardinality(String))';
+    }
+  })();
+  if (column.kind === 'tags') return base;
+  const nullable = column.required ? base : `Nullable(${base})`;
+  return column.lowCardinality && column.kind === 'string' ? `LowCardinality(${nullable})` : nullable;
+}
+
+const COLUMN_LIST = FLOW_COLUMNS.map((c) => `\`${c.name}\` ${clickHouseType(c)}`);
+
+function tableSettings(options: ClickHouseSchemaOptions, engine: string): string {
+  const ttl = options.retentionDays ? `\nTTL toDateTime(\`start\`) + INTERVAL ${Math.floor(options.retentionDays)} DAY DELETE` : '';
+  return (
+    `ENGINE = ${engine}\nPARTITION BY toDate(\`start\`)\n` +
+    // Time first so ranges prune parts; then the fields most hunts filter on.
+    `ORDER BY (toStartOfHour(\`start\`), \`dport\`, \`src\`, \`dst\`)${ttl}\nSETTINGS index_granularity = 8192`
+  );
+}
+
+function ident(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid ClickHouse identifier '${name}'`);
+  return name;
+}
+
+/** The statements that create or migrate the schema; each is safe to run again. */
+export function clickHouseMigrations(options: ClickHouseSchemaOptions): string[] {
+  const db = ident(options.database);
+  const indexes = ['INDEX src_bf `src` TYPE bloom_filter(0.01) GRANULARITY 4', 'INDEX dst_bf `dst` TYPE bloom_filter(0.01) GRANULARITY 4'];
+  const body = `(\n  ${[...COLUMN_LIST, ...indexes].join(',\n  ')}\n)`;
+  if (!options.cluster) {
+    return [
+      `CREATE DATABASE IF NOT EXISTS ${db}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.flows ${body}\n${tableSettings(options, 'MergeTree')}`,
+      ...FLOW_COLUMNS.map((c) => `ALTER TABLE ${db}.flows ADD COLUMN IF NOT EXISTS \`${c.name}\` ${clickHouseType(c)}`),
+      // A retention given later applies to the existing table too.
+      ...(options.retentionDays ? [`ALTER TABLE ${db}.flows MODIFY TTL toDateTime(\`start\`) + INTERVAL ${Math.floor(options.retentionDays)} DAY DELETE`] : []),
+    ];
+  }
+  const cluster = ident(options.cluster);
+  const on = `ON CLUSTER ${cluster}`;
+  const engine = `ReplicatedMergeTree('/clickhouse/tables/{shard}/${db}/flows_local', '{replica}')`;
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${db} ${on}`,
+    `CREATE TABLE IF NOT EXISTS ${db}.flows_local ${on} ${body}\n${tableSettings(options, engine)}`,
+    ...FLOW_COLUMNS.map((c) => `ALTER TABLE ${db}.flows_local ${on} ADD COLUMN IF NOT EXISTS \`${c.name}\` ${clickHouseType(c)}`),
+    // Queries and inserts go through the Distributed table; rows spread across shards at random
+    // so collectors need no knowledge of the topology.
+    `CREATE TABLE IF NOT EXISTS ${db}.flows ${on} AS ${db}.flows_local\nENGINE = Distributed(${cluster}, ${db}, flows_local, rand())`,
+    ...FLOW_COLUMNS.map((c) => `ALTER TABLE ${db}.flows ${on} ADD COLUMN IF NOT EXISTS \`${c.name}\` ${clickHouseType(c)}`),
+  ];
+}

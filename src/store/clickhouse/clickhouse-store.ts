@@ -1,0 +1,192 @@
+// The ClickHouse flow store, over HTTP to a server or cluster (clickhouse://) or embedded through
+// chdb (chdb:PATH), both through the official @clickhouse/client.
+
+import { Readable } from 'node:stream';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { FLOW_COLUMNS, type FlowRecord } from '../../core/columns.js';
+import { VantageError } from '../../core/errors.js';
+import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
+import { decodeRows } from '../decode-rows.js';
+import { clickHouseDialect, clickHouseIpText, clickHouseQueryParams } from './clickhouse-dialect.js';
+import { clickHouseMigrations } from './clickhouse-schema.js';
+
+/** Where the ClickHouse store lives. */
+export type ClickHouseTarget =
+  | { readonly kind: 'http'; readonly url: string; readonly username?: string; readonly password?: string }
+  | { readonly kind: 'chdb'; readonly path: string };
+
+/** Options for the ClickHouse store. */
+export interface ClickHouseStoreConfig {
+  readonly target: ClickHouseTarget;
+  readonly database: string;
+  readonly retentionDays?: number;
+  readonly cluster?: string;
+  /** Let the server buffer small inserts (async_insert); for many small collectors. */
+  readonly asyncInsert?: boolean;
+}
+
+// The chdb package is installed on demand (see README): its lockfile entries break `npm ci`.
+const CHDB_MODULE = 'chdb/connection';
+
+function tsvText(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+}
+
+function tsvField(kind: string, value: unknown): string {
+  if (value === null || value === undefined) return kind === 'tags' ? '[]' : '\\N';
+  switch (kind) {
+    case 'time':
+      // 'YYYY-MM-DD hh:mm:ss.mmm' is read the same under every date_time_input_format.
+      return new Date(value as number).toISOString().slice(0, 23).replace('T', ' ');
+    case 'ip':
+      return clickHouseIpText(value as number | bigint);
+    case 'string':
+      return tsvText(value as string);
+    case 'tags':
+      return `[${(value as string[]).map((t) => `'${tsvText(t).replace(/'/g, "\\'")}'`).join(',')}]`;
+    default:
+      return String(value);
+  }
+}
+
+/** The ClickHouse implementation of `Store`. */
+export class ClickHouseStore implements Store {
+  readonly dialect = clickHouseDialect;
+  readonly location: string;
+  private client?: ClickHouseClient;
+
+  constructor(private readonly config: ClickHouseStoreConfig) {
+    this.location = config.target.kind === 'chdb' ? `chdb:${config.target.path}` : `${config.target.url.replace(/\/\/[^@/]*@/, '//')}/${config.database}`;
+  }
+
+  async open(): Promise<void> {
+    const { target } = this.config;
+    const settings: ClickHouseSettings = { output_format_json_quote_64bit_integers: 1, ...(this.config.asyncInsert ? { async_insert: 1, wait_for_async_insert: 1 } : {}) };
+    if (target.kind === 'chdb') {
+      let connection: unknown;
+      try {
+        const mod = (await import(CHDB_MODULE)) as { createChdbConnection(o: { path: string }): unknown };
+        connection = mod.createChdbConnection({ path: target.path });
+      } catch (err) {
+        throw new VantageError('STORE_OPEN', `embedded ClickHouse (chdb) is not available: ${(err as Error).message}; install it with 'npm run setup:chdb'`);
+      }
+      this.client = createClient({ connection: connection as never, clickhouse_settings: settings });
+    } else {
+      this.client = createClient({ url: target.url, username: target.username, password: target.password, clickhouse_settings: settings, request_timeout: 300_000 });
+      const ping = await this.client.ping();
+      if (!ping.success) {
+        const cause = (ping as { error?: Error }).error?.message ?? 'no answer';
+        throw new VantageError('STORE_OPEN', `cannot reach ClickHouse at ${this.location}: ${cause}`);
+      }
+    }
+    for (const statement of clickHouseMigrations(this.config)) await this.command(statement);
+  }
+
+  private get ch(): ClickHouseClient {
+    if (!this.client) throw new VantageError('STORE_OPEN', 'store is not open');
+    return this.client;
+  }
+
+  private table(): string {
+    return `${this.config.database}.flows`;
+  }
+
+  private async command(query: string): Promise<void> {
+    try {
+      await this.ch.command({ query });
+    } catch (err) {
+      throw this.explain(err);
+    }
+  }
+
+  /** Turns client errors into one clear line: unreachable, credentials, missing database. */
+  private explain(err: unknown): VantageError {
+    const message = (err as Error).message ?? String(err);
+    const code = (err as { code?: string }).code;
+    if (code === '516' || /Authentication failed|password is incorrect/i.test(message)) {
+      return new VantageError('STORE_OPEN', `ClickHouse at ${this.location} refused the credentials: ${message.split('\n')[0]}`);
+    }
+    if (code === '81' || /Database .* does not exist/i.test(message)) {
+      return new VantageError('STORE_OPEN', `ClickHouse database '${this.config.database}' does not exist at ${this.location}`);
+    }
+    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up/i.test(message)) {
+      return new VantageError('STORE_OPEN', `cannot reach ClickHouse at ${this.location}: ${message.split('\n')[0]}`);
+    }
+    return new VantageError('STORE_QUERY', `ClickHouse query failed: ${message.split('\n')[0]}`);
+  }
+
+  async appendFlows(records: readonly FlowRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const kinds = FLOW_COLUMNS.map((c) => [c.name, c.kind] as const);
+    const lines: string[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as unknown as Record<string, unknown>;
+      lines[i] = kinds.map(([name, kind]) => tsvField(kind, r[name])).join('\t');
+    }
+    const body = Buffer.from(`${lines.join('\n')}\n`);
+    try {
+      await this.ch.insert({
+        table: this.table(),
+        columns: FLOW_COLUMNS.map((c) => c.name) as [string, ...string[]],
+        values: Readable.from([body], { objectMode: false }),
+        format: 'TabSeparated',
+      });
+    } catch (err) {
+      throw this.explain(err);
+    }
+  }
+
+  async run(query: CompiledQuery): Promise<ResultRow[]> {
+    const rows = (await this.select(query.sql, query.params, 'JSONCompactEachRowWithNames')) as unknown[][];
+    const [names, ...data] = rows;
+    return decodeRows(this.dialect, query.outputs, (names ?? []) as string[], data);
+  }
+
+  async execute(sql: string, params: readonly BoundParam[] = []): Promise<Record<string, unknown>[]> {
+    if (!/^\s*(SELECT|WITH|SHOW|DESCRIBE|EXPLAIN)\b/i.test(sql)) {
+      try {
+        await this.ch.command({ query: this.qualify(sql), query_params: clickHouseQueryParams(params) });
+      } catch (err) {
+        throw this.explain(err);
+      }
+      return [];
+    }
+    return (await this.select(sql, params, 'JSONEachRow')) as Record<string, unknown>[];
+  }
+
+  /** Unqualified `flows` in compiled SQL refers to this store's database. */
+  private qualify(sql: string): string {
+    return sql.replace(/(FROM|INTO|TABLE|UPDATE)\s+`?flows`?(?=[\s;]|$)/gi, `$1 ${this.table()}`);
+  }
+
+  private async select(sql: string, params: readonly BoundParam[], format: 'JSONEachRow' | 'JSONCompactEachRowWithNames'): Promise<unknown[]> {
+    try {
+      const result = await this.ch.query({ query: this.qualify(sql), query_params: clickHouseQueryParams(params), format });
+      return (await result.json()) as unknown[];
+    } catch (err) {
+      throw this.explain(err);
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    const [row] = await this.execute(
+      `SELECT count() AS n, toUnixTimestamp64Milli(min(\`start\`)) AS first, toUnixTimestamp64Milli(max(\`start\`)) AS last FROM flows`,
+    );
+    const [disk] = await this.execute(
+      `SELECT sum(bytes_on_disk) AS b FROM system.parts WHERE active AND database = {p1:String} AND table IN ('flows', 'flows_local')`,
+      [{ kind: 'string', value: this.config.database }],
+    );
+    const n = Number(row!.n);
+    return {
+      flows: n,
+      bytesOnDisk: Number(disk?.b ?? 0),
+      firstFlow: n === 0 ? undefined : Number(row!.first),
+      lastFlow: n === 0 ? undefined : Number(row!.last),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+    this.client = undefined;
+  }
+}
