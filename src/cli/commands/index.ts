@@ -1,9 +1,17 @@
 // Registers every command module with the program.
 
 import type { Command } from 'commander';
+import { registerImport } from './import.js';
 import { registerQuery } from './query.js';
+import { registerStore } from './store.js';
+import { registerDemo } from './demo.js';
+import { registerStart } from './start.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
   registerQuery(program);
+  registerStore(program);
+  registerImport(program);
+  registerDemo(program);
+  registerStart(program);
 }

@@ -1,0 +1,352 @@
+// `vantage import`: reads flow logs (nfdump CSV/JSON, Zeek conn.log TSV/JSON, CSV, JSON lines)
+// into the store in batches, reporting bad lines by file and line without losing the good ones.
+
+import { Command, Option } from 'commander';
+import { performance } from 'node:perf_hooks';
+import { checkReadable, readHeadLines, readLineBatches, STDIN_NAME, type LineBatch } from '../../collect/line-reader.js';
+import type { FlowRecord } from '../../core/columns.js';
+import { VantageError } from '../../core/errors.js';
+import { parseMapSpec, type ColumnOverrides } from '../../decode/logs/column-mapping.js';
+import { createLogParser, isMappedFormat } from '../../decode/logs/create-log-parser.js';
+import { detectFormat } from '../../decode/logs/detect-format.js';
+import { LOG_FORMATS, type LineProblem, type LogFormat } from '../../decode/logs/log-parser.js';
+import type { Store } from '../../store/store.js';
+import { withStore } from '../context.js';
+import { toJson } from '../output.js';
+
+/** `--format` values: a log format or `auto` (told from the first lines). */
+export const IMPORT_FORMATS = ['auto', ...LOG_FORMATS] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
+/** Default records per `appendFlows` call: large enough for fast appends, small enough for memory. */
+export const DEFAULT_BATCH = 50_000;
+/** Bad-line messages printed per file before the rest are only counted. */
+export const MAX_MESSAGES_PER_FILE = 20;
+
+/** What to import and how. */
+export interface ImportOptions {
+  readonly format: ImportFormat;
+  /** Stop at the first bad line with an `IMPORT_RECORD` error. */
+  readonly strict?: boolean;
+  /** `--map` column choices for csv and jsonl. */
+  readonly overrides?: ColumnOverrides;
+  /** Flows per store append. */
+  readonly batch?: number;
+  readonly maxMessages?: number;
+}
+
+/** Where messages go: stderr in the CLI, a buffer in tests. */
+export interface ImportIo {
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+}
+
+/** One file ready to import: its format, when known before reading (not for stdin). */
+export interface ImportPlan {
+  readonly file: string;
+  readonly format?: LogFormat;
+}
+
+/** Counts for one file. `read` input records = `imported` + `rejected`; `flows` written (a Zeek row is up to two). */
+export interface FileSummary {
+  readonly file: string;
+  readonly format: LogFormat;
+  readonly read: number;
+  readonly imported: number;
+  readonly rejected: number;
+  readonly flows: number;
+  readonly seconds: number;
+}
+
+/** Counts for the whole import. */
+export interface ImportSummary {
+  readonly files: FileSummary[];
+  readonly read: number;
+  readonly imported: number;
+  readonly rejected: number;
+  readonly flows: number;
+}
+
+function displayName(file: string): string {
+  return file === '-' ? STDIN_NAME : file;
+}
+
+/** Picks the format of a file from its first lines, or fails naming the file. */
+function resolveFormat(file: string, head: readonly string[], requested: ImportFormat): LogFormat {
+  if (head.some((l) => l.includes('\u0000'))) {
+    throw new VantageError(
+      'IMPORT_FORMAT',
+      'binary data, not a text log (an nfcapd file? convert it with: nfdump -r FILE -o csv > FILE.csv)',
+      { file },
+    );
+  }
+  if (requested !== 'auto') return requested;
+  const format = detectFormat(head);
+  if (!format) {
+    const first = head.find((l) => l.trim() !== '') ?? '';
+    throw new VantageError(
+      'IMPORT_FORMAT',
+      `cannot tell the format from the first lines ('${first.slice(0, 40)}'): give --format (${LOG_FORMATS.join(', ')})`,
+      { file },
+    );
+  }
+  return format;
+}
+
+/** True when the first lines hold nothing but blanks: there is no format to tell. */
+function isEmpty(head: readonly string[]): boolean {
+  return head.every((l) => l.trim() === '');
+}
+
+/** The header problem a fresh parser finds in the first lines, if any. */
+function headerProblem(format: LogFormat, head: readonly string[], overrides: ColumnOverrides | undefined): LineProblem | undefined {
+  const parser = createLogParser(format, { overrides });
+  const scratch: FlowRecord[] = [];
+  for (let i = 0; i < head.length; i++) {
+    const r = parser.parseLine(head[i]!, i + 1, scratch);
+    if (typeof r === 'object' && r.code === 'IMPORT_FORMAT') return r;
+    scratch.length = 0;
+  }
+  return undefined;
+}
+
+function formatError(file: string, format: LogFormat, problem: LineProblem): VantageError {
+  return new VantageError('IMPORT_FORMAT', `${problem.message} (read as ${format}; --format picks another)`, { file, line: problem.line });
+}
+
+/**
+ * Checks every file before anything is written: readable, of a known format, with a header the
+ * parser accepts. A missing file or an unknown header so fails the whole import up front.
+ */
+export async function planImport(files: readonly string[], options: ImportOptions, io: ImportIo): Promise<ImportPlan[]> {
+  if (files.filter((f) => f === '-').length > 1) throw new VantageError('USAGE', "stdin ('-') can be imported once only");
+  if (options.overrides && options.format !== 'auto' && !isMappedFormat(options.format)) {
+    throw new VantageError('USAGE', `--map applies to csv and jsonl only; ${options.format} has fixed columns`);
+  }
+  const plans: ImportPlan[] = [];
+  for (const file of files) {
+    if (file === '-') {
+      plans.push({ file, format: options.format === 'auto' ? undefined : options.format });
+      continue;
+    }
+    await checkReadable(file);
+    const head = await readHeadLines(file);
+    if (options.format === 'auto' && isEmpty(head)) {
+      io.stderr.write(`vantage: ${file} is empty: skipped\n`);
+      continue;
+    }
+    const format = resolveFormat(file, head, options.format);
+    if (options.overrides && !isMappedFormat(format)) {
+      io.stderr.write(`vantage: --map ignored for ${file}: ${format} has fixed columns\n`);
+    }
+    const problem = headerProblem(format, head, options.overrides);
+    if (problem) throw formatError(file, format, problem);
+    plans.push({ file, format });
+  }
+  return plans;
+}
+
+/** A throttled progress line for terminals: records and rate, a few times a second at most. */
+class Progress {
+  private last = 0;
+  private shown = false;
+
+  constructor(
+    private readonly io: ImportIo,
+    private readonly name: string,
+    private readonly started: number,
+  ) {}
+
+  update(records: number): void {
+    if (!this.io.stderr.isTTY) return;
+    const now = performance.now();
+    if (now - this.last < 250) return;
+    this.last = now;
+    const rate = records / Math.max((now - this.started) / 1000, 1e-3);
+    this.io.stderr.write(`\r\x1b[Kimporting ${this.name}: ${records.toLocaleString('en-US')} records (${Math.round(rate).toLocaleString('en-US')}/s)`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) this.io.stderr.write('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+async function* chain(first: readonly LineBatch[], rest: AsyncIterator<LineBatch>): AsyncGenerator<LineBatch> {
+  yield* first;
+  for (;;) {
+    const r = await rest.next();
+    if (r.done) return;
+    yield r.value;
+  }
+}
+
+/** Imports one planned file into the sink; returns its counts (undefined for empty stdin). */
+async function importOne(
+  sink: Pick<Store, 'appendFlows'>,
+  plan: ImportPlan,
+  options: ImportOptions,
+  io: ImportIo,
+): Promise<FileSummary | undefined> {
+  const name = displayName(plan.file);
+  const started = performance.now();
+  const batchSize = options.batch ?? DEFAULT_BATCH;
+  const maxMessages = options.maxMessages ?? MAX_MESSAGES_PER_FILE;
+  const batches = readLineBatches(plan.file);
+  const iterator = batches[Symbol.asyncIterator]();
+  const buffered: LineBatch[] = [];
+  let format = plan.format;
+  if (!format) {
+    // stdin cannot be read twice: hold the first batches while the format is told.
+    const head: string[] = [];
+    while (head.length < 64) {
+      const r = await iterator.next();
+      if (r.done) break;
+      buffered.push(r.value);
+      head.push(...r.value.lines.slice(0, 64 - head.length));
+    }
+    if (isEmpty(head)) {
+      io.stderr.write(`vantage: ${name} is empty: skipped\n`);
+      return undefined;
+    }
+    format = resolveFormat(name, head, options.format);
+  }
+  const parser = createLogParser(format, { overrides: isMappedFormat(format) ? options.overrides : undefined });
+  const progress = new Progress(io, name, started);
+  let out: FlowRecord[] = [];
+  let read = 0;
+  let rejected = 0;
+  let flows = 0;
+  let lastLine = 0;
+
+  const reject = (problem: LineProblem): void => {
+    if (problem.code === 'IMPORT_FORMAT') throw formatError(name, parser.format, problem);
+    if (options.strict) throw new VantageError('IMPORT_RECORD', problem.message, { file: name, line: problem.line });
+    read++;
+    rejected++;
+    if (rejected <= maxMessages) {
+      progress.clear();
+      io.stderr.write(`${name}:${problem.line}: ${problem.message} [IMPORT_RECORD]\n`);
+    }
+  };
+
+  try {
+    for await (const batch of chain(buffered, iterator)) {
+      const { lines, firstLine } = batch;
+      for (let i = 0; i < lines.length; i++) {
+        const r = parser.parseLine(lines[i]!, firstLine + i, out);
+        if (r === true) read++;
+        else if (r !== false) reject(r);
+        if (out.length >= batchSize) {
+          // A row can yield two flows: carry any excess so every append is exactly --batch.
+          const rest = out.length > batchSize ? out.splice(batchSize) : [];
+          await sink.appendFlows(out);
+          flows += out.length;
+          out = rest;
+        }
+      }
+      lastLine = firstLine + lines.length - 1;
+      progress.update(read);
+    }
+    const end = parser.finish(lastLine);
+    if (end) reject(end);
+    if (out.length > 0) {
+      await sink.appendFlows(out);
+      flows += out.length;
+    }
+  } finally {
+    progress.clear();
+    await iterator.return?.(undefined);
+  }
+  if (rejected > maxMessages) io.stderr.write(`${name}: ${rejected - maxMessages} more rejected lines not shown\n`);
+  const seconds = (performance.now() - started) / 1000;
+  return { file: name, format, read, imported: read - rejected, rejected, flows, seconds };
+}
+
+function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; seconds: number }, from: string): string {
+  const asFlows = s.flows !== s.imported ? ` as ${s.flows} flows` : '';
+  return `imported ${s.imported} of ${s.read} records${asFlows} from ${from} (${s.rejected} rejected) in ${s.seconds.toFixed(1)} s\n`;
+}
+
+/**
+ * Imports planned files in order, appending flows to the sink in batches, and prints one
+ * summary line per file (and a total for several). Bad lines are reported and counted; with
+ * `strict` the first one throws `IMPORT_RECORD` (batches already appended stay in the store).
+ */
+export async function runImport(
+  sink: Pick<Store, 'appendFlows'>,
+  plans: readonly ImportPlan[],
+  options: ImportOptions,
+  io: ImportIo,
+): Promise<ImportSummary> {
+  const started = performance.now();
+  const files: FileSummary[] = [];
+  for (const plan of plans) {
+    const summary = await importOne(sink, plan, options, io);
+    if (!summary) continue;
+    files.push(summary);
+    io.stderr.write(summaryLine(summary, summary.file));
+  }
+  const total = {
+    files,
+    read: files.reduce((n, f) => n + f.read, 0),
+    imported: files.reduce((n, f) => n + f.imported, 0),
+    rejected: files.reduce((n, f) => n + f.rejected, 0),
+    flows: files.reduce((n, f) => n + f.flows, 0),
+  };
+  if (files.length > 1) io.stderr.write(summaryLine({ ...total, seconds: (performance.now() - started) / 1000 }, `${files.length} files`));
+  return total;
+}
+
+/** Plans and runs an import into a sink (tests use a plain array sink; the CLI the store). */
+export async function importFiles(
+  sink: Pick<Store, 'appendFlows'>,
+  files: readonly string[],
+  options: ImportOptions,
+  io: ImportIo = { stderr: process.stderr },
+): Promise<ImportSummary> {
+  return runImport(sink, await planImport(files, options, io), options, io);
+}
+
+interface CliOptions {
+  format: ImportFormat;
+  strict?: boolean;
+  map?: string;
+  batch: string;
+  json?: boolean;
+}
+
+function parseBatch(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new VantageError('USAGE', `--batch must be a positive whole number, got '${text}'`);
+  return n;
+}
+
+/** Registers `vantage import`. */
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description('import flow logs: nfdump CSV/JSON, Zeek conn.log (TSV or JSON), CSV or JSON lines; .gz is read directly')
+    .argument('<files...>', "log files ('-' for stdin)")
+    .addOption(new Option('--format <format>', 'input format (auto tells it from the first lines)').choices(IMPORT_FORMATS).default('auto'))
+    .option('--strict', 'stop with exit status 1 at the first malformed line instead of skipping it')
+    .option('--map <spec>', 'csv/jsonl: which column feeds a field, e.g. dst=target_ip,src=source_ip')
+    .option('--batch <n>', 'flows per store append', String(DEFAULT_BATCH))
+    .option('--json', 'print a JSON summary to stdout')
+    .action(async (files: string[], cli: CliOptions, command: Command) => {
+      const io: ImportIo = { stderr: process.stderr };
+      const options: ImportOptions = {
+        format: cli.format,
+        strict: cli.strict === true,
+        overrides: cli.map === undefined ? undefined : parseMapSpec(cli.map),
+        batch: parseBatch(cli.batch),
+      };
+      // Checked before the store opens: a typo in a file name creates no database.
+      const plans = await planImport(files, options, io);
+      const summary = await withStore(command, (store) => runImport(store, plans, options, io));
+      if (cli.json) {
+        const files = summary.files.map(({ file, format, read, imported, rejected, flows }) => ({ file, format, read, imported, rejected, flows }));
+        process.stdout.write(`${toJson({ ...summary, files })}\n`);
+      }
+    });
+}

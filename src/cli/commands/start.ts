@@ -1,0 +1,104 @@
+// `vantage start` (what `npm start` runs): loads the demo data into an empty store, then walks a
+// new user through a few investigations, each with the command to type and its answer.
+
+import type { Command } from 'commander';
+import { VantageError } from '../../core/errors.js';
+import { DEMO_SCENARIOS } from '../../demo/demo-scenarios.js';
+import { writeDemoFlows } from '../../demo/write-demo-flows.js';
+import { runQuery } from '../../query/run-query.js';
+import type { Store } from '../../store/store.js';
+import { describeError, withStore } from '../context.js';
+import { formatRows } from '../output.js';
+import { formatDemoSummary, progressReporter } from './demo.js';
+
+/** One step of the walk-through. */
+export interface Investigation {
+  readonly title: string;
+  /** Why an analyst runs it and what to look for in the answer. */
+  readonly explain: string;
+  readonly query: string;
+}
+
+const s = DEMO_SCENARIOS;
+
+/** The walk-through, in the order an analyst might go: overview first, then each lead. */
+export const WALKTHROUGH: readonly Investigation[] = [
+  {
+    title: 'Top talkers',
+    explain: 'Who sent the most bytes this week? Our web server, CDNs and the mail server: normal traffic, the kind an allow-list keeps flowing.',
+    query: 'any | top 10 src by bytes',
+  },
+  {
+    title: 'The scanner',
+    explain: `Single SYN packets to telnet, counted by source: ${s.horizontalScan.scanner} stands out far above the internet's background noise (it came back on ${s.horizontalScan.windows.length} days).`,
+    query: `${s.horizontalScan.query} | limit 5`,
+  },
+  {
+    title: 'The beacon',
+    explain: `HTTPS destinations of workstation ${s.beacon.host}: one address gets a connection every minute, day and night.`,
+    query: `${s.beacon.query} | limit 5`,
+  },
+  {
+    title: 'The DDoS victim',
+    explain: `UDP towards the web server, minute by minute: a ${s.ddos.minuteProfile.length}-minute reflection flood from ${s.ddos.groups.reduce((n, g) => n + g.reflectors, 0).toLocaleString('en-US')} NTP and DNS servers.`,
+    query: s.ddos.query,
+  },
+  {
+    title: 'Contacts with a known C2',
+    explain: `Everything that talked to ${s.c2Contacts.c2}, a known C2 server: each internal source is a host to check.`,
+    query: s.c2Contacts.query,
+  },
+];
+
+/** Commands of the scenarios the walk-through leaves for the user to find. */
+const MORE = [
+  { what: 'the vertical scan of the web server', query: `${s.verticalScan.query} | limit 5` },
+  { what: 'Log4Shell probes and the LDAP callbacks that followed', query: s.log4j.query },
+];
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+async function runStep(store: Store, step: Investigation, index: number): Promise<string> {
+  let answer: string;
+  try {
+    const result = await runQuery(store, step.query);
+    answer = formatRows(result.rows, 'table', result.columns);
+  } catch (err) {
+    // One broken step should not end the tour: show the error where the answer would be.
+    answer = `${err instanceof VantageError ? describeError(err) : `error: ${(err as Error).message}`}\n`;
+  }
+  return `${index + 1}. ${step.title}\n   ${step.explain}\n\n   $ vantage query ${shellQuote(step.query)}\n\n${answer.replace(/^(?=.)/gm, '   ')}\n`;
+}
+
+/** Registers `vantage start`. */
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('guided tour: load the demo data into an empty store and run a few investigations on it')
+    .option('--quiet', 'no progress line while the demo data is generated')
+    .action(async (cli: { quiet?: boolean }, command: Command) => {
+      await withStore(command, async (store) => {
+        const out = process.stdout;
+        const { flows } = await store.stats();
+        if (flows === 0) {
+          out.write(`The store ${store.location} is empty: loading the demo dataset (a synthetic week of border traffic).\n`);
+          const progress = progressReporter(cli.quiet);
+          const result = await writeDemoFlows(store, {}, 'refuse', progress);
+          if (progress) process.stderr.write('\r\x1b[K');
+          out.write(`${formatDemoSummary(result, store.location)}\n`);
+        } else {
+          out.write(
+            `The store ${store.location} already holds ${flows.toLocaleString('en-US')} flows; the tour runs on them.\n` +
+              `(The explanations describe the demo data: 'vantage demo --replace' resets the store to it.)\n\n`,
+          );
+        }
+        out.write('A short tour. Each step shows the command to type and its answer.\n\n');
+        for (const [i, step] of WALKTHROUGH.entries()) out.write(await runStep(store, step, i));
+        out.write('Still hidden in the data, for you to find:\n');
+        for (const m of MORE) out.write(`  ${m.what}:\n    vantage query ${shellQuote(m.query)}\n`);
+        out.write('\nThe ground truth of every scenario is in docs/demo.md. Run any query with --format json|csv, or --from/--to to narrow the time.\n');
+      });
+    });
+}

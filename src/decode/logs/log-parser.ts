@@ -1,0 +1,70 @@
+// The contract every text-log parser meets: lines in, flow records out, problems returned
+// (never thrown) so one bad line costs one record, not the file.
+
+import type { FlowRecord } from '../../core/columns.js';
+
+/** The text formats `vantage import` reads. */
+export const LOG_FORMATS = ['nfdump-csv', 'nfdump-json', 'zeek-tsv', 'zeek-json', 'csv', 'jsonl'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * Why a line could not be imported. `IMPORT_RECORD` costs that record only;
+ * `IMPORT_FORMAT` means the file cannot be read as this format at all (bad or missing header).
+ */
+export interface LineProblem {
+  readonly code: 'IMPORT_RECORD' | 'IMPORT_FORMAT';
+  /** 1-based line the problem is on. */
+  readonly line: number;
+  readonly message: string;
+}
+
+/**
+ * What `parseLine` reports: `true` when the line completed an input record that was
+ * converted (its flows are in `out`), `false` when it held no record (header, comment,
+ * blank line, part of a multi-line object), or the problem that rejected it.
+ */
+export type LineResult = boolean | LineProblem;
+
+/**
+ * A stateful line parser for one file. Pure: no I/O; the caller feeds lines in order.
+ * One input record can yield more than one flow (a Zeek connection is two directions).
+ */
+export interface LogParser {
+  readonly format: LogFormat;
+  /** Parses one line, given without its line ending; appends the flows it yields to `out`. */
+  parseLine(text: string, line: number, out: FlowRecord[]): LineResult;
+  /** Called once after the last line (`lastLine` is its number): reports a record left open. */
+  finish(lastLine: number): LineProblem | undefined;
+}
+
+/** A record-level problem. */
+export function recordProblem(line: number, message: string): LineProblem {
+  return { code: 'IMPORT_RECORD', line, message };
+}
+
+/** A file-level problem: the header is missing or not the expected one. */
+export function formatProblem(line: number, message: string): LineProblem {
+  return { code: 'IMPORT_FORMAT', line, message };
+}
+
+/** What can be wrong with one field's value; the words start the message. */
+export type FieldFault = 'bad address' | 'bad number' | 'bad time' | 'bad protocol' | 'bad TCP flags' | 'value out of range' | 'missing value';
+
+/** A record-level problem naming the field and (shortened) value, e.g. `bad address in field 'sa': '10.0.0.999'`. */
+export function fieldProblem(line: number, fault: FieldFault, field: string, value: string): LineProblem {
+  const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return recordProblem(line, `${fault} in field '${field}': '${shown}'`);
+}
+
+/**
+ * The problem for a line JSON.parse refused: "truncated" when the parser ran off the end of
+ * the text (the line was cut short), else "malformed" with the parser's reason.
+ */
+export function jsonLineProblem(line: number, err: Error, text: string): LineProblem {
+  const message = err.message;
+  const at = /at position (\d+)/.exec(message);
+  if (/end of JSON input/.test(message) || (at && Number(at[1]) >= text.trimEnd().length)) {
+    return recordProblem(line, 'truncated line: the JSON object is not closed');
+  }
+  return recordProblem(line, `malformed JSON: ${message.length > 120 ? `${message.slice(0, 117)}...` : message}`);
+}
