@@ -5,7 +5,7 @@ import { FLOW_COLUMNS, type FlowField, type FlowRecord } from '../../core/column
 import { VantageError } from '../../core/errors.js';
 import { parseIp, type Ip } from '../../core/ip.js';
 import { epochNumberToMs, parseDecimalRange, parseTcpFlags, parseTimeText, parseUintText } from './field-parsers.js';
-import { isIcmp, protocolNumber } from './ip-protocols.js';
+import { isIcmp, protocolNumber } from '../../core/protocols.js';
 import { fieldProblem, recordProblem, type LineProblem } from './log-parser.js';
 
 /** A field the generic mapping can fill: a flow column, or `duration` (seconds) to derive `end`. */

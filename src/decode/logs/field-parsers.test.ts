@@ -8,7 +8,7 @@ import {
   parseUintRange,
   parseUintText,
 } from './field-parsers.js';
-import { protocolNumber } from './ip-protocols.js';
+import { protocolNumber } from '../../core/protocols.js';
 
 describe('parseTimeText', () => {
   it.each([

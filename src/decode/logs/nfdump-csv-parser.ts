@@ -4,7 +4,7 @@
 import type { FlowRecord } from '../../core/columns.js';
 import { parseIp, type Ip } from '../../core/ip.js';
 import { parseTcpFlags, parseTimeRange, parseUintRange } from './field-parsers.js';
-import { isIcmp, protocolNumber } from './ip-protocols.js';
+import { isIcmp, protocolNumber } from '../../core/protocols.js';
 import { fieldProblem, formatProblem, recordProblem, type LineProblem, type LineResult, type LogParser } from './log-parser.js';
 
 /** How an nfdump CSV header line begins; also what format detection looks for. */

@@ -4,7 +4,7 @@
 import type { FlowRecord } from '../../core/columns.js';
 import { parseIp, type Ip } from '../../core/ip.js';
 import { parseTcpFlags, parseTimeText, parseUintText } from './field-parsers.js';
-import { isIcmp } from './ip-protocols.js';
+import { isIcmp } from '../../core/protocols.js';
 import {
   fieldProblem,
   formatProblem,

@@ -3,7 +3,7 @@
 
 import type { FlowRecord } from '../../core/columns.js';
 import type { Ip } from '../../core/ip.js';
-import { isIcmp, protocolNumber } from './ip-protocols.js';
+import { isIcmp, protocolNumber } from '../../core/protocols.js';
 
 /** The conn.log fields the import reads, already typed. Times in microseconds. */
 export interface ZeekConn {

@@ -207,8 +207,8 @@ class Parser {
       }
       case 'proto': {
         const tok = this.next();
-        const n = tok.kind === 'word' ? protocolNumber(tok.text) : undefined;
-        if (n === undefined) this.fail(`unknown protocol ${this.describe(tok)}: use a name such as tcp, udp, icmp or a number 0-255`, tok, 'QUERY_VALUE');
+        const n = tok.kind === 'word' ? protocolNumber(tok.text) : -1;
+        if (n < 0) this.fail(`unknown protocol ${this.describe(tok)}: use a name such as tcp, udp, icmp or a number 0-255`, tok, 'QUERY_VALUE');
         return { type: 'compare', fields: ['proto'], op: '=', value: n, column };
       }
       case 'flags': {
