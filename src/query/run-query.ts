@@ -12,7 +12,7 @@ export interface QueryResult {
 
 /** Parses, compiles and runs a query; syntax errors are VantageErrors with the column. */
 export async function runQuery(store: Store, text: string, options: CompileOptions = {}): Promise<QueryResult> {
-  const compiled = compileQuery(parseQuery(text), store.dialect, options);
+  const compiled = compileQuery(parseQuery(text), store.dialect, { rollups: store.rollups, ...options });
   const rows = await store.run(compiled);
   return { columns: compiled.outputs.map((o) => o.name), rows };
 }

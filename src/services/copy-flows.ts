@@ -16,7 +16,7 @@ export interface CopyProgress {
 
 /** Options for `copyFlows`. */
 export interface CopyOptions {
-  /** Width of one copy window in ms (default one hour). */
+  /** Width of one copy window in ms: a whole number of hours (default one). */
   readonly windowMs?: number;
   readonly onProgress?: (progress: CopyProgress) => void;
 }
@@ -58,8 +58,7 @@ export async function copyFlows(source: Store, target: Store, options: CopyOptio
   let copied = 0;
   if (targetStats.flows > 0 && targetStats.lastFlow !== undefined && targetStats.lastFlow >= from) {
     from = Math.floor(targetStats.lastFlow / windowMs) * windowMs;
-    const params = target.dialect.newParams();
-    await target.execute(`DELETE FROM flows WHERE ${target.dialect.quote('start')} >= ${params.bind('time', from)}`, params.params);
+    await target.deleteFlowsSince(from);
   }
   const listing = parseQuery('any');
   for (; from <= sourceStats.lastFlow; from += windowMs) {

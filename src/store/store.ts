@@ -68,6 +68,17 @@ export interface Dialect {
   newParams(): ParamSink & { readonly params: BoundParam[] };
 }
 
+/**
+ * A pre-aggregated copy of the flow table: per time bucket and per value combination of its
+ * dimensions, the sums `flows`, `packets` and `bytes`. The planner answers a query from it when
+ * every field the query touches is a dimension and the time bounds fall on bucket edges.
+ */
+export interface RollupTable {
+  readonly table: string;
+  readonly bucketMs: number;
+  readonly dimensions: readonly string[];
+}
+
 /** Counts reported after an append or by `stats()`. */
 export interface StoreStats {
   readonly flows: number;
@@ -85,6 +96,8 @@ export interface Store {
   readonly dialect: Dialect;
   /** Where the data lives, for messages (no credentials). */
   readonly location: string;
+  /** Rollup tables the planner may use, coarsest last; empty when the backend keeps none. */
+  readonly rollups: readonly RollupTable[];
   open(): Promise<void>;
   /** Appends a batch of flows in one efficient write (data chunks, RowBinary...). */
   appendFlows(records: readonly FlowRecord[]): Promise<void>;
@@ -93,5 +106,7 @@ export interface Store {
   /** Runs raw SQL with bound parameters (migrations, detectors); rows as objects. */
   execute(sql: string, params?: readonly BoundParam[]): Promise<Record<string, unknown>[]>;
   stats(): Promise<StoreStats>;
+  /** Deletes flows starting at or after `startMs` (an hour edge), with their rollup rows. */
+  deleteFlowsSince(startMs: number): Promise<void>;
   close(): Promise<void>;
 }

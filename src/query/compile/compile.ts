@@ -3,7 +3,7 @@
 
 import { FLOW_COLUMNS, flowColumn, type ColumnKind } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
-import type { BoundParam, CompiledQuery, Dialect, OutputField, ParamSink } from '../../store/store.js';
+import type { BoundParam, CompiledQuery, Dialect, OutputField, ParamSink, RollupTable } from '../../store/store.js';
 import type { FieldRef, Filter, Metric, Query, Stage } from '../language/ast.js';
 
 /** Time bounds and limits applied around the query text. */
@@ -14,6 +14,58 @@ export interface CompileOptions {
   readonly to?: number;
   /** Row limit for a plain flow listing that has no `limit` stage (0 = none). */
   readonly listLimit?: number;
+  /** Rollup tables the store keeps; the coarsest that can answer the query is used. */
+  readonly rollups?: readonly RollupTable[];
+}
+
+/** The fields a filter reads, or undefined when it needs per-flow values (rates, tags, addresses). */
+function filterFields(filter: Filter): string[] | undefined {
+  switch (filter.type) {
+    case 'any':
+      return [];
+    case 'and':
+    case 'or': {
+      const left = filterFields(filter.left);
+      const right = filterFields(filter.right);
+      return left && right ? [...left, ...right] : undefined;
+    }
+    case 'not':
+      return filterFields(filter.operand);
+    case 'ip':
+      return filter.field === 'addr' ? (filter.dir === 'src' ? ['src'] : filter.dir === 'dst' ? ['dst'] : ['src', 'dst']) : [filter.field];
+    case 'family':
+      return ['src', 'dst'];
+    case 'compare':
+    case 'in':
+    case 'text':
+      return [...filter.fields];
+    case 'flags':
+      return ['tcp_flags'];
+    case 'derived':
+    case 'tag':
+      return undefined;
+  }
+}
+
+/**
+ * The coarsest rollup that answers a query exactly: an aggregation (not a listing or a distinct
+ * count) over dimensions only, with time bounds and timeline interval on its bucket edges.
+ */
+export function chooseRollup(query: Query, options: CompileOptions): RollupTable | undefined {
+  const aggregation = query.stages.find((s) => AGGREGATIONS.has(s.type));
+  if (!aggregation || aggregation.type === 'count-distinct') return undefined;
+  const fields = filterFields(query.filter);
+  if (!fields) return undefined;
+  if (aggregation.type === 'count') fields.push(...aggregation.by.map((f) => f.name));
+  if (aggregation.type === 'top') fields.push(aggregation.field.name);
+  for (const stage of query.stages) if (stage.type === 'sort' && !METRIC_NAMES.includes(stage.field.name as Metric) && stage.field.name !== 'time') fields.push(stage.field.name);
+  const candidates = [...(options.rollups ?? [])].sort((a, b) => b.bucketMs - a.bucketMs);
+  return candidates.find((r) => {
+    const aligned = (t: number | undefined) => t === undefined || t % r.bucketMs === 0;
+    if (!aligned(options.from) || !aligned(options.to)) return false;
+    if (aggregation.type === 'timeline' && aggregation.intervalMs % r.bucketMs !== 0) return false;
+    return fields.every((f) => r.dimensions.includes(f));
+  });
 }
 
 const AGGREGATIONS = new Set<Stage['type']>(['count', 'count-distinct', 'top', 'timeline']);
@@ -92,6 +144,7 @@ function fail(query: Query, column: number, message: string, code: 'QUERY_SYNTAX
 export function compileQuery(query: Query, dialect: Dialect, options: CompileOptions = {}): CompiledQuery {
   const params = dialect.newParams();
   const q = dialect.quote;
+  const rollup = chooseRollup(query, options);
   const where: string[] = [];
   if (options.from !== undefined) where.push(`${q('start')} >= ${params.bind('time', options.from)}`);
   if (options.to !== undefined) where.push(`${q('start')} < ${params.bind('time', options.to)}`);
@@ -119,7 +172,8 @@ export function compileQuery(query: Query, dialect: Dialect, options: CompileOpt
   };
   const addMetrics = (): void => {
     // Aliases differ from column names: ClickHouse would otherwise read `bytes` in WHERE as SUM(bytes).
-    select.push(`COUNT(*) AS ${q('m_flows')}`, `COALESCE(SUM(${q('packets')}), 0) AS ${q('m_packets')}`, `COALESCE(SUM(${q('bytes')}), 0) AS ${q('m_bytes')}`);
+    const flows = rollup ? `COALESCE(SUM(${q('flows')}), 0)` : 'COUNT(*)';
+    select.push(`${flows} AS ${q('m_flows')}`, `COALESCE(SUM(${q('packets')}), 0) AS ${q('m_packets')}`, `COALESCE(SUM(${q('bytes')}), 0) AS ${q('m_bytes')}`);
     for (const m of METRIC_NAMES) outputs.push({ name: m, kind: 'count', aliases: [`m_${m}`] });
   };
   const orderOf = (name: string, descending: boolean): string[] => {
@@ -185,7 +239,7 @@ export function compileQuery(query: Query, dialect: Dialect, options: CompileOpt
     }
   }
 
-  let sql = `SELECT ${select.join(', ')} FROM ${q('flows')}`;
+  let sql = `SELECT ${select.join(', ')} FROM ${q(rollup?.table ?? 'flows')}`;
   if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
   if (groupBy.length > 0) sql += ` GROUP BY ${groupBy.join(', ')}`;
   if (orderBy.length > 0) sql += ` ORDER BY ${orderBy.join(', ')}`;

@@ -56,6 +56,46 @@ function ident(name: string): string {
   return name;
 }
 
+/** Dimensions kept by the rollups: what dashboards and long-range hunts group and filter on. */
+export const ROLLUP_DIMENSIONS = ['proto', 'dport', 'exporter', 'in_if', 'out_if', 'src_as', 'dst_as', 'src_country', 'dst_country'] as const;
+
+/** The rollup tables: per minute and per hour. */
+export const ROLLUPS = [
+  { table: 'flows_1m', bucketMs: 60_000, bucket: 'toStartOfMinute' },
+  { table: 'flows_1h', bucketMs: 3_600_000, bucket: 'toStartOfHour' },
+] as const;
+
+function rollupStatements(db: string, source: string, on: string, replicated: boolean, cluster?: string): string[] {
+  const byName = new Map(FLOW_COLUMNS.map((c) => [c.name as string, c]));
+  const dims = ROLLUP_DIMENSIONS.map((d) => `\`${d}\` ${clickHouseType(byName.get(d)!)}`);
+  const dimList = ROLLUP_DIMENSIONS.map((d) => `\`${d}\``).join(', ');
+  return ROLLUPS.flatMap(({ table, bucket }) => {
+    const local = replicated ? `${table}_local` : table;
+    const engine = replicated ? `ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'SummingMergeTree';
+    const statements = [
+      `CREATE TABLE IF NOT EXISTS ${db}.${local} ${on} (\`start\` DateTime64(3, 'UTC'), ${dims.join(', ')}, \`flows\` UInt64, \`packets\` UInt64, \`bytes\` UInt64)\n` +
+        `ENGINE = ${engine}((\`flows\`, \`packets\`, \`bytes\`))\nPARTITION BY toDate(\`start\`)\nORDER BY (\`start\`, ${dimList})\nSETTINGS allow_nullable_key = 1`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${local}_mv ${on} TO ${db}.${local} AS\n` +
+        `SELECT ${bucket}(\`start\`) AS \`start\`, ${dimList}, count() AS \`flows\`, sum(\`packets\`) AS \`packets\`, sum(\`bytes\`) AS \`bytes\`\n` +
+        `FROM ${db}.${source} GROUP BY \`start\`, ${dimList}`,
+    ];
+    if (replicated) statements.push(`CREATE TABLE IF NOT EXISTS ${db}.${table} ${on} AS ${db}.${local}\nENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`);
+    return statements;
+  });
+}
+
+/** Fills rollups that are empty while flows are not (rollups added to an existing store). */
+export function rollupBackfills(database: string): { table: string; sql: string }[] {
+  const db = ident(database);
+  const dimList = ROLLUP_DIMENSIONS.map((d) => `\`${d}\``).join(', ');
+  return ROLLUPS.map(({ table, bucket }) => ({
+    table,
+    sql:
+      `INSERT INTO ${db}.${table} SELECT ${bucket}(\`start\`) AS \`start\`, ${dimList}, count(), sum(\`packets\`), sum(\`bytes\`) ` +
+      `FROM ${db}.flows GROUP BY \`start\`, ${dimList}`,
+  }));
+}
+
 /** The statements that create or migrate the schema; each is safe to run again. */
 export function clickHouseMigrations(options: ClickHouseSchemaOptions): string[] {
   const db = ident(options.database);
@@ -68,6 +108,7 @@ export function clickHouseMigrations(options: ClickHouseSchemaOptions): string[]
       ...FLOW_COLUMNS.map((c) => `ALTER TABLE ${db}.flows ADD COLUMN IF NOT EXISTS \`${c.name}\` ${clickHouseType(c)}`),
       // A retention given later applies to the existing table too.
       ...(options.retentionDays ? [`ALTER TABLE ${db}.flows MODIFY TTL toDateTime(\`start\`) + INTERVAL ${Math.floor(options.retentionDays)} DAY DELETE`] : []),
+      ...rollupStatements(db, 'flows', '', false),
     ];
   }
   const cluster = ident(options.cluster);
@@ -81,5 +122,7 @@ export function clickHouseMigrations(options: ClickHouseSchemaOptions): string[]
     // so collectors need no knowledge of the topology.
     `CREATE TABLE IF NOT EXISTS ${db}.flows ${on} AS ${db}.flows_local\nENGINE = Distributed(${cluster}, ${db}, flows_local, rand())`,
     ...FLOW_COLUMNS.map((c) => `ALTER TABLE ${db}.flows ${on} ADD COLUMN IF NOT EXISTS \`${c.name}\` ${clickHouseType(c)}`),
+    // Each shard rolls up its own rows; the Distributed rollup tables sum across shards.
+    ...rollupStatements(db, 'flows_local', on, true, cluster),
   ];
 }

@@ -2,13 +2,13 @@
 // chdb (chdb:PATH), both through the official @clickhouse/client.
 
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { FLOW_COLUMNS, type FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeRows } from '../decode-rows.js';
 import { clickHouseDialect, clickHouseIpText, clickHouseQueryParams } from './clickhouse-dialect.js';
-import { clickHouseMigrations } from './clickhouse-schema.js';
+import { clickHouseMigrations, ROLLUP_DIMENSIONS, ROLLUPS, rollupBackfills } from './clickhouse-schema.js';
 
 /** Where the ClickHouse store lives. */
 export type ClickHouseTarget =
@@ -53,6 +53,7 @@ function tsvField(kind: string, value: unknown): string {
 export class ClickHouseStore implements Store {
   readonly dialect = clickHouseDialect;
   readonly location: string;
+  readonly rollups = ROLLUPS.map((r) => ({ table: r.table, bucketMs: r.bucketMs, dimensions: ROLLUP_DIMENSIONS }));
   private client?: ClickHouseClient;
 
   constructor(private readonly config: ClickHouseStoreConfig) {
@@ -63,16 +64,29 @@ export class ClickHouseStore implements Store {
     const { target } = this.config;
     const settings: ClickHouseSettings = { output_format_json_quote_64bit_integers: 1, ...(this.config.asyncInsert ? { async_insert: 1, wait_for_async_insert: 1 } : {}) };
     if (target.kind === 'chdb') {
+      let mod: { createChdbConnection(o: { path: string }): unknown };
+      try {
+        mod = (await import(CHDB_MODULE)) as typeof mod;
+      } catch {
+        throw new VantageError('STORE_OPEN', `embedded ClickHouse (chdb) is not installed: run 'npm run setup:chdb'`);
+      }
       let connection: unknown;
       try {
-        const mod = (await import(CHDB_MODULE)) as { createChdbConnection(o: { path: string }): unknown };
         connection = mod.createChdbConnection({ path: target.path });
       } catch (err) {
-        throw new VantageError('STORE_OPEN', `embedded ClickHouse (chdb) is not available: ${(err as Error).message}; install it with 'npm run setup:chdb'`);
+        throw new VantageError('STORE_OPEN', `cannot open embedded ClickHouse at ${target.path}: ${(err as Error).message}`);
       }
-      this.client = createClient({ connection: connection as never, clickhouse_settings: settings });
+      this.client = createClient({ connection: connection as never, clickhouse_settings: settings, log: { level: ClickHouseLogLevel.OFF } });
     } else {
-      this.client = createClient({ url: target.url, username: target.username, password: target.password, clickhouse_settings: settings, request_timeout: 300_000 });
+      // The client's own log lines would repeat, less clearly, the one-line error we report.
+      this.client = createClient({
+        url: target.url,
+        username: target.username,
+        password: target.password,
+        clickhouse_settings: { ...settings, send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '10000' },
+        request_timeout: 300_000,
+        log: { level: ClickHouseLogLevel.OFF },
+      });
       const ping = await this.client.ping();
       if (!ping.success) {
         const cause = (ping as { error?: Error }).error?.message ?? 'no answer';
@@ -80,6 +94,17 @@ export class ClickHouseStore implements Store {
       }
     }
     for (const statement of clickHouseMigrations(this.config)) await this.command(statement);
+    if (!this.config.cluster) await this.backfillRollups();
+  }
+
+  /** Rollups only see inserts made after they exist: fill new ones from the flows already stored. */
+  private async backfillRollups(): Promise<void> {
+    const [flows] = await this.execute('SELECT count() AS n FROM flows');
+    if (Number(flows!.n) === 0) return;
+    for (const { table, sql } of rollupBackfills(this.config.database)) {
+      const [rolled] = await this.execute(`SELECT count() AS n FROM ${table}`);
+      if (Number(rolled!.n) === 0) await this.command(sql);
+    }
   }
 
   private get ch(): ClickHouseClient {
@@ -156,7 +181,7 @@ export class ClickHouseStore implements Store {
 
   /** Unqualified `flows` in compiled SQL refers to this store's database. */
   private qualify(sql: string): string {
-    return sql.replace(/(FROM|INTO|TABLE|UPDATE)\s+`?flows`?(?=[\s;]|$)/gi, `$1 ${this.table()}`);
+    return sql.replace(/(FROM|INTO|TABLE|UPDATE)\s+`?(flows(?:_1m|_1h)?)`?(?=[\s;]|$)/gi, `$1 ${this.config.database}.$2`);
   }
 
   private async select(sql: string, params: readonly BoundParam[], format: 'JSONEachRow' | 'JSONCompactEachRowWithNames'): Promise<unknown[]> {
@@ -183,6 +208,13 @@ export class ClickHouseStore implements Store {
       firstFlow: n === 0 ? undefined : Number(row!.first),
       lastFlow: n === 0 ? undefined : Number(row!.last),
     };
+  }
+
+  async deleteFlowsSince(startMs: number): Promise<void> {
+    // Rollups are filled on insert only, so their rows for the same span go too.
+    for (const table of ['flows', ...ROLLUPS.map((r) => r.table)]) {
+      await this.execute(`DELETE FROM ${table} WHERE \`start\` >= fromUnixTimestamp64Milli({p1:Int64}, 'UTC')`, [{ kind: 'i64', value: startMs }]);
+    }
   }
 
   async close(): Promise<void> {

@@ -80,6 +80,8 @@ export interface DuckDbStoreConfig {
 export class DuckDbStore implements Store {
   readonly dialect = duckDbDialect;
   readonly location: string;
+  // DuckDB scans a week of flows fast enough that rollups would only cost ingest time.
+  readonly rollups = [];
   private instance?: DuckDBInstance;
   private connection?: DuckDBConnection;
   private readonly chunks = new ChunkWriter(DUCKDB_FLOW_COLUMNS.map(chunkType), DUCKDB_FLOW_COLUMNS, listValue);
@@ -156,6 +158,10 @@ export class DuckDbStore implements Store {
       firstFlow: row!.first === null ? undefined : Number(row!.first),
       lastFlow: row!.last === null ? undefined : Number(row!.last),
     };
+  }
+
+  async deleteFlowsSince(startMs: number): Promise<void> {
+    await this.execute('DELETE FROM flows WHERE "start" >= $1', [{ kind: 'time', value: startMs }]);
   }
 
   async close(): Promise<void> {
