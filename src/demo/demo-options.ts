@@ -1,6 +1,7 @@
 // Options of the demo dataset (period, seed, size) with their documented defaults and checks.
 
 import { VantageError } from '../core/errors.js';
+import { PREFERRED_BATCH } from '../store/store.js';
 
 /** One day in milliseconds. */
 export const DAY_MS = 86_400_000;
@@ -38,7 +39,7 @@ export const DEFAULT_DEMO_OPTIONS = {
   days: 7,
   seed: 1,
   scale: 1,
-  batchSize: 50_000,
+  batchSize: PREFERRED_BATCH,
 } as const satisfies Required<DemoOptions>;
 
 function usage(message: string): never {

@@ -56,7 +56,7 @@ export function createStore(url: string, options: StoreOptions = storeOptionsFro
     case 'duckdb': {
       const path = rest.startsWith('//') ? rest.slice(2) : rest;
       if (!path) throw new VantageError('STORE_URL', `store URL '${url}' names no file: use duckdb:PATH`);
-      return new DuckDbStore({ path: path === ':memory:' ? path : resolve(path) });
+      return new DuckDbStore({ path: path === ':memory:' ? path : resolve(path), retentionDays: options.retentionDays });
     }
     case 'clickhouse':
     case 'clickhouses': {

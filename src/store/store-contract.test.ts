@@ -13,7 +13,7 @@ import { testBackends } from '../test-support/test-backends.js';
 const work = mkdtempSync(join(tmpdir(), 'vantage-store-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const backends = testBackends().map(([name, make]) => [name, () => make(join(work, name))] as const);
+const backends = testBackends().map(([name, make]) => [name, () => make(join(work, name)), make] as const);
 
 const FULL: FlowRecord = {
   start: Date.UTC(2024, 0, 2, 3, 4, 5, 678),
@@ -58,7 +58,22 @@ const SPARSE: FlowRecord = {
   bytes: 0,
 };
 
-describe.each(backends)('%s store contract', (_name, make) => {
+describe.each(backends)('%s store contract', (name, make, makeWith) => {
+  it('drops flows past the retention period', async () => {
+    const store = makeWith(join(work, `${name}-retention`), { retentionDays: 30 });
+    await store.open();
+    try {
+      const now = Date.now();
+      const at = (daysAgo: number): FlowRecord => ({ ...SPARSE, start: now - daysAgo * 86_400_000, end: now - daysAgo * 86_400_000, bytes: daysAgo });
+      await store.appendFlows([at(45), at(31), at(29), at(1)]);
+      await store.enforceRetention(now);
+      const [row] = await store.run(compileQuery(parseQuery('any | count'), store.dialect));
+      expect(row).toEqual({ flows: 2, packets: 0, bytes: 30 }); // the 29- and 1-day-old flows remain
+    } finally {
+      await store.close();
+    }
+  });
+
   it('migrates idempotently and keeps data across reopen', async () => {
     const first = make();
     await first.open();

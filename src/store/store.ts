@@ -4,6 +4,12 @@
 import type { ColumnKind, FlowRecord } from '../core/columns.js';
 import type { Ip, IpRange } from '../core/ip.js';
 
+/**
+ * Flows per `appendFlows` call that writers should aim for: DuckDB's row-group size, so each
+ * append fills whole row groups (which compress best); large enough for ClickHouse parts too.
+ */
+export const PREFERRED_BATCH = 122_880;
+
 /** A value bound to a query parameter, with its logical kind so the backend can type it. */
 export interface BoundParam {
   readonly kind: ColumnKind | 'i64' | 'f64' | 'u128';
@@ -106,6 +112,11 @@ export interface Store {
   /** Runs raw SQL with bound parameters (migrations, detectors); rows as objects. */
   execute(sql: string, params?: readonly BoundParam[]): Promise<Record<string, unknown>[]>;
   stats(): Promise<StoreStats>;
+  /**
+   * Drops flows older than the configured retention, as of `now`; returns how many went (when
+   * the backend can tell). DuckDB deletes; ClickHouse applies its TTL.
+   */
+  enforceRetention(now?: number): Promise<number | undefined>;
   /** Deletes flows starting at or after `startMs` (an hour edge), with their rollup rows. */
   deleteFlowsSince(startMs: number): Promise<void>;
   close(): Promise<void>;

@@ -19,12 +19,19 @@ export function chdbAvailable(): boolean {
   }
 }
 
+/** Store settings a test may vary. */
+export interface TestStoreOptions {
+  readonly retentionDays?: number;
+}
+
 /** A named factory for a fresh store whose files live under `dir`. */
-export type BackendFactory = [name: string, make: (dir: string) => Store];
+export type BackendFactory = [name: string, make: (dir: string, options?: TestStoreOptions) => Store];
 
 /** The backends to run a suite against, as [name, factory] pairs for describe.each. */
 export function testBackends(): BackendFactory[] {
-  const backends: BackendFactory[] = [['duckdb', (dir) => new DuckDbStore({ path: join(dir, 'flows.duckdb') })]];
-  if (chdbAvailable()) backends.push(['clickhouse', (dir) => new ClickHouseStore({ target: { kind: 'chdb', path: join(dir, 'chdb') }, database: 'vantage' })]);
+  const backends: BackendFactory[] = [['duckdb', (dir, options = {}) => new DuckDbStore({ path: join(dir, 'flows.duckdb'), ...options })]];
+  if (chdbAvailable()) {
+    backends.push(['clickhouse', (dir, options = {}) => new ClickHouseStore({ target: { kind: 'chdb', path: join(dir, 'chdb') }, database: 'vantage', ...options })]);
+  }
   return backends;
 }

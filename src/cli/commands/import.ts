@@ -10,7 +10,7 @@ import { parseMapSpec, type ColumnOverrides } from '../../decode/logs/column-map
 import { createLogParser, isMappedFormat } from '../../decode/logs/create-log-parser.js';
 import { detectFormat } from '../../decode/logs/detect-format.js';
 import { LOG_FORMATS, type LineProblem, type LogFormat } from '../../decode/logs/log-parser.js';
-import type { Store } from '../../store/store.js';
+import { PREFERRED_BATCH, type Store } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { toJson } from '../output.js';
 
@@ -19,7 +19,7 @@ export const IMPORT_FORMATS = ['auto', ...LOG_FORMATS] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /** Default records per `appendFlows` call: large enough for fast appends, small enough for memory. */
-export const DEFAULT_BATCH = 50_000;
+export const DEFAULT_BATCH = PREFERRED_BATCH;
 /** Bad-line messages printed per file before the rest are only counted. */
 export const MAX_MESSAGES_PER_FILE = 20;
 

@@ -34,7 +34,7 @@ const PARAM_TYPES: Record<BoundParam['kind'], DuckDBType> = {
   u8: UTINYINT,
   u16: USMALLINT,
   u32: UINTEGER,
-  u64: UBIGINT,
+  u64: BIGINT,
   u128: UHUGEINT,
   i64: BIGINT,
   f64: DOUBLE,
@@ -74,6 +74,8 @@ export interface DuckDbStoreConfig {
   /** DuckDB memory limit, e.g. '4GB'. */
   readonly memoryLimit?: string;
   readonly threads?: number;
+  /** Flows older than this many days are deleted at open and by `enforceRetention`. */
+  readonly retentionDays?: number;
 }
 
 /** The embedded DuckDB implementation of `Store`. */
@@ -103,6 +105,14 @@ export class DuckDbStore implements Store {
       throw new VantageError('STORE_OPEN', `cannot open DuckDB store ${path}: ${(err as Error).message}`);
     }
     for (const statement of duckDbMigrations()) await this.connection.run(statement);
+    await this.enforceRetention();
+  }
+
+  async enforceRetention(now: number = Date.now()): Promise<number | undefined> {
+    if (!this.config.retentionDays) return 0;
+    const cutoff = now - this.config.retentionDays * 86_400_000;
+    const reader = await this.runReader('DELETE FROM flows WHERE "start" < $1', [{ kind: 'time', value: cutoff }]);
+    return Number(reader.getRows()[0]?.[0] ?? 0);
   }
 
   private get conn(): DuckDBConnection {
