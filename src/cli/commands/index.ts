@@ -6,6 +6,7 @@ import { registerQuery } from './query.js';
 import { registerStore } from './store.js';
 import { registerDemo } from './demo.js';
 import { registerStart } from './start.js';
+import { registerDecode } from './decode.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerImport(program);
   registerDemo(program);
   registerStart(program);
+  registerDecode(program);
 }
