@@ -7,6 +7,9 @@ import { registerStore } from './store.js';
 import { registerDemo } from './demo.js';
 import { registerStart } from './start.js';
 import { registerDecode } from './decode.js';
+import { registerServe } from './serve.js';
+import { registerToken } from './token.js';
+import { registerUser } from './user.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -16,4 +19,7 @@ export function registerCommands(program: Command): void {
   registerDemo(program);
   registerStart(program);
   registerDecode(program);
+  registerServe(program);
+  registerToken(program);
+  registerUser(program);
 }

@@ -1,5 +1,6 @@
-// `vantage start` (what `npm start` runs): loads the demo data into an empty store, then walks a
-// new user through a few investigations, each with the command to type and its answer.
+// `vantage start`: loads the demo data into an empty store, then walks a new user through a few
+// investigations, each with the command to type and its answer. `vantage start --serve` (what
+// `npm start` runs) serves the web UI on that data instead, with the queries to try there.
 
 import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
@@ -10,6 +11,9 @@ import type { Store } from '../../store/store.js';
 import { describeError, withStore } from '../context.js';
 import { formatRows } from '../output.js';
 import { formatDemoSummary, progressReporter } from './demo.js';
+import { serveConfig, serveStore } from './serve.js';
+import { createStore, resolveStoreUrl } from '../../services/store-factory.js';
+import { globalOptions } from '../context.js';
 
 /** One step of the walk-through. */
 export interface Investigation {
@@ -78,27 +82,56 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('guided tour: load the demo data into an empty store and run a few investigations on it')
     .option('--quiet', 'no progress line while the demo data is generated')
-    .action(async (cli: { quiet?: boolean }, command: Command) => {
+    .option('--serve', 'then serve the web UI and API on the data (what `npm start` does) instead of printing the tour')
+    .option('--port <n>', 'with --serve: TCP port (default 8080)')
+    .option('--host <address>', 'with --serve: address to listen on (default 127.0.0.1)')
+    .action(async (cli: { quiet?: boolean; serve?: boolean; port?: string; host?: string }, command: Command) => {
+      if (cli.serve) {
+        const config = serveConfig(cli);
+        const url = resolveStoreUrl(globalOptions(command));
+        const store = createStore(url);
+        await store.open();
+        try {
+          const intro = await loadDemoIfEmpty(store, cli.quiet);
+          await serveStore(store, url, config, `${intro}${suggestions()}\n`);
+        } finally {
+          await store.close();
+        }
+        return;
+      }
       await withStore(command, async (store) => {
         const out = process.stdout;
-        const { flows } = await store.stats();
-        if (flows === 0) {
-          out.write(`The store ${store.location} is empty: loading the demo dataset (a synthetic week of border traffic).\n`);
-          const progress = progressReporter(cli.quiet);
-          const result = await writeDemoFlows(store, {}, 'refuse', progress);
-          if (progress) process.stderr.write('\r\x1b[K');
-          out.write(`${formatDemoSummary(result, store.location)}\n`);
-        } else {
-          out.write(
-            `The store ${store.location} already holds ${flows.toLocaleString('en-US')} flows; the tour runs on them.\n` +
-              `(The explanations describe the demo data: 'vantage demo --replace' resets the store to it.)\n\n`,
-          );
-        }
+        out.write(await loadDemoIfEmpty(store, cli.quiet));
         out.write('A short tour. Each step shows the command to type and its answer.\n\n');
         for (const [i, step] of WALKTHROUGH.entries()) out.write(await runStep(store, step, i));
         out.write('Still hidden in the data, for you to find:\n');
         for (const m of MORE) out.write(`  ${m.what}:\n    vantage query ${shellQuote(m.query)}\n`);
         out.write('\nThe ground truth of every scenario is in docs/demo.md. Run any query with --format json|csv, or --from/--to to narrow the time.\n');
+        out.write("To explore it in the browser: 'npm start' (or 'vantage start --serve').\n");
       });
     });
+}
+
+/** Loads the demo dataset into an empty store; returns what to tell the user either way. */
+async function loadDemoIfEmpty(store: Store, quiet: boolean | undefined): Promise<string> {
+  const { flows } = await store.stats();
+  if (flows === 0) {
+    process.stdout.write(`The store ${store.location} is empty: loading the demo dataset (a synthetic week of border traffic).\n`);
+    const progress = progressReporter(quiet);
+    const result = await writeDemoFlows(store, {}, 'refuse', progress);
+    if (progress) process.stderr.write('\r\x1b[K');
+    return `${formatDemoSummary(result, store.location)}\n`;
+  }
+  return (
+    `The store ${store.location} already holds ${flows.toLocaleString('en-US')} flows; the tour runs on them.\n` +
+    `(The explanations describe the demo data: 'vantage demo --replace' resets the store to it.)\n\n`
+  );
+}
+
+/** The walk-through's queries, to paste into the UI's query bar. */
+function suggestions(): string {
+  const lines = ['Queries to try in the UI (paste one into the query bar and press Enter):'];
+  for (const step of WALKTHROUGH) lines.push(`  ${step.title}: ${step.query}`);
+  for (const m of MORE) lines.push(`  ${m.what}: ${m.query}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,125 @@
+// End to end in a real browser (Debian's chromium driven by playwright-core): sign in, run a
+// query (with completion and an error shown at its column), chart it, open an IP page, visit the
+// audit trail; screenshots go to docs/screenshots/ (the README shows one). Skipped with a notice
+// when chromium is missing, unless VANTAGE_REQUIRE_ALL=1.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { writeDemoFlows } from '../demo/write-demo-flows.js';
+import { DEMO_SCENARIOS } from '../demo/demo-scenarios.js';
+import { repoRoot, requireTool } from '../test-support/shared-data.js';
+import { startTestServer, type TestServer } from './test-server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM) ? true : requireTool('chromium');
+const shots = join(repoRoot(), 'docs', 'screenshots');
+
+describe.skipIf(!available)('web UI in Chromium', () => {
+  let t: TestServer;
+  let ctx: BrowserContext;
+  let page: Page;
+  let profile: string;
+
+  beforeAll(async () => {
+    // The production build is made by `npm install` (prepare); build it here when it is missing.
+    if (!existsSync(join(repoRoot(), 'dist', 'web', 'index.html'))) {
+      const build = spawnSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot(), stdio: 'inherit', timeout: 180_000 });
+      if (build.status !== 0) throw new Error('the web UI did not build');
+    }
+    t = await startTestServer({ uiDir: join(repoRoot(), 'dist', 'web') }, async (store) => {
+      await writeDemoFlows(store, { days: 2, scale: 0.02 });
+    });
+    const { chromium } = await import('playwright-core');
+    profile = mkdtempSync(join(tmpdir(), 'vantage-chromium-'));
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1440, height: 900 },
+      colorScheme: 'dark',
+    });
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+    page.setDefaultTimeout(20_000);
+    mkdirSync(shots, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await ctx?.close();
+    await t?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  async function typeQuery(text: string): Promise<void> {
+    const editor = page.locator('.query-editor .cm-content');
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type(text, { delay: 2 });
+  }
+
+  it('signs in', async () => {
+    await page.goto(`${t.base}/`);
+    await page.fill('input[name=username]', 'alice');
+    await page.fill('input[name=password]', 'wrong password');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.locator('.login-card .error').textContent()).toContain('wrong user name or password');
+    await page.fill('input[name=password]', t.password);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=results-table]');
+    expect(await page.locator('.user').textContent()).toContain('alice');
+  });
+
+  it('completes fields and shows a bad query at its column', async () => {
+    await typeQuery('dst port 23 | top 5 s');
+    await page.waitForSelector('.cm-tooltip-autocomplete');
+    expect(await page.locator('.cm-tooltip-autocomplete').textContent()).toContain('src');
+    await page.keyboard.press('Escape');
+    await typeQuery('dst port 23 | top 5 src by bites');
+    const error = page.locator('[data-testid=query-error]');
+    await expect.poll(() => page.locator('.query-editor .cm-content').textContent()).toBe('dst port 23 | top 5 src by bites');
+    await expect.poll(() => error.textContent()).toContain('column 28');
+    expect(await page.locator('.tok-error').textContent()).toBe('bites');
+    await page.screenshot({ path: join(shots, 'query-error.png'), clip: { x: 0, y: 0, width: 1440, height: 200 } });
+  });
+
+  it('runs a query and shows the scanner on top', async () => {
+    const scan = DEMO_SCENARIOS.horizontalScan;
+    await typeQuery(`${scan.query} | limit 20`);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('[data-testid=results-table] .tr').first().textContent()).toContain(scan.scanner);
+    await page.click('text=Table');
+    await page.screenshot({ path: join(shots, 'explore.png') });
+  });
+
+  it('charts a timeline', async () => {
+    await typeQuery('any | timeline 30m');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=timeseries] canvas');
+    await page.screenshot({ path: join(shots, 'timeline.png') });
+  });
+
+  it('opens an IP page from a result', async () => {
+    const scan = DEMO_SCENARIOS.horizontalScan;
+    await typeQuery(`${scan.query} | limit 20`);
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-testid=results-table] a:text-is("${scan.scanner}")`).first().click();
+    await page.waitForSelector('[data-testid=ip-page]');
+    expect(await page.locator('h1.mono').textContent()).toBe(scan.scanner);
+    await page.waitForSelector('[data-testid=ip-flows-table] .tr');
+    await page.waitForSelector('[data-testid=ip-timeline] canvas');
+    expect(Number((await page.locator('[data-testid=ip-flows]').textContent())?.replace(/\D/g, ''))).toBeGreaterThan(0);
+    await page.screenshot({ path: join(shots, 'ip-page.png'), fullPage: true });
+  });
+
+  it('shows the audit trail in the light theme', async () => {
+    await page.keyboard.press('t');
+    await page.click('nav >> text=Audit');
+    await page.waitForSelector('[data-testid=audit-table] .tr');
+    expect(await page.locator('[data-testid=audit-table]').textContent()).toContain('alice');
+    await page.screenshot({ path: join(shots, 'audit.png') });
+  });
+});

@@ -1,0 +1,226 @@
+// The app shell: sign-in gate, navigation, theme, time range, keyboard shortcuts, and the pages.
+
+import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { api, onUnauthorized, setCsrfToken, type Features, type Me, type Stats, type Vocabulary } from './api';
+import { focusQueryBar } from './components/QueryBar';
+import { rangeOf, TimeRangePicker, type RangeChoice } from './components/TimeRangePicker';
+import { SECTIONS } from './extensions';
+import { compact, utc } from './format';
+import { AdminPage } from './pages/AdminPage';
+import { AuditPage } from './pages/AuditPage';
+import { ExplorePage } from './pages/ExplorePage';
+import { IpPage } from './pages/IpPage';
+import { LoginPage } from './pages/LoginPage';
+import { ipPath, Link, navigate, useLocation } from './router';
+
+type Theme = 'dark' | 'light';
+
+function initialTheme(): Theme {
+  const saved = localStorage.getItem('vantage-theme');
+  if (saved === 'dark' || saved === 'light') return saved;
+  return matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
+}
+
+const SHORTCUTS: [string, string][] = [
+  ['/', 'focus the query bar'],
+  ['Enter', 'run the query (in the query bar)'],
+  ['Ctrl+Space', 'show completions'],
+  ['Alt+1 / Alt+2', 'table / chart'],
+  ['g e', 'Explore'],
+  ['g i', 'go to an IP address'],
+  ['g a', 'Audit trail (admins)'],
+  ['g u', 'Users and tokens (admins)'],
+  ['t', 'switch dark / light theme'],
+  ['?', 'this help'],
+];
+
+export function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [features, setFeatures] = useState<Features>();
+  const [stats, setStats] = useState<Stats>();
+  const [vocabulary, setVocabulary] = useState<Vocabulary>();
+  const [theme, setTheme] = useState<Theme>(initialTheme);
+  const [choice, setChoice] = useState<RangeChoice>({ preset: 'all' });
+  const [help, setHelp] = useState(false);
+  const { path } = useLocation();
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('vantage-theme', theme);
+  }, [theme]);
+
+  useEffect(() => {
+    onUnauthorized(() => setMe(null));
+    api
+      .me()
+      .then((m) => {
+        setCsrfToken(m.csrfToken);
+        setMe(m);
+      })
+      .catch(() => setMe(null));
+  }, []);
+
+  useEffect(() => {
+    if (!me) return;
+    void api.features().then(setFeatures).catch(() => undefined);
+    void api.stats().then(setStats).catch(() => undefined);
+    void api.language().then(setVocabulary).catch(() => undefined);
+  }, [me]);
+
+  const range = useMemo(() => rangeOf(choice, stats?.lastFlow), [choice, stats?.lastFlow]);
+  const rangeKey = `${range.from ?? ''}|${range.to ?? ''}`;
+
+  // Keyboard: single keys outside inputs, `g` chords for navigation.
+  useEffect(() => {
+    let chord = false;
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement;
+      if (target.closest('input, textarea, select, .cm-editor') || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (chord) {
+        chord = false;
+        const go: Record<string, () => void> = {
+          e: () => navigate('/'),
+          a: () => navigate('/audit'),
+          u: () => navigate('/admin'),
+          i: () => {
+            const ip = prompt('IP address');
+            if (ip) navigate(ipPath(ip.trim()));
+          },
+        };
+        for (const s of SECTIONS) if (s.key) go[s.key] = () => navigate(s.path);
+        go[e.key]?.();
+        return;
+      }
+      if (e.key === 'g') chord = true;
+      else if (e.key === '/') {
+        e.preventDefault();
+        if (path !== '/') navigate('/');
+        setTimeout(focusQueryBar, 0);
+      } else if (e.key === '?') setHelp((h) => !h);
+      else if (e.key === 't') setTheme((t) => (t === 'dark' ? 'light' : 'dark'));
+      else if (e.key === 'Escape') setHelp(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [path]);
+
+  if (me === undefined) return <div className="splash muted">Loading…</div>;
+  if (me === null)
+    return (
+      <LoginPage
+        onSignedIn={(m) => {
+          setCsrfToken(m.csrfToken);
+          setMe(m);
+        }}
+      />
+    );
+
+  const isAdmin = me.permissions.includes('admin');
+  const sections = SECTIONS.filter((s) => features?.features[s.feature] && (!s.permission || me.permissions.includes(s.permission)));
+  let page: React.ReactNode;
+  if (path.startsWith('/ip/')) {
+    const ip = decodeURIComponent(path.slice(4));
+    page = <IpPage key={ip} ip={ip} range={range} rangeKey={rangeKey} />;
+  } else if (path === '/audit' && isAdmin) page = <AuditPage />;
+  else if (path === '/admin' && isAdmin) page = <AdminPage />;
+  else {
+    const section = sections.find((s) => path === s.path || path.startsWith(`${s.path}/`));
+    if (section) {
+      const Page = lazy(section.load);
+      page = (
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          <Page me={me} range={range} subpath={path.slice(section.path.length)} />
+        </Suspense>
+      );
+    } else page = <ExplorePage me={me} vocabulary={vocabulary} range={range} rangeKey={rangeKey} />;
+  }
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link to="/" className="brand" aria-label="Vantage home">
+          <span className="logo">V</span> Vantage
+        </Link>
+        <nav aria-label="sections">
+          <Link to="/" className={path === '/' ? 'on' : ''}>
+            Explore
+          </Link>
+          {sections.map((s) => (
+            <Link key={s.path} to={s.path} className={path.startsWith(s.path) ? 'on' : ''}>
+              {s.title}
+            </Link>
+          ))}
+          {isAdmin && (
+            <Link to="/audit" className={path === '/audit' ? 'on' : ''}>
+              Audit
+            </Link>
+          )}
+          {isAdmin && (
+            <Link to="/admin" className={path === '/admin' ? 'on' : ''}>
+              Admin
+            </Link>
+          )}
+        </nav>
+        <form
+          className="goto"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const v = String(new FormData(e.currentTarget).get('ip') ?? '').trim();
+            if (v) navigate(ipPath(v));
+          }}
+        >
+          <input name="ip" aria-label="go to IP" placeholder="IP address…" data-testid="goto-ip" />
+        </form>
+        <TimeRangePicker value={choice} onChange={setChoice} lastFlow={stats?.lastFlow} />
+        <span className="spacer" />
+        {stats && (
+          <span className="muted small store-facts" title={`${stats.store}${stats.firstFlow ? `: ${utc(stats.firstFlow)} to ${utc(stats.lastFlow)} UTC` : ''}`}>
+            {compact(stats.flows)} flows{stats.scoped ? ' in scope' : ''}
+          </span>
+        )}
+        <button className="icon" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} title="Theme (t)" aria-label="switch theme">
+          {theme === 'dark' ? '☀' : '☾'}
+        </button>
+        <button className="icon" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)" aria-label="keyboard shortcuts">
+          ?
+        </button>
+        <span className="user small" title={me.scopes.length ? `limited to ${me.scopes.join(', ')}` : 'all networks'}>
+          {me.name} · {me.role}
+          {me.scopes.length ? ' · scoped' : ''}
+        </span>
+        <button
+          className="chip"
+          onClick={() =>
+            void api
+              .logout()
+              .catch(() => undefined)
+              .then(() => setMe(null))
+          }
+        >
+          Sign out
+        </button>
+      </header>
+      {page}
+      {help && (
+        <div className="overlay" role="dialog" aria-label="keyboard shortcuts" onClick={() => setHelp(false)}>
+          <div className="card help" onClick={(e) => e.stopPropagation()}>
+            <h2>Keyboard</h2>
+            <table className="simple">
+              <tbody>
+                {SHORTCUTS.map(([k, what]) => (
+                  <tr key={k}>
+                    <td>
+                      <kbd>{k}</kbd>
+                    </td>
+                    <td>{what}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <p className="muted small">Vantage {features?.version} · {features?.store} · rows per answer ≤ {features?.limits.maxRows.toLocaleString('en-US')}</p>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,207 @@
+// The UI's only door to data: typed calls to the Vantage API, the session's CSRF token on every
+// change, and API errors (with their stable code and query column) as ApiFailure.
+
+/** An error answer of the API. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly column?: number,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The signed-in caller. */
+export interface Me {
+  name: string;
+  kind: 'user' | 'token';
+  role: 'viewer' | 'analyst' | 'admin';
+  scopes: string[];
+  permissions: string[];
+  csrfToken?: string;
+}
+
+/** Server features and limits. */
+export interface Features {
+  version: string;
+  store: string;
+  features: Record<string, boolean>;
+  limits: { maxRows: number; maxExportRows: number; timeoutMs: number };
+}
+
+/** A result column. */
+export interface Column {
+  name: string;
+  kind: string;
+}
+
+/** A result row. */
+export type Row = Record<string, string | number | boolean | null | string[]>;
+
+/** A query answer. */
+export interface QueryResult {
+  columns: Column[];
+  rows: Row[];
+  rowCount: number;
+  truncated: boolean;
+  limit: number;
+  elapsedMs: number;
+  scoped: boolean;
+}
+
+/** Store figures visible to the caller. */
+export interface Stats {
+  flows: number;
+  firstFlow: string | null;
+  lastFlow: string | null;
+  bytesOnDisk: number | null;
+  store: string;
+  scoped: boolean;
+}
+
+/** A time range as the API takes it (ISO 8601 text; undefined = open). */
+export interface TimeRange {
+  from?: string;
+  to?: string;
+}
+
+let csrfToken: string | undefined;
+
+/** Remembers the session's CSRF token (from sign-in or /api/auth/me). */
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token;
+}
+
+/** Called when the session is gone (401), so the app can show the sign-in page. */
+let onSignedOut: () => void = () => undefined;
+export function onUnauthorized(handler: () => void): void {
+  onSignedOut = handler;
+}
+
+async function failure(res: Response): Promise<ApiFailure> {
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string; column?: number; field?: string } };
+    return new ApiFailure(res.status, body.error?.code ?? 'HTTP_' + res.status, body.error?.message ?? res.statusText, body.error?.column, body.error?.field);
+  } catch {
+    return new ApiFailure(res.status, 'HTTP_' + res.status, res.statusText || 'request failed');
+  }
+}
+
+/** A raw API request: JSON body, CSRF header on changes, ApiFailure on error statuses. */
+export async function request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', signal });
+  if (!res.ok) {
+    const err = await failure(res);
+    if (res.status === 401 && path !== '/api/auth/login') onSignedOut();
+    throw err;
+  }
+  return res;
+}
+
+async function json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await request(method, path, body, signal);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+const qs = (params: Record<string, string | number | undefined>): string => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+};
+
+/** The API, one function per route the UI uses. */
+export const api = {
+  login: (username: string, password: string) => json<Me>('POST', '/api/auth/login', { username, password }),
+  logout: () => json<void>('POST', '/api/auth/logout'),
+  me: () => json<Me>('GET', '/api/auth/me'),
+  changePassword: (currentPassword: string, newPassword: string) => json<void>('POST', '/api/auth/password', { currentPassword, newPassword }),
+  features: () => json<Features>('GET', '/api/features'),
+  stats: () => json<Stats>('GET', '/api/stats'),
+  language: () => json<Vocabulary>('GET', '/api/query/language'),
+  check: (query: string, signal?: AbortSignal) =>
+    json<{ ok: boolean; columns?: Column[]; error?: { code: string; message: string; column?: number } }>('POST', '/api/query/check', { query }, signal),
+  query: (query: string, range: TimeRange, signal?: AbortSignal) => json<QueryResult>('POST', '/api/query', { query, ...range }, signal),
+  values: (field: string, prefix: string, range: TimeRange, signal?: AbortSignal) =>
+    json<{ field: string; values: { value: string; flows: number }[] }>('GET', `/api/query/values${qs({ field, prefix, ...range })}`, undefined, signal),
+  /** Downloads a query's rows through the audited export route. */
+  exportQuery: async (query: string, range: TimeRange, format: 'csv' | 'json') => {
+    const res = await request('POST', '/api/export', { query, ...range, format });
+    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `vantage.${format}`;
+    saveBlob(await res.blob(), name);
+  },
+  users: () => json<{ users: User[] }>('GET', '/api/users'),
+  addUser: (u: { name: string; role: string; password: string; scopes: string[] }) => json<User>('POST', '/api/users', u),
+  updateUser: (name: string, change: Partial<{ role: string; password: string; scopes: string[]; disabled: boolean }>) =>
+    json<User>('PATCH', `/api/users/${encodeURIComponent(name)}`, change),
+  tokens: () => json<{ tokens: Token[] }>('GET', '/api/tokens'),
+  addToken: (t: { name: string; role: string; scopes: string[]; expiresInDays?: number }) => json<{ token: string; record: Token }>('POST', '/api/tokens', t),
+  revokeToken: (id: string) => json<Token>('POST', `/api/tokens/${encodeURIComponent(id)}/revoke`),
+  audit: (filter: { from?: string; to?: string; actor?: string; action?: string; limit?: number }) => json<{ entries: AuditEntry[] }>('GET', `/api/audit${qs(filter)}`),
+  auditExportUrl: (filter: { from?: string; to?: string; actor?: string; action?: string }, format: 'csv' | 'json') => `/api/audit/export${qs({ ...filter, format })}`,
+};
+
+/** Saves a blob as a file download. */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The query language's words (GET /api/query/language). */
+export interface Vocabulary {
+  fields: { name: string; kind: string; doc: string }[];
+  aliases: Record<string, string>;
+  keywords: { word: string; takes: string; doc: string }[];
+  operators: string[];
+  stages: { word: string; syntax: string; doc: string }[];
+  metrics: string[];
+  values: Record<string, string[]>;
+}
+
+export interface User {
+  name: string;
+  role: string;
+  scopes: string[];
+  disabled: boolean;
+  updatedAt: number;
+  changedBy: string;
+}
+
+export interface Token {
+  id: string;
+  name: string;
+  role: string;
+  scopes: string[];
+  createdAt: number;
+  createdBy: string;
+  expiresAt: number | null;
+  revoked: boolean;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: number;
+  actor: string;
+  actorKind: string;
+  role: string;
+  action: string;
+  target: string;
+  detail: Record<string, unknown>;
+  rows: number;
+  status: string;
+  errorCode: string | null;
+  client: string;
+  elapsedMs: number;
+}

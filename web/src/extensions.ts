@@ -1,0 +1,43 @@
+// Extension points of the UI. Sections that later issues add (pivot graph, findings inbox,
+// watchlists and saved queries, the investigation notebook, intel feeds) register here: a nav
+// entry, a path, a lazily loaded page, and the server feature flag (GET /api/features) that must
+// be on for it to show. Nothing is shown for a section whose server routes do not exist yet.
+//
+// To add one: create web/src/pages/<Name>Page.tsx (default export, props: SectionProps), add an
+// entry below with `load: () => import('./pages/<Name>Page')`, and turn its flag on in
+// src/services/server.ts FEATURES once its API routes are registered in src/api/create-api.ts.
+
+import type { ComponentType } from 'react';
+import type { Me, TimeRange } from './api';
+
+/** What a section page receives. */
+export interface SectionProps {
+  me: Me;
+  range: TimeRange;
+  /** The rest of the path after the section's own, e.g. an entity id. */
+  subpath: string;
+}
+
+/** One pluggable section. */
+export interface Section {
+  /** Feature flag name in GET /api/features. */
+  feature: string;
+  title: string;
+  /** Path prefix, e.g. '/pivot'. */
+  path: string;
+  /** Keyboard shortcut after `g` (g p = pivot...). */
+  key?: string;
+  /** Permission needed to see it. */
+  permission?: 'read' | 'export' | 'admin';
+  load: () => Promise<{ default: ComponentType<SectionProps> }>;
+}
+
+/**
+ * Registered sections. Planned, in this order, once their server side lands:
+ *   pivot      /pivot/:entity   graph (Cytoscape.js, code-split): click expands a node, an edge's evidence is one click away
+ *   findings   /findings        inbox: filter, acknowledge, mark false positive with a note
+ *   watchlists /watchlists      watchlists and saved queries with their last answers
+ *   notebook   /cases/:id       pin entities, queries and findings to a case with notes; export
+ *   intel      /intel           feeds: status, freshness, counts
+ */
+export const SECTIONS: readonly Section[] = [];
