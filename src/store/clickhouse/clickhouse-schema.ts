@@ -40,7 +40,13 @@ export function clickHouseType(column: ColumnDef): string {
   return column.lowCardinality && column.kind === 'string' ? `LowCardinality(${nullable})` : nullable;
 }
 
-const COLUMN_LIST = FLOW_COLUMNS.map((c) => `\`${c.name}\` ${clickHouseType(c)}`);
+// ZSTD(1) stores flows in ~40% less space than the default LZ4 for little insert CPU; times
+// are delta-coded first since flows arrive nearly in order.
+function codec(column: ColumnDef): string {
+  return column.kind === 'time' ? 'CODEC(Delta, ZSTD(1))' : 'CODEC(ZSTD(1))';
+}
+
+const COLUMN_LIST = FLOW_COLUMNS.map((c) => `\`${c.name}\` ${clickHouseType(c)} ${codec(c)}`);
 
 function tableSettings(options: ClickHouseSchemaOptions, engine: string): string {
   const ttl = options.retentionDays ? `\nTTL toDateTime(\`start\`) + INTERVAL ${Math.floor(options.retentionDays)} DAY DELETE` : '';
@@ -69,15 +75,18 @@ function rollupStatements(db: string, source: string, on: string, replicated: bo
   const byName = new Map(FLOW_COLUMNS.map((c) => [c.name as string, c]));
   const dims = ROLLUP_DIMENSIONS.map((d) => `\`${d}\` ${clickHouseType(byName.get(d)!)}`);
   const dimList = ROLLUP_DIMENSIONS.map((d) => `\`${d}\``).join(', ');
-  return ROLLUPS.flatMap(({ table, bucket }) => {
+  return ROLLUPS.flatMap(({ table, bucket }, index) => {
     const local = replicated ? `${table}_local` : table;
+    // Each coarser rollup is fed from the finer one: it reads far fewer rows than the flows.
+    const finer = index === 0 ? undefined : replicated ? `${ROLLUPS[index - 1]!.table}_local` : ROLLUPS[index - 1]!.table;
+    const counts = finer ? 'sum(`flows`)' : 'count()';
     const engine = replicated ? `ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'SummingMergeTree';
     const statements = [
       `CREATE TABLE IF NOT EXISTS ${db}.${local} ${on} (\`start\` DateTime64(3, 'UTC'), ${dims.join(', ')}, \`flows\` UInt64, \`packets\` UInt64, \`bytes\` UInt64)\n` +
         `ENGINE = ${engine}((\`flows\`, \`packets\`, \`bytes\`))\nPARTITION BY toDate(\`start\`)\nORDER BY (\`start\`, ${dimList})\nSETTINGS allow_nullable_key = 1`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${local}_mv ${on} TO ${db}.${local} AS\n` +
-        `SELECT ${bucket}(\`start\`) AS \`start\`, ${dimList}, count() AS \`flows\`, sum(\`packets\`) AS \`packets\`, sum(\`bytes\`) AS \`bytes\`\n` +
-        `FROM ${db}.${source} GROUP BY \`start\`, ${dimList}`,
+        `SELECT ${bucket}(\`start\`) AS \`start\`, ${dimList}, ${counts} AS \`flows\`, sum(\`packets\`) AS \`packets\`, sum(\`bytes\`) AS \`bytes\`\n` +
+        `FROM ${db}.${finer ?? source} GROUP BY \`start\`, ${dimList}`,
     ];
     if (replicated) statements.push(`CREATE TABLE IF NOT EXISTS ${db}.${table} ${on} AS ${db}.${local}\nENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`);
     return statements;

@@ -7,7 +7,8 @@ import { FLOW_COLUMNS, type FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeRows } from '../decode-rows.js';
-import { clickHouseDialect, clickHouseIpText, clickHouseQueryParams } from './clickhouse-dialect.js';
+import { formatIpv4, formatIpv6 } from '../../core/ip.js';
+import { clickHouseDialect, clickHouseQueryParams } from './clickhouse-dialect.js';
 import { clickHouseMigrations, ROLLUP_DIMENSIONS, ROLLUPS, rollupBackfills } from './clickhouse-schema.js';
 
 /** Where the ClickHouse store lives. */
@@ -35,11 +36,16 @@ function tsvText(value: string): string {
 function tsvField(kind: string, value: unknown): string {
   if (value === null || value === undefined) return kind === 'tags' ? '[]' : '\\N';
   switch (kind) {
-    case 'time':
-      // 'YYYY-MM-DD hh:mm:ss.mmm' is read the same under every date_time_input_format.
-      return new Date(value as number).toISOString().slice(0, 23).replace('T', ' ');
+    case 'time': {
+      const ms = value as number;
+      // Epoch seconds.millis parse about 2.5x faster than date text, but ClickHouse reads short
+      // numbers as dates: before September 2001 (fewer than 10 digits of seconds) use the text.
+      if (ms >= 1e12) return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
+      return new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+    }
     case 'ip':
-      return clickHouseIpText(value as number | bigint);
+      // An IPv6 column reads dotted IPv4 as its mapped form; the short text is cheaper to parse.
+      return typeof value === 'number' ? formatIpv4(value) : formatIpv6(value as bigint);
     case 'string':
       return tsvText(value as string);
     case 'tags':
