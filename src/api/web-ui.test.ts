@@ -1,7 +1,8 @@
 // End to end in a real browser (Debian's chromium driven by playwright-core): sign in, run a
 // query (with completion and an error shown at its column), chart it, open an IP page, visit the
-// audit trail; screenshots go to docs/screenshots/ (the README shows one). Skipped with a notice
-// when chromium is missing, unless VANTAGE_REQUIRE_ALL=1.
+// audit trail, saving screenshots. They go to a temporary folder, or to docs/screenshots/ (the
+// README shows one) when VANTAGE_UPDATE_SCREENSHOTS=1, so a test run leaves the tree clean.
+// Skipped with a notice when chromium is missing, unless VANTAGE_REQUIRE_ALL=1.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { startTestServer, type TestServer } from './test-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM) ? true : requireTool('chromium');
-const shots = join(repoRoot(), 'docs', 'screenshots');
+const shots = process.env.VANTAGE_UPDATE_SCREENSHOTS === '1' ? join(repoRoot(), 'docs', 'screenshots') : mkdtempSync(join(tmpdir(), 'vantage-shots-'));
 
 describe.skipIf(!available)('web UI in Chromium', () => {
   let t: TestServer;

@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'STORE_QUERY'
   | 'IMPORT_FORMAT'
   | 'IMPORT_RECORD'
-  | 'IMPORT_FILE';
+  | 'IMPORT_FILE'
+  | 'COLLECT_LISTEN'
+  | 'COLLECT_SPOOL';
 
 /** Where in an input a problem was found, so the user can go straight to it. */
 export interface ErrorLocation {

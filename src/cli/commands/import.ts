@@ -11,7 +11,11 @@ import { createLogParser, isMappedFormat } from '../../decode/logs/create-log-pa
 import { detectFormat } from '../../decode/logs/detect-format.js';
 import { LOG_FORMATS, type LineProblem, type LogFormat } from '../../decode/logs/log-parser.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
+import { createEnricher } from '../../enrich/create-enricher.js';
+import { enrichingSink } from '../../enrich/enricher.js';
 import { withStore } from '../context.js';
+import { CAPTURE_FORMATS, importCaptureFiles, isCaptureFormat, planCaptureImport, type CaptureFormat } from './import-capture.js';
+import { parseFlowTimeouts } from '../../decode/flow-assembly/flow-timeouts.js';
 import { toJson } from '../output.js';
 
 /** `--format` values: a log format or `auto` (told from the first lines). */
@@ -33,6 +37,8 @@ export interface ImportOptions {
   /** Flows per store append. */
   readonly batch?: number;
   readonly maxMessages?: number;
+  /** Applied to each batch before it is appended (ASN/geo/intelligence enrichment at ingest). */
+  readonly enrich?: (records: FlowRecord[]) => void;
 }
 
 /** Where messages go: stderr in the CLI, a buffer in tests. */
@@ -75,7 +81,7 @@ function resolveFormat(file: string, head: readonly string[], requested: ImportF
   if (head.some((l) => l.includes('\u0000'))) {
     throw new VantageError(
       'IMPORT_FORMAT',
-      'binary data, not a text log (an nfcapd file? convert it with: nfdump -r FILE -o csv > FILE.csv)',
+      'binary data, not a text log (an nfcapd file? convert it with: nfdump -r FILE -o csv > FILE.csv; a packet capture? use --format pcap, or export-pcap for captured NetFlow/IPFIX/sFlow)',
       { file },
     );
   }
@@ -240,6 +246,7 @@ async function importOne(
         if (out.length >= batchSize) {
           // A row can yield two flows: carry any excess so every append is exactly --batch.
           const rest = out.length > batchSize ? out.splice(batchSize) : [];
+          options.enrich?.(out);
           await sink.appendFlows(out);
           flows += out.length;
           out = rest;
@@ -251,6 +258,7 @@ async function importOne(
     const end = parser.finish(lastLine);
     if (end) reject(end);
     if (out.length > 0) {
+      options.enrich?.(out);
       await sink.appendFlows(out);
       flows += out.length;
     }
@@ -309,11 +317,15 @@ export async function importFiles(
 }
 
 interface CliOptions {
-  format: ImportFormat;
+  format: ImportFormat | CaptureFormat;
+  timeouts?: string;
   strict?: boolean;
   map?: string;
   batch: string;
   json?: boolean;
+  enrich: boolean;
+  asnDb?: string;
+  geoDb?: string;
 }
 
 function parseBatch(text: string): number {
@@ -326,24 +338,45 @@ function parseBatch(text: string): number {
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('import flow logs: nfdump CSV/JSON, Zeek conn.log (TSV or JSON), CSV or JSON lines; .gz is read directly')
+    .description('import flow logs: nfdump CSV/JSON, Zeek conn.log (TSV or JSON), CSV or JSON lines (.gz is read directly); packet captures (pcap, pcapng) as flows; captured NetFlow/IPFIX/sFlow')
     .argument('<files...>', "log files ('-' for stdin)")
-    .addOption(new Option('--format <format>', 'input format (auto tells it from the first lines)').choices(IMPORT_FORMATS).default('auto'))
+    .addOption(new Option('--format <format>', 'input format (auto tells it from the first lines)').choices([...IMPORT_FORMATS, ...CAPTURE_FORMATS]).default('auto'))
     .option('--strict', 'stop with exit status 1 at the first malformed line instead of skipping it')
     .option('--map <spec>', 'csv/jsonl: which column feeds a field, e.g. dst=target_ip,src=source_ip')
     .option('--batch <n>', 'flows per store append', String(DEFAULT_BATCH))
     .option('--json', 'print a JSON summary to stdout')
+    .option('--no-enrich', 'store flows as read: no ASN, country or intelligence tags')
+    .option('--asn-db <file>', 'ASN database (.mmdb or ip-location-db CSV) instead of the bundled one')
+    .option('--geo-db <file>', 'country database (.mmdb: GeoLite2/DB-IP Country or City) instead of the bundled one')
+    .option('--timeouts <spec>', "pcap: flow timeouts in seconds, softflowd names (tcp=3600,tcp.rst=120,tcp.fin=300,udp=300,icmp=300,general=3600,maxlife=604800), or 'off'")
     .action(async (files: string[], cli: CliOptions, command: Command) => {
+      if (isCaptureFormat(cli.format)) {
+        if (cli.map !== undefined) throw new VantageError('USAGE', `--map applies to csv and jsonl only, not --format ${cli.format}`);
+        const options = { format: cli.format, strict: cli.strict === true, batch: parseBatch(cli.batch), timeouts: cli.timeouts === undefined ? undefined : parseFlowTimeouts(cli.timeouts) };
+        // Checked before the store opens: a typo in a file name creates no database.
+        planCaptureImport(files, options);
+        const summary = await withStore(command, async (store) =>
+          importCaptureFiles(cli.enrich ? enrichingSink(store, await createEnricher(store, { asnDb: cli.asnDb, countryDb: cli.geoDb })) : store, files, options),
+        );
+        if (cli.json) process.stdout.write(`${toJson(summary)}\n`);
+        return;
+      }
+      if (cli.timeouts !== undefined) throw new VantageError('USAGE', '--timeouts applies to --format pcap only');
+      const format = cli.format;
       const io: ImportIo = { stderr: process.stderr };
       const options: ImportOptions = {
-        format: cli.format,
+        format,
         strict: cli.strict === true,
         overrides: cli.map === undefined ? undefined : parseMapSpec(cli.map),
         batch: parseBatch(cli.batch),
       };
       // Checked before the store opens: a typo in a file name creates no database.
       const plans = await planImport(files, options, io);
-      const summary = await withStore(command, (store) => runImport(store, plans, options, io));
+      const summary = await withStore(command, async (store) => {
+        if (!cli.enrich) return runImport(store, plans, options, io);
+        const enricher = await createEnricher(store, { asnDb: cli.asnDb, countryDb: cli.geoDb });
+        return runImport(store, plans, { ...options, enrich: (records) => enricher.enrich(records) }, io);
+      });
       if (cli.json) {
         const files = summary.files.map(({ file, format, read, imported, rejected, flows }) => ({ file, format, read, imported, rejected, flows }));
         process.stdout.write(`${toJson({ ...summary, files })}\n`);

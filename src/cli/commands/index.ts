@@ -6,10 +6,13 @@ import { registerQuery } from './query.js';
 import { registerStore } from './store.js';
 import { registerDemo } from './demo.js';
 import { registerStart } from './start.js';
+import { registerCollect } from './collect.js';
 import { registerDecode } from './decode.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
 import { registerUser } from './user.js';
+import { registerIntel } from './intel.js';
+import { registerHunt } from './hunt.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -18,8 +21,11 @@ export function registerCommands(program: Command): void {
   registerImport(program);
   registerDemo(program);
   registerStart(program);
+  registerCollect(program);
   registerDecode(program);
   registerServe(program);
   registerToken(program);
   registerUser(program);
+  registerIntel(program);
+  registerHunt(program);
 }

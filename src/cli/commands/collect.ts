@@ -1,0 +1,135 @@
+// `vantage collect`: receives NetFlow v5/v9, IPFIX and sFlow over UDP and writes the flows to the
+// store, spooling to disk when the store cannot keep up; stops gracefully on SIGINT/SIGTERM.
+
+import { Command } from 'commander';
+import { VantageError } from '../../core/errors.js';
+import { createCollector, type Collector } from '../../services/collector/collector.js';
+import { DEFAULT_RCVBUF, defaultWorkers, type CollectorConfigInput } from '../../services/collector/collector-config.js';
+import { createCollectorRegistry } from '../../services/collector/collector-metrics.js';
+import { startMetricsServer, type MetricsServer } from '../../services/collector/metrics-server.js';
+import { storeReplayTarget } from '../../services/collector/store-target.js';
+import { PREFERRED_BATCH } from '../../store/store.js';
+import { withStore } from '../context.js';
+import { toJson } from '../output.js';
+
+interface CliOptions {
+  listen: string[];
+  rcvbuf: string;
+  spool: string;
+  spoolMax?: string;
+  batch?: string;
+  flushMs?: string;
+  workers?: string;
+  storeQueue?: string;
+  stats?: boolean;
+  statsInterval: string;
+  metricsPort?: string;
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** Reads a byte size: a whole number with an optional k/M/G/T suffix (powers of 1024; "B"/"iB" allowed). */
+export function parseBytes(option: string, text: string): number {
+  const m = /^(\d+)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+  const n = m ? Number(m[1]) * UNITS[m[2]!.toLowerCase()]! : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new VantageError('USAGE', `${option} must be a size in bytes such as 33554432, 512M or 2G, got '${text}'`);
+  return n;
+}
+
+function parseCount(option: string, text: string, min = 1): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min) throw new VantageError('USAGE', `${option} must be a whole number >= ${min}, got '${text}'`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Turns the command line into collector settings (defaults for what is not given). */
+export function collectorConfigFromCli(cli: CliOptions): CollectorConfigInput {
+  if (cli.listen.length === 0) throw new VantageError('USAGE', 'give at least one --listen udp://HOST:PORT');
+  return {
+    listen: cli.listen,
+    receiveBufferBytes: parseBytes('--rcvbuf', cli.rcvbuf),
+    spoolDir: cli.spool,
+    spoolMaxBytes: cli.spoolMax === undefined ? undefined : parseBytes('--spool-max', cli.spoolMax),
+    batchFlows: cli.batch === undefined ? undefined : parseCount('--batch', cli.batch),
+    flushMs: cli.flushMs === undefined ? undefined : parseCount('--flush-ms', cli.flushMs),
+    workers: cli.workers === undefined ? undefined : parseCount('--workers', cli.workers, 0),
+    storeQueue: cli.storeQueue === undefined ? undefined : parseCount('--store-queue', cli.storeQueue, 0),
+  };
+}
+
+function log(message: string): void {
+  process.stderr.write(`vantage collect: ${message}\n`);
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once (what is spooled stays spooled). */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      log(`${signal}: stopping (receive stopped; flushing to the store; ${signal} again to exit at once)`);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function describeStart(collector: Collector, location: string): string {
+  const listeners = collector.listeners().map((l) => `${l.url} (port ${l.port}, SO_RCVBUF ${l.rcvbuf})`).join(', ');
+  const workers = collector.threaded ? `a receiver thread and ${collector.config.workers} decode worker(s)` : 'receiving and decoding on the main thread';
+  return `listening on ${listeners}; ${workers}; store ${location}; spool ${collector.config.spoolDir}`;
+}
+
+/** Registers `vantage collect`. */
+export function registerCollect(program: Command): void {
+  program
+    .command('collect')
+    .description('receive NetFlow v5/v9, IPFIX and sFlow over UDP into the store (SIGINT/SIGTERM stop it gracefully)')
+    .option('--listen <udp://HOST:PORT>', 'UDP address to listen on; repeat for several (IPv6: udp://[::]:4739)', collect, [])
+    .option('--rcvbuf <bytes>', 'SO_RCVBUF per socket (capped by net.core.rmem_max)', String(DEFAULT_RCVBUF))
+    .option('--spool <dir>', 'spool directory: batches the store cannot take, and saved templates', './data/spool')
+    .option('--spool-max <bytes>', 'most the spool may hold before batches are dropped (default 2G)')
+    .option('--batch <n>', `flows per store append (default ${PREFERRED_BATCH})`)
+    .option('--flush-ms <ms>', 'longest a flow waits before its batch is written (default 1000)')
+    .option('--workers <n>', `decode worker threads; 0 receives and decodes on the main thread (default ${defaultWorkers()})`)
+    .option('--store-queue <n>', 'batches waiting for the store before new ones go to the spool; 0 spools everything first (default 4)')
+    .option('--stats', 'print counters as JSON lines to stderr periodically and at exit')
+    .option('--stats-interval <ms>', 'period of --stats lines', '10000')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics')
+    .action(async (cli: CliOptions, command: Command) => {
+      const config = collectorConfigFromCli(cli);
+      const statsEvery = parseCount('--stats-interval', cli.statsInterval);
+      const metricsPort = cli.metricsPort === undefined ? undefined : parseCount('--metrics-port', cli.metricsPort, 0);
+      await withStore(command, async (store) => {
+        const collector = createCollector(config, { target: storeReplayTarget(store), log });
+        const signal = untilSignal();
+        await collector.start();
+        log(describeStart(collector, store.location));
+        let metrics: MetricsServer | undefined;
+        let statsTimer: NodeJS.Timeout | undefined;
+        const printStats = (final: boolean) => process.stderr.write(`${toJson(final ? { ...collector.snapshot(), final: true } : collector.snapshot())}\n`);
+        try {
+          if (metricsPort !== undefined) {
+            metrics = await startMetricsServer(createCollectorRegistry(() => collector.snapshot()), metricsPort);
+            log(`metrics at http://127.0.0.1:${metrics.port}/metrics`);
+          }
+          if (cli.stats) statsTimer = setInterval(() => printStats(false), statsEvery);
+          await signal;
+        } finally {
+          clearInterval(statsTimer);
+          await collector.stop();
+          await metrics?.close();
+          if (cli.stats) printStats(true);
+        }
+        const s = collector.snapshot();
+        log(`stopped: ${s.datagrams} datagrams, ${s.records} flows decoded, ${s.stored + s.replayed} written to the store, ${s.spool.bytes} bytes left in the spool`);
+      });
+    });
+}

@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openCaptureFile } from '../../collect/capture-file.js';
+import type { FlowRecord } from '../../core/columns.js';
+import { decodeCapture } from '../../decode/decode-capture.js';
+import { createDecoderState } from '../../decode/decoder-state.js';
+import { requireTool, sharedDataPath } from '../../test-support/shared-data.js';
+import { importCaptureFiles, planCaptureImport, type CaptureImportOptions } from './import-capture.js';
+
+const work = mkdtempSync(join(tmpdir(), 'vantage-import-capture-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function run(files: string[], options: CaptureImportOptions) {
+  const records: FlowRecord[] = [];
+  const messages: string[] = [];
+  const summary = await importCaptureFiles({ appendFlows: async (r) => void records.push(...r) }, files, options, { stderr: { write: (t: string) => messages.push(t) } });
+  return { records, summary, stderr: messages.join('') };
+}
+
+const malware = sharedDataPath('pcap-malicious/ndpi/malware.pcap'); // a pcapng file
+const emotet = sharedDataPath('pcap-malicious/ndpi/emotet.pcap');
+const templates = sharedDataPath('flow-export/akvorado/netflow/ipfixprobe-templates.pcap');
+const data = sharedDataPath('flow-export/akvorado/netflow/ipfixprobe-data.pcap');
+const datagram = sharedDataPath('flow-export/logstash-codec-netflow/netflow5.dat');
+
+describe('import --format pcap', () => {
+  it.skipIf(!emotet || !requireTool('editcap'))('reads pcap and pcapng alike (the same capture converted by editcap gives the same flows)', async () => {
+    const ng = join(work, 'emotet.pcapng');
+    expect(spawnSync('editcap', ['-F', 'pcapng', emotet!, ng]).status).toBe(0);
+    const a = await run([emotet!], { format: 'pcap' });
+    const b = await run([ng], { format: 'pcap' });
+    expect(a.records.length).toBeGreaterThan(0);
+    expect(b.records).toEqual(a.records);
+    expect(a.stderr).toMatch(/imported 12 flows from .*emotet\.pcap: 169 IP packets in 169 frames/);
+  });
+
+  it.skipIf(!malware)('batches appends by --batch and counts ICMP with type/code', async () => {
+    const { records, summary } = await run([malware!], { format: 'pcap', batch: 3 });
+    expect(summary.flows).toBe(records.length);
+    const icmp = records.filter((r) => r.proto === 1);
+    expect(icmp.length).toBeGreaterThan(0);
+    for (const r of icmp) expect(r.dport).toBe(r.icmp_type! * 256 + r.icmp_code!);
+  });
+
+  it.skipIf(!datagram)('a raw export datagram is not a packet capture: IMPORT_FORMAT pointing at export-pcap', () => {
+    expect(() => planCaptureImport([datagram!], { format: 'pcap' })).toThrow(expect.objectContaining({ code: 'IMPORT_FORMAT', message: expect.stringContaining('--format export-pcap') }));
+  });
+
+  it('a missing file fails up front (IMPORT_FILE); stdin is refused (USAGE)', () => {
+    expect(() => planCaptureImport([join(work, 'nope.pcap')], { format: 'pcap' })).toThrow(expect.objectContaining({ code: 'IMPORT_FILE' }));
+    expect(() => planCaptureImport(['-'], { format: 'pcap' })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+});
+
+describe('import --format export-pcap', () => {
+  it.skipIf(!templates || !data)('decodes captured IPFIX with templates carried from one file to the next', async () => {
+    const { records, summary, stderr } = await run([templates!, data!], { format: 'export-pcap' });
+    // The same as decoding both captures in order with one template state.
+    const state = createDecoderState();
+    const expected: FlowRecord[] = [];
+    for (const file of [templates!, data!]) {
+      const source = openCaptureFile(file);
+      for (const d of decodeCapture(source, state)) expected.push(...d.result.records);
+      source.close();
+    }
+    expect(records.length).toBeGreaterThan(0);
+    expect(records).toEqual(expected);
+    expect(summary.files.map((f) => [f.packets, f.flows])).toEqual([
+      [1, 0],
+      [1, records.length],
+    ]);
+    expect(stderr).not.toContain('DECODE_IPFIX_TEMPLATE_MISSING');
+  });
+
+  it.skipIf(!data)('data without its template: counted problems, no flows, no exception', async () => {
+    const { records, summary } = await run([data!], { format: 'export-pcap' });
+    expect(records).toEqual([]);
+    expect(summary.files[0]!.problems.DECODE_IPFIX_TEMPLATE_MISSING).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!datagram)('reads a raw datagram file (.dat)', async () => {
+    const { records } = await run([datagram!], { format: 'export-pcap' });
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.every((r) => (r as { version?: unknown }).version === 5)).toBe(true);
+  });
+});

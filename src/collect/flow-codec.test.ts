@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { FlowRecord } from '../core/columns.js';
+import { parseIp } from '../core/ip.js';
+import { decodeFlowChunks, encodeFlowChunk, FLOW_CHUNK_MAGIC, FlowChunkEncoder, FlowChunkError } from './flow-codec.js';
+
+const v4 = (t: string) => parseIp(t) as number;
+const v6 = (t: string) => parseIp(t) as bigint;
+
+const FULL: FlowRecord = {
+  start: 1_700_000_000_123,
+  end: 1_700_000_001_456,
+  src: v4('10.1.2.3'),
+  dst: v6('2001:db8::1'),
+  sport: 65535,
+  dport: 443,
+  proto: 6,
+  tcp_flags: 0x1b,
+  packets: 2 ** 40 + 1, // beyond 32 bits, still exact in a double
+  bytes: 9_007_199_254_740_991,
+  exporter: v6('fe80::ffff:ffff:ffff:ffff'),
+  in_if: 4294967295,
+  out_if: 0,
+  sampling: 1000,
+  src_as: 64512,
+  dst_as: null,
+  next_hop: v4('192.0.2.1'),
+  src_vlan: 4095,
+  tos: 184,
+  end_reason: 3,
+  src_country: 'FR',
+  dst_country: 'ÅX', // non-ASCII survives
+  tags: ['c2', 'feodo:emotet', ''],
+};
+
+function blank(record: FlowRecord): Record<string, unknown> {
+  // Decoded records carry every column; those absent in the input come back null.
+  const out: Record<string, unknown> = {
+    start: null, end: null, src: null, dst: null, sport: null, dport: null, proto: null, tcp_flags: null, packets: null, bytes: null,
+    exporter: null, in_if: null, out_if: null, sampling: null, src_as: null, dst_as: null, next_hop: null, src_vlan: null,
+    dst_vlan: null, icmp_type: null, icmp_code: null, tos: null, direction: null, end_reason: null, src_country: null,
+    dst_country: null, tags: null,
+  };
+  for (const [k, v] of Object.entries(record)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+describe('flow codec', () => {
+  it('round-trips every column kind: v4/v6 addresses, 64-bit counters, nulls, text and tags', () => {
+    const minimal: FlowRecord = { start: 0, end: 0, src: 0, dst: 4294967295, sport: 0, dport: 0, proto: 0, tcp_flags: 0, packets: 0, bytes: 0 };
+    const out: FlowRecord[] = [];
+    expect(decodeFlowChunks(encodeFlowChunk([FULL, minimal]), out)).toBe(2);
+    expect(out[0]).toEqual(blank(FULL));
+    expect(out[1]).toEqual(blank(minimal));
+    expect(typeof out[0]!.dst).toBe('bigint');
+    expect(typeof out[0]!.src).toBe('number');
+  });
+
+  it('decodes chunks written back to back (a spool record holds several)', () => {
+    const encoder = new FlowChunkEncoder(64); // tiny start: forces the buffer to grow
+    const records = Array.from({ length: 1000 }, (_, i): FlowRecord => ({ ...FULL, sport: i, tags: i % 2 ? ['x'.repeat(i)] : null }));
+    for (const r of records.slice(0, 600)) encoder.add(r);
+    const first = encoder.finish();
+    expect(encoder.count).toBe(0);
+    for (const r of records.slice(600)) encoder.add(r);
+    const second = encoder.finish();
+    const both = new Uint8Array(first.length + second.length);
+    both.set(first);
+    both.set(second, first.length);
+    const out: FlowRecord[] = [];
+    expect(decodeFlowChunks(both, out)).toBe(1000);
+    expect(out.map((r) => r.sport)).toEqual(records.map((r) => r.sport));
+    expect(out[999]!.tags).toEqual(['x'.repeat(999)]);
+  });
+
+  it('reads a chunk written by another column set: unknown columns skipped, missing ones null', () => {
+    // Hand-built chunk: columns (sport u16, future u32, src ip), one row.
+    const name = (s: string) => [...s].map((c) => c.charCodeAt(0));
+    const bytes = Uint8Array.from([
+      ...[FLOW_CHUNK_MAGIC >>> 24, (FLOW_CHUNK_MAGIC >>> 16) & 255, (FLOW_CHUNK_MAGIC >>> 8) & 255, FLOW_CHUNK_MAGIC & 255],
+      0, 3,
+      4, 5, ...name('sport'),
+      5, 6, ...name('future'),
+      2, 3, ...name('src'),
+      0, 0, 0, 1, // one row
+      0b111, // bitmap: all three present
+      0x01, 0xbb, // sport 443
+      0, 0, 0, 7, // future
+      4, 10, 0, 0, 1, // src 10.0.0.1
+    ]);
+    const out: FlowRecord[] = [];
+    decodeFlowChunks(bytes, out);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.sport).toBe(443);
+    expect(out[0]!.src).toBe(v4('10.0.0.1'));
+    expect(out[0]!.dport).toBeNull();
+    expect(out[0]).not.toHaveProperty('future');
+  });
+
+  it('rejects foreign or cut bytes with FlowChunkError', () => {
+    const chunk = encodeFlowChunk([FULL]);
+    expect(() => decodeFlowChunks(chunk.subarray(0, chunk.length - 3), [])).toThrow(FlowChunkError);
+    expect(() => decodeFlowChunks(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), [])).toThrow(FlowChunkError);
+  });
+});

@@ -1,0 +1,400 @@
+// A compact binary form of FlowRecord batches: what decode workers hand to the main thread and
+// what the disk spool stores. Self-describing (column names and kinds in each chunk), so a spool
+// written before a column was added still replays after it.
+
+import { FLOW_COLUMNS, type ColumnKind, type FlowRecord } from '../core/columns.js';
+import type { Ip } from '../core/ip.js';
+
+/** First four bytes of every chunk ('VFC1'). */
+export const FLOW_CHUNK_MAGIC = 0x56464331;
+
+const KIND_CODES: Record<ColumnKind, number> = { time: 1, ip: 2, u8: 3, u16: 4, u32: 5, u64: 6, string: 7, tags: 8 };
+const KIND_BY_CODE: ColumnKind[] = [];
+for (const [kind, code] of Object.entries(KIND_CODES)) KIND_BY_CODE[code] = kind as ColumnKind;
+
+const MASK64 = (1n << 64n) - 1n;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/** The header every chunk of this build starts with (magic, columns), built once. */
+function buildHeader(): Uint8Array {
+  const parts: number[] = [];
+  const push32 = (v: number) => parts.push((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  push32(FLOW_CHUNK_MAGIC);
+  parts.push(FLOW_COLUMNS.length >> 8, FLOW_COLUMNS.length & 255);
+  for (const c of FLOW_COLUMNS) {
+    parts.push(KIND_CODES[c.kind], c.name.length);
+    for (let i = 0; i < c.name.length; i++) parts.push(c.name.charCodeAt(i));
+  }
+  return Uint8Array.from(parts);
+}
+
+const HEADER = buildHeader();
+const NAMES: readonly string[] = FLOW_COLUMNS.map((c) => c.name);
+const KINDS = FLOW_COLUMNS.map((c) => KIND_CODES[c.kind]);
+const BITMAP_BYTES = Math.ceil(FLOW_COLUMNS.length / 8);
+/** Columns of variable length (strings, tags), encoded before a row is written. */
+const VARIABLE = KINDS.flatMap((k, i) => (k === 7 || k === 8 ? [i] : []));
+/** Most bytes the fixed-size values of one row can take (an IPv6 address is the largest). */
+const FIXED_MAX = 17 * NAMES.length;
+/** Every column of this build, null: records of other schemas are spread from it, so they share one shape. */
+const BLANK: Readonly<Record<string, unknown>> = Object.fromEntries(NAMES.map((n) => [n, null]));
+
+/** Column names become code below: they come from the column table, and are checked anyway. */
+for (const name of NAMES) if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`column name '${name}' cannot be compiled`);
+
+type RowWriter = (r: Record<string, unknown>, buf: Uint8Array, view: DataView, at: number, texts: Uint8Array[] | undefined) => number;
+type RowReader = (bytes: Uint8Array, view: DataView, p: number, rows: number, out: unknown[], text: (p: number) => string, tags: (p: number) => string[], next: { p: number }) => number;
+
+/**
+ * One row's writer for this build's columns, compiled once: straight-line code per column reads
+ * each property once, where a loop over column names would look them up by a variable key.
+ */
+function compileRowWriter(): RowWriter {
+  const lines = ['let p = at + ' + BITMAP_BYTES + ';', 'let t = 0;', 'let v;'];
+  for (let i = 0; i < BITMAP_BYTES; i++) lines.push(`buf[at + ${i}] = 0;`);
+  NAMES.forEach((name, c) => {
+    const mark = `buf[at + ${c >> 3}] |= ${1 << (c & 7)};`;
+    let write: string;
+    switch (KINDS[c]) {
+      case 1:
+      case 6:
+        write = 'view.setFloat64(p, v); p += 8;';
+        break;
+      case 2:
+        write = "if (typeof v === 'number') { buf[p] = 4; view.setUint32(p + 1, v); p += 5; } else { buf[p] = 6; view.setBigUint64(p + 1, (v >> 64n) & MASK64); view.setBigUint64(p + 9, v & MASK64); p += 17; }";
+        break;
+      case 3:
+        write = 'buf[p++] = v;';
+        break;
+      case 4:
+        write = 'view.setUint16(p, v); p += 2;';
+        break;
+      case 5:
+        write = 'view.setUint32(p, v >>> 0); p += 4;';
+        break;
+      case 7:
+        write = 'p = putText(buf, view, p, texts[t++]);';
+        break;
+      default:
+        write = 'view.setUint16(p, v.length); p += 2; for (let k = 0; k < v.length; k++) p = putText(buf, view, p, texts[t++]);';
+    }
+    lines.push(`v = r.${name};`, `if (v !== null && v !== undefined) { ${mark} ${write} }`);
+  });
+  lines.push('return p;');
+  const putText = (buf: Uint8Array, view: DataView, p: number, bytes: Uint8Array): number => {
+    view.setUint32(p, bytes.length);
+    buf.set(bytes, p + 4);
+    return p + 4 + bytes.length;
+  };
+  return new Function('MASK64', 'putText', `return function writeRow(r, buf, view, at, texts) {\n${lines.join('\n')}\n};`)(MASK64, putText) as RowWriter;
+}
+
+/**
+ * The reader of `rows` rows written by this build (the usual case: same columns), compiled once:
+ * each record is one object literal, so all share one hidden class and the store reads them fast.
+ */
+function compileRowReader(): RowReader {
+  const lines = ['for (let r = 0; r < rows; r++) {', 'const b = p;', `p += ${BITMAP_BYTES};`];
+  NAMES.forEach((_, c) => {
+    let read: string;
+    switch (KINDS[c]) {
+      case 1:
+      case 6:
+        read = `v${c} = view.getFloat64(p); p += 8;`;
+        break;
+      case 2:
+        read = `if (bytes[p] === 4) { v${c} = view.getUint32(p + 1); p += 5; } else if (bytes[p] === 6) { v${c} = (view.getBigUint64(p + 1) << 64n) | view.getBigUint64(p + 9); p += 17; } else throw new RangeError('bad address family ' + bytes[p]);`;
+        break;
+      case 3:
+        read = `v${c} = bytes[p++];`;
+        break;
+      case 4:
+        read = `v${c} = view.getUint16(p); p += 2;`;
+        break;
+      case 5:
+        read = `v${c} = view.getUint32(p); p += 4;`;
+        break;
+      case 7:
+        read = `v${c} = text(p); p = next.p;`;
+        break;
+      default:
+        read = `v${c} = tags(p); p = next.p;`;
+    }
+    lines.push(`let v${c} = null;`, `if ((bytes[b + ${c >> 3}] & ${1 << (c & 7)}) !== 0) { ${read} }`);
+  });
+  lines.push(`out.push({ ${NAMES.map((n, c) => `${n}: v${c}`).join(', ')} });`, '}', 'if (p > bytes.length) throw new RangeError("row is cut short");', 'return p;');
+  return new Function(`return function readRows(bytes, view, p, rows, out, text, tags, next) {\n${lines.join('\n')}\n};`)() as RowReader;
+}
+
+const writeRow = compileRowWriter();
+const readRows = compileRowReader();
+/** The header bytes as text: a chunk whose header equals it is read with the compiled reader. */
+const HEADER_KEY = String.fromCharCode(...HEADER.subarray(6));
+
+/**
+ * Accumulates records into one chunk. `finish()` hands the bytes over and starts a new chunk, so
+ * the returned buffer can be transferred to another thread without copying.
+ */
+export class FlowChunkEncoder {
+  private buffer: Uint8Array;
+  private view: DataView;
+  private at = 0;
+  private rows = 0;
+
+  private readonly initialBytes: number;
+
+  constructor(initialBytes = 1 << 16) {
+    this.initialBytes = Math.max(initialBytes, HEADER.length + 4 + BITMAP_BYTES + FIXED_MAX);
+    this.buffer = new Uint8Array(this.initialBytes);
+    this.view = new DataView(this.buffer.buffer);
+    this.start();
+  }
+
+  /** Records in the current chunk. */
+  get count(): number {
+    return this.rows;
+  }
+
+  /** Bytes in the current chunk. */
+  get byteLength(): number {
+    return this.at;
+  }
+
+  private start(): void {
+    this.buffer.set(HEADER, 0);
+    this.at = HEADER.length + 4;
+    this.rows = 0;
+  }
+
+  private reserve(n: number): void {
+    if (this.at + n <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < this.at + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buffer.subarray(0, this.at));
+    this.buffer = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** Appends one record; values of columns it lacks are written as absent. */
+  add(record: FlowRecord): void {
+    const r = record as unknown as Record<string, unknown>;
+    // Text values are encoded first so that one reservation covers the whole row.
+    let texts: Uint8Array[] | undefined;
+    let extra = 0;
+    for (let i = 0; i < VARIABLE.length; i++) {
+      const c = VARIABLE[i]!;
+      const value = r[NAMES[c]!];
+      if (value === null || value === undefined) continue;
+      texts ??= [];
+      if (KINDS[c] === 7) {
+        const bytes = utf8.encode(String(value));
+        texts.push(bytes);
+        extra += 4 + bytes.length;
+      } else {
+        extra += 2;
+        for (const tag of value as readonly string[]) {
+          const bytes = utf8.encode(tag);
+          texts.push(bytes);
+          extra += 4 + bytes.length;
+        }
+      }
+    }
+    this.reserve(BITMAP_BYTES + FIXED_MAX + extra);
+    this.at = writeRow(r, this.buffer, this.view, this.at, texts);
+    this.rows++;
+  }
+
+  /** The finished chunk (its own buffer, safe to transfer); the encoder starts a new one. */
+  finish(): Uint8Array {
+    this.view.setUint32(HEADER.length, this.rows);
+    const out = this.buffer.subarray(0, this.at);
+    this.buffer = new Uint8Array(Math.max(this.initialBytes, Math.min(this.buffer.length, 1 << 22)));
+    this.view = new DataView(this.buffer.buffer);
+    this.start();
+    return out;
+  }
+}
+
+/** Encodes records as one chunk. */
+export function encodeFlowChunk(records: readonly FlowRecord[]): Uint8Array {
+  const encoder = new FlowChunkEncoder(Math.max(1024, records.length * 96));
+  for (const r of records) encoder.add(r);
+  return encoder.finish();
+}
+
+/** Thrown when bytes are not a well-formed chunk (the spool checks a CRC first, so this means a bug or foreign data). */
+export class FlowChunkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FlowChunkError';
+  }
+}
+
+interface ChunkSchema {
+  /** Per chunk column: index into FLOW_COLUMNS, or -1 when this build has no such column. */
+  readonly target: Int16Array;
+  readonly kinds: Uint8Array;
+  readonly bitmapBytes: number;
+  /** Written by this build (same columns): read with the compiled reader. */
+  readonly current: boolean;
+}
+
+const schemaCache = new Map<string, ChunkSchema>();
+
+function readSchema(view: DataView, bytes: Uint8Array, at: number): { schema: ChunkSchema; next: number } {
+  const count = view.getUint16(at + 4);
+  let p = at + 6;
+  const start = p;
+  for (let i = 0; i < count; i++) {
+    if (p + 2 > bytes.length) throw new FlowChunkError('chunk header is cut short');
+    p += 2 + bytes[p + 1]!;
+  }
+  if (p > bytes.length) throw new FlowChunkError('chunk header is cut short');
+  const key = String.fromCharCode(...bytes.subarray(start, p));
+  let schema = schemaCache.get(key);
+  if (!schema) {
+    const target = new Int16Array(count);
+    const kinds = new Uint8Array(count);
+    let q = start;
+    for (let i = 0; i < count; i++) {
+      const kind = bytes[q]!;
+      const length = bytes[q + 1]!;
+      const name = String.fromCharCode(...bytes.subarray(q + 2, q + 2 + length));
+      if (!KIND_BY_CODE[kind]) throw new FlowChunkError(`unknown column kind ${kind} for '${name}'`);
+      kinds[i] = kind;
+      const index = NAMES.indexOf(name);
+      // A column whose kind changed is read (to skip it) but not kept.
+      target[i] = index >= 0 && KINDS[index] === kind ? index : -1;
+      q += 2 + length;
+    }
+    schema = { target, kinds, bitmapBytes: Math.ceil(count / 8), current: key === HEADER_KEY };
+    if (schemaCache.size < 64) schemaCache.set(key, schema);
+  }
+  return { schema, next: p };
+}
+
+/**
+ * Decodes one or more concatenated chunks, appending the records to `out`; returns how many.
+ * Throws FlowChunkError on malformed input.
+ */
+export function decodeFlowChunks(bytes: Uint8Array, out: FlowRecord[]): number {
+  const start = out.length;
+  try {
+    return decodeChunks(bytes, out);
+  } catch (err) {
+    // Reads past the end surface as RangeError from DataView: same meaning as a cut chunk.
+    out.length = start;
+    if (err instanceof RangeError) throw new FlowChunkError(`chunk is cut short (${err.message})`);
+    throw err;
+  }
+}
+
+/** Where the compiled reader's text helpers leave the read position. */
+const cursor = { p: 0 };
+
+function textReader(bytes: Uint8Array, view: DataView): (p: number) => string {
+  return (p) => {
+    const length = view.getUint32(p);
+    if (p + 4 + length > bytes.length) throw new RangeError('text is cut short');
+    cursor.p = p + 4 + length;
+    return fromUtf8.decode(bytes.subarray(p + 4, p + 4 + length));
+  };
+}
+
+function tagsReader(bytes: Uint8Array, view: DataView): (p: number) => string[] {
+  const text = textReader(bytes, view);
+  return (p) => {
+    const n = view.getUint16(p);
+    const tags: string[] = [];
+    let q = p + 2;
+    for (let i = 0; i < n; i++) {
+      tags.push(text(q));
+      q = cursor.p;
+    }
+    cursor.p = q;
+    return tags;
+  };
+}
+
+function decodeChunks(bytes: Uint8Array, out: FlowRecord[]): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  let total = 0;
+  while (at < bytes.length) {
+    if (at + 10 > bytes.length || view.getUint32(at) !== FLOW_CHUNK_MAGIC) throw new FlowChunkError(`no chunk at offset ${at}`);
+    const { schema, next } = readSchema(view, bytes, at);
+    if (next + 4 > bytes.length) throw new FlowChunkError('chunk row count is cut short');
+    const rows = view.getUint32(next);
+    let p = next + 4;
+    if (schema.current) {
+      at = readRows(bytes, view, p, rows, out, textReader(bytes, view), tagsReader(bytes, view), cursor);
+      total += rows;
+      continue;
+    }
+    const { target, kinds, bitmapBytes } = schema;
+    const columns = kinds.length;
+    for (let r = 0; r < rows; r++) {
+      if (p + bitmapBytes > bytes.length) throw new FlowChunkError('row is cut short');
+      const bitmap = p;
+      p += bitmapBytes;
+      const rec = { ...BLANK };
+      for (let c = 0; c < columns; c++) {
+        if ((bytes[bitmap + (c >> 3)]! & (1 << (c & 7))) === 0) continue;
+        let value: number | bigint | string | string[];
+        switch (kinds[c]) {
+          case 1:
+          case 6:
+            value = view.getFloat64(p);
+            p += 8;
+            break;
+          case 2:
+            if (bytes[p] === 4) {
+              value = view.getUint32(p + 1);
+              p += 5;
+            } else if (bytes[p] === 6) {
+              value = (view.getBigUint64(p + 1) << 64n) | view.getBigUint64(p + 9);
+              p += 17;
+            } else throw new FlowChunkError(`bad address family ${bytes[p]}`);
+            break;
+          case 3:
+            value = bytes[p++]!;
+            break;
+          case 4:
+            value = view.getUint16(p);
+            p += 2;
+            break;
+          case 5:
+            value = view.getUint32(p);
+            p += 4;
+            break;
+          case 7: {
+            const length = view.getUint32(p);
+            value = fromUtf8.decode(bytes.subarray(p + 4, p + 4 + length));
+            p += 4 + length;
+            break;
+          }
+          default: {
+            const n = view.getUint16(p);
+            p += 2;
+            const tags: string[] = [];
+            for (let i = 0; i < n; i++) {
+              const length = view.getUint32(p);
+              tags.push(fromUtf8.decode(bytes.subarray(p + 4, p + 4 + length)));
+              p += 4 + length;
+            }
+            value = tags;
+          }
+        }
+        if (p > bytes.length) throw new FlowChunkError('value is cut short');
+        const t = target[c]!;
+        if (t >= 0) rec[NAMES[t]!] = value as Ip;
+      }
+      out.push(rec as unknown as FlowRecord);
+    }
+    total += rows;
+    at = p;
+  }
+  return total;
+}

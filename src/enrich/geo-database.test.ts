@@ -1,0 +1,71 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Reader } from 'mmdb-lib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatIp, parseIp } from '../core/ip.js';
+import { prng } from '../test-support/flow-captures.js';
+import { DEFAULT_COUNTRY_PACKAGE, openGeoDatabase } from './geo-database.js';
+import { readMmdbRanges } from './mmdb-ranges.js';
+
+const work = mkdtempSync(join(tmpdir(), 'vantage-geo-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function packageFile(pkg: string, file: string): string | undefined {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), file);
+  } catch {
+    return undefined;
+  }
+}
+
+const countryMmdb = packageFile(DEFAULT_COUNTRY_PACKAGE, 'dbip-country.mmdb');
+
+describe('ASN/geo database', () => {
+  it('reads ip-location-db CSV (text addresses, quoted organisations) and tells unknown space apart', () => {
+    const asn = join(work, 'asn-ipv4.csv');
+    writeFileSync(asn, '1.0.0.0,1.0.0.255,13335,"Cloudflare, Inc."\n8.8.8.0,8.8.8.255,15169,Google LLC\nbad,row\n');
+    const asn6 = join(work, 'asn-ipv6.csv');
+    writeFileSync(asn6, '2001:4860::,2001:4860:ffff:ffff:ffff:ffff:ffff:ffff,15169,Google LLC\n');
+    const cc = join(work, 'country-ipv4.csv');
+    writeFileSync(cc, '8.8.8.0,8.8.8.255,US\n');
+    const db = openGeoDatabase({ asnDb: asn, countryDb: cc, noDefaults: true, cacheDir: false });
+    expect(db.lookup(parseIp('1.0.0.1')!)).toEqual({ asn: 13335, asOrg: 'Cloudflare, Inc.', country: null });
+    expect(db.lookup(parseIp('8.8.8.8')!)).toEqual({ asn: 15169, asOrg: 'Google LLC', country: 'US' });
+    expect(db.lookup(parseIp('9.9.9.9')!)).toEqual({ asn: null, asOrg: null, country: null });
+    const v6 = openGeoDatabase({ asnDb: asn6, noDefaults: true, cacheDir: false });
+    expect(v6.lookup(parseIp('2001:4860:4860::8888')!).asn).toBe(15169);
+    expect(() => openGeoDatabase({ asnDb: join(work, 'missing.mmdb'), noDefaults: true, cacheDir: false })).toThrow(/cannot read ASN\/geo database/);
+  });
+
+  it.skipIf(!countryMmdb)('walks an .mmdb tree into ranges that agree with the reference reader', () => {
+    const bytes = readFileSync(countryMmdb!);
+    const reader = new Reader<{ country_code?: string }>(bytes);
+    const { ranges, info } = readMmdbRanges(bytes);
+    expect(info.ipVersion).toBe(6);
+    expect(ranges.length).toBeGreaterThan(100_000);
+    const random = prng(3);
+    for (let k = 0; k < 300; k++) {
+      const r = ranges[Math.floor(random() * ranges.length)]!;
+      const probe = typeof r.first === 'number' ? r.first + Math.floor(random() * ((r.last as number) - r.first + 1)) : r.first;
+      expect(reader.get(formatIp(probe))).toEqual(r.record);
+    }
+  });
+
+  it.skipIf(!countryMmdb)('the bundled database knows well-known networks (and is cached between opens)', () => {
+    const cacheDir = join(work, 'cache');
+    const first = openGeoDatabase({ cacheDir });
+    const again = openGeoDatabase({ cacheDir });
+    for (const db of [first, again]) {
+      expect(db.lookup(parseIp('8.8.8.8')!)).toEqual({ asn: 15169, asOrg: 'Google LLC', country: 'US' });
+      expect(db.lookup(parseIp('1.1.1.1')!).asn).toBe(13335);
+      expect(db.lookup(parseIp('138.197.147.101')!)).toMatchObject({ asn: 14061, asOrg: 'DigitalOcean, LLC' });
+      expect(db.lookup(parseIp('193.252.22.84')!)).toMatchObject({ asn: 3215, country: 'FR' });
+      expect(db.lookup(parseIp('2001:4860:4860::8888')!).asn).toBe(15169);
+      expect(db.lookup(parseIp('10.1.2.3')!)).toEqual({ asn: null, asOrg: null, country: null });
+    }
+    expect(again.sources.map((s) => s.part)).toEqual(['asn', 'country']);
+    expect(again.sources[1]!.description).toContain('DB-IP');
+  }, 120_000);
+});

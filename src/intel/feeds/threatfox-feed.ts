@@ -1,0 +1,165 @@
+// abuse.ch ThreatFox IOC exports: CSV (`# "first_seen_utc","ioc_id","ioc_value",...` header in a
+// comment, `", "`-separated quoted fields), the JSON export (`{"<ioc id>": [{...}]}`) and the
+// API's JSON (`{"query_status": "ok", "data": [{...}]}`).
+
+import { parseFeedTime, parseValue, type Indicator, type IndicatorType } from '../indicator.js';
+import {
+  confidenceOf,
+  familyOf,
+  JsonLineLocator,
+  jsonSyntaxProblem,
+  makeIndicator,
+  splitLines,
+  type FeedContext,
+  type FeedParser,
+  type FeedProblem,
+  type IndicatorDefaults,
+} from '../feed-parser.js';
+import { splitCsvLine } from './csv-fields.js';
+
+const CSV_COLUMNS = [
+  'first_seen_utc',
+  'ioc_id',
+  'ioc_value',
+  'ioc_type',
+  'threat_type',
+  'fk_malware',
+  'malware_alias',
+  'malware_printable',
+  'last_seen_utc',
+  'confidence_level',
+  'reference',
+  'tags',
+  'anonymous',
+  'reporter',
+];
+
+const TYPE_MAP: Record<string, IndicatorType> = {
+  'ip:port': 'ip-port',
+  ip: 'ip',
+  domain: 'domain',
+  url: 'url',
+  md5_hash: 'md5',
+  sha1_hash: 'sha1',
+  sha256_hash: 'sha256',
+};
+
+/** One IOC with the field names of the CSV export. */
+type Row = Record<string, string>;
+
+function toIndicator(row: Row, line: number, raw: string, defaults: IndicatorDefaults, problems: FeedProblem[]): Indicator | undefined {
+  const iocType = (row.ioc_type ?? '').toLowerCase();
+  const type = TYPE_MAP[iocType];
+  if (!type) {
+    problems.push({ code: 'INTEL_UNSUPPORTED', line, message: `IOC type '${iocType}' cannot be matched` });
+    return undefined;
+  }
+  const v = parseValue(type, row.ioc_value ?? '');
+  if (!v) {
+    problems.push({ code: 'INTEL_BAD_VALUE', line, message: `'${row.ioc_value}' is not a valid ${iocType}` });
+    return undefined;
+  }
+  const tags = (row.tags ?? '')
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== '' && t !== 'none');
+  const attrs: Record<string, string> = {};
+  for (const k of ['ioc_id', 'threat_type', 'fk_malware', 'malware_alias', 'reporter']) if (row[k] && row[k] !== 'None') attrs[k] = row[k]!;
+  return makeIndicator(v, line, raw, defaults, {
+    family: familyOf(row.malware_printable) ?? familyOf(row.fk_malware),
+    tags: row.threat_type ? [row.threat_type.toLowerCase(), ...tags] : tags,
+    confidence: confidenceOf(row.confidence_level),
+    reference: row.reference && row.reference !== 'None' ? row.reference : row.ioc_id ? `threatfox:${row.ioc_id}` : null,
+    attrs,
+    firstSeen: parseFeedTime(row.first_seen_utc),
+    lastSeen: parseFeedTime(row.last_seen_utc),
+  });
+}
+
+function parseCsv(context: FeedContext, defaults: IndicatorDefaults) {
+  const problems: FeedProblem[] = [];
+  const indicators: Indicator[] = [];
+  let columns = CSV_COLUMNS;
+  let generatedAt: number | null = null;
+  let entries = 0;
+  splitLines(context.text).forEach((line, i) => {
+    const n = i + 1;
+    const trimmed = line.trim();
+    if (trimmed === '') return;
+    if (trimmed.startsWith('#')) {
+      const updated = /Last updated:\s*(.+?)\s*#?$/i.exec(trimmed);
+      if (updated) generatedAt = parseFeedTime(updated[1]!);
+      const header = /^#\s*("?first_seen_utc.*)$/i.exec(trimmed);
+      if (header) columns = (splitCsvLine(header[1]!) ?? CSV_COLUMNS).map((c) => c.toLowerCase());
+      return;
+    }
+    entries++;
+    const fields = splitCsvLine(trimmed);
+    if (!fields || fields.length !== columns.length) {
+      problems.push({ code: 'INTEL_BAD_LINE', line: n, message: fields ? `expected ${columns.length} fields, got ${fields.length}` : 'unbalanced quotes' });
+      return;
+    }
+    const row: Row = {};
+    columns.forEach((c, k) => (row[c] = fields[k]!));
+    const indicator = toIndicator(row, n, line, defaults, problems);
+    if (indicator) indicators.push(indicator);
+  });
+  return { indicators, problems, generatedAt, entries };
+}
+
+function parseJson(context: FeedContext, defaults: IndicatorDefaults) {
+  const problems: FeedProblem[] = [];
+  const indicators: Indicator[] = [];
+  let data: unknown;
+  try {
+    data = JSON.parse(context.text);
+  } catch (err) {
+    return { indicators, problems: [{ code: 'INTEL_BAD_LINE' as const, ...jsonSyntaxProblem(context.text, err) }], generatedAt: null, entries: 1 };
+  }
+  const locate = new JsonLineLocator(context.text);
+  const items: [string | undefined, unknown][] = [];
+  const d = data as Record<string, unknown>;
+  if (d && Array.isArray(d.data)) for (const item of d.data) items.push([undefined, item]);
+  else if (d && typeof d === 'object') for (const [id, list] of Object.entries(d)) if (Array.isArray(list)) for (const item of list) items.push([id, item]);
+  for (const [id, item] of items) {
+    if (typeof item !== 'object' || item === null) {
+      problems.push({ code: 'INTEL_BAD_LINE', line: 0, message: 'IOC entry is not an object' });
+      continue;
+    }
+    const o = item as Record<string, unknown>;
+    // The API names fields differently from the export: normalise to the export's names.
+    const row: Row = {};
+    const text = (v: unknown) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v));
+    row.ioc_value = text(o.ioc_value ?? o.ioc);
+    row.ioc_type = text(o.ioc_type);
+    row.ioc_id = text(o.id ?? id);
+    row.threat_type = text(o.threat_type);
+    row.fk_malware = text(o.malware);
+    row.malware_alias = text(o.malware_alias);
+    row.malware_printable = text(o.malware_printable);
+    row.first_seen_utc = text(o.first_seen_utc ?? o.first_seen);
+    row.last_seen_utc = text(o.last_seen_utc ?? o.last_seen);
+    row.confidence_level = text(o.confidence_level);
+    row.reference = text(o.reference);
+    row.tags = text(o.tags);
+    row.reporter = text(o.reporter);
+    const line = locate.findString(row.ioc_value);
+    const indicator = toIndicator(row, line, JSON.stringify(o), defaults, problems);
+    if (indicator) indicators.push(indicator);
+  }
+  return { indicators, problems, generatedAt: null, entries: items.length };
+}
+
+/** The ThreatFox parser (CSV or JSON, told by the first character). */
+export const threatfoxFeed: FeedParser = {
+  kind: 'threatfox',
+  parse(context) {
+    const source = context.source ?? 'threatfox';
+    const defaults: IndicatorDefaults = { source, kind: context.kind, feed: 'threatfox', file: context.file };
+    const r = /^\s*[[{]/.test(context.text) ? parseJson(context, defaults) : parseCsv(context, defaults);
+    // An IOC id can appear twice in a feed (re-reported): keep the first.
+    const seen = new Set<string>();
+    const indicators = r.indicators.filter((x) => !seen.has(`${x.type} ${x.value}`) && seen.add(`${x.type} ${x.value}`) !== undefined);
+    return { feed: 'threatfox', source, indicators, problems: r.problems, meta: { generatedAt: r.generatedAt, title: 'abuse.ch ThreatFox IOCs' }, entries: r.entries };
+  },
+};

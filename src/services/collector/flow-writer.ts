@@ -1,0 +1,264 @@
+// Gathers the decoded flow chunks into store-sized batches and delivers each one exactly once:
+// straight to the store while it keeps up, else to the disk spool, which is replayed into the
+// store (oldest first) as soon as the store takes appends again.
+
+import type { DiskSpool } from '../../collect/disk-spool.js';
+import { decodeFlowChunks } from '../../collect/flow-codec.js';
+import type { CollectorDropCode } from '../../collect/collector-drop-codes.js';
+import type { FlowRecord } from '../../core/columns.js';
+import { SpoolReplayer, type ReplayTarget } from './spool-replayer.js';
+
+/** Settings of the writer. */
+export interface FlowWriterOptions {
+  /** Flows per store append (and per spool record). */
+  readonly batchFlows: number;
+  /** A batch is cut this long after its first flow arrived, full or not. */
+  readonly flushMs: number;
+  /** Batches waiting for the store beyond which new ones go to the spool (0: always spool first). */
+  readonly storeQueue: number;
+  /** First wait before retrying a failed store, doubled up to `maxRetryMs`. */
+  readonly retryMs: number;
+  readonly maxRetryMs: number;
+}
+
+/** Counters of the writer (flows unless named otherwise). */
+export interface FlowWriterCounters {
+  /** Flows received from the decoders. */
+  received: number;
+  /** Flows appended straight to the store. */
+  stored: number;
+  /** Flows written to the spool. */
+  spooled: number;
+  /** Flows moved from the spool to the store. */
+  replayed: number;
+  /** Store appends done, failed, and their total time. */
+  appends: number;
+  appendErrors: number;
+  appendSeconds: number;
+  /** Dropped or discarded, by code (units per code: see collector-drop-codes). */
+  drops: Partial<Record<CollectorDropCode, number>>;
+}
+
+interface Batch {
+  readonly chunks: Uint8Array[];
+  readonly flows: number;
+}
+
+/** The batching, routing and replay of decoded flows. */
+export class FlowWriter {
+  readonly counters: FlowWriterCounters = { received: 0, stored: 0, spooled: 0, replayed: 0, appends: 0, appendErrors: 0, appendSeconds: 0, drops: {} };
+  private pending: Uint8Array[] = [];
+  private pendingFlows = 0;
+  private pendingSince = 0;
+  private readonly queue: Batch[] = [];
+  private pumping = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  private healthy = true;
+  private retryDelay: number;
+  private retryTimer?: NodeJS.Timeout;
+  private flushTimer?: NodeJS.Timeout;
+  private replayDeadline = Infinity;
+  private readonly replayer: SpoolReplayer;
+  private lastFailureLog = 0;
+  private closed = false;
+
+  constructor(
+    private readonly target: ReplayTarget,
+    private readonly spool: DiskSpool,
+    private readonly options: FlowWriterOptions,
+    private readonly log: (message: string) => void,
+  ) {
+    this.retryDelay = options.retryMs;
+    this.replayer = new SpoolReplayer(spool, target, {
+      replayed: (flows) => {
+        this.counters.replayed += flows;
+      },
+      discarded: (code, records) => this.drop(code, records),
+      log,
+    });
+  }
+
+  /** True while the last store operation succeeded. */
+  get storeUp(): boolean {
+    return this.healthy;
+  }
+
+  /** Batches waiting for the store. */
+  get queuedBatches(): number {
+    return this.queue.length;
+  }
+
+  /** Flows received and not yet in a batch. */
+  get bufferedFlows(): number {
+    return this.pendingFlows;
+  }
+
+  /** Starts the flush timer and the replay of what an earlier run left in the spool. */
+  start(): void {
+    const every = Math.max(10, Math.min(1000, Math.floor(this.options.flushMs / 4)));
+    this.flushTimer = setInterval(() => {
+      if (this.pendingFlows > 0 && Date.now() - this.pendingSince >= this.options.flushMs) this.cut();
+    }, every);
+    this.flushTimer.unref();
+    void this.pump();
+  }
+
+  /** Takes a chunk of encoded flows from a decoder. */
+  add(chunk: Uint8Array, flows: number): void {
+    if (flows === 0) return;
+    // Cut before a chunk that would overflow the batch: batches stay within --batch (chunks are
+    // at most that big), so one store append stays one commit.
+    if (this.pendingFlows > 0 && this.pendingFlows + flows > this.options.batchFlows) this.cut();
+    if (this.pendingFlows === 0) this.pendingSince = Date.now();
+    this.pending.push(chunk);
+    this.pendingFlows += flows;
+    this.counters.received += flows;
+    if (this.pendingFlows >= this.options.batchFlows) this.cut();
+  }
+
+  /** Ends the current batch now and routes it. */
+  cut(): void {
+    if (this.pendingFlows === 0) return;
+    const batch: Batch = { chunks: this.pending, flows: this.pendingFlows };
+    this.pending = [];
+    this.pendingFlows = 0;
+    this.route(batch);
+  }
+
+  private drop(code: CollectorDropCode, n: number): void {
+    this.counters.drops[code] = (this.counters.drops[code] ?? 0) + n;
+  }
+
+  /**
+   * Straight to the store only when nothing is spooled (the spool is first in, first out, and the
+   * replayer's in-doubt check needs it to be the only writer), the store is up, and it keeps up.
+   */
+  private route(batch: Batch): void {
+    if (this.healthy && !this.spool.hasBacklog && this.queue.length < this.options.storeQueue) {
+      this.queue.push(batch);
+      void this.pump();
+    } else {
+      this.toSpool(batch);
+    }
+  }
+
+  private toSpool(batch: Batch): void {
+    let outcome: 'ok' | 'full';
+    try {
+      outcome = this.spool.append(batch.chunks, batch.flows);
+    } catch (err) {
+      this.drop('COLLECT_SPOOL_IO', batch.flows);
+      this.logFailure(`${(err as Error).message}: ${batch.flows} flows dropped`);
+      return;
+    }
+    if (outcome === 'full') {
+      this.drop('COLLECT_SPOOL_FULL', batch.flows);
+      this.logFailure(`spool ${this.spool.dir} is full (${this.spool.bytes} bytes, --spool-max ${this.spool.options.maxBytes}): ${batch.flows} flows dropped`);
+      return;
+    }
+    this.counters.spooled += batch.flows;
+    // The replayer only runs while the store is up; start it if it is idle.
+    if (this.healthy) void this.pump();
+  }
+
+  private logFailure(message: string): void {
+    // At most one such line per 10 s: a failing store or a full disk must not flood the log.
+    const now = Date.now();
+    if (now - this.lastFailureLog < 10_000) return;
+    this.lastFailureLog = now;
+    this.log(message);
+  }
+
+  private async appendDirect(batch: Batch): Promise<void> {
+    const records: FlowRecord[] = [];
+    for (const chunk of batch.chunks) decodeFlowChunks(chunk, records);
+    const t0 = performance.now();
+    await this.target.appendFlows(records);
+    this.counters.appendSeconds += (performance.now() - t0) / 1000;
+    this.counters.appends++;
+    this.counters.stored += batch.flows;
+  }
+
+  private storeFailed(err: unknown): void {
+    this.counters.appendErrors++;
+    if (this.healthy) this.log(`store append failed (${(err as Error).message}): spooling to ${this.spool.dir}, retrying in ${Math.round(this.retryDelay / 1000)} s`);
+    this.healthy = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      // Tentatively up: the next replay step is the probe; a failure doubles the wait.
+      this.healthy = true;
+      void this.pump();
+    }, this.retryDelay);
+    this.retryTimer.unref();
+    this.retryDelay = Math.min(this.retryDelay * 2, this.options.maxRetryMs);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        const batch = this.queue.shift();
+        if (batch) {
+          try {
+            await this.appendDirect(batch);
+            this.storeRecovered();
+          } catch (err) {
+            this.storeFailed(err);
+            // The failed batch first, then what queued behind it: the spool keeps their order.
+            this.toSpool(batch);
+            for (let b = this.queue.shift(); b; b = this.queue.shift()) this.toSpool(b);
+          }
+          continue;
+        }
+        if (!this.healthy || !this.spool.hasBacklog || Date.now() > this.replayDeadline) break;
+        try {
+          const step = await this.replayer.step();
+          this.storeRecovered();
+          if (step === 'empty') break;
+        } catch (err) {
+          this.storeFailed(err);
+          break;
+        }
+      }
+    } finally {
+      this.pumping = false;
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private storeRecovered(): void {
+    if (this.retryDelay !== this.options.retryMs) this.log('store appends succeed again: replaying the spool');
+    this.retryDelay = this.options.retryMs;
+  }
+
+  private idle(timeoutMs: number): Promise<boolean> {
+    if (!this.pumping) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Flushes: cuts the last batch, waits for the store to take what is queued, replays the spool
+   * for up to `drainMs` while the store is up, then closes the spool. What remains spooled is
+   * replayed at the next start.
+   */
+  async stop(drainMs: number): Promise<void> {
+    clearInterval(this.flushTimer);
+    clearTimeout(this.retryTimer);
+    this.cut();
+    this.replayDeadline = Date.now() + drainMs;
+    if (this.healthy && (this.queue.length > 0 || this.spool.hasBacklog)) void this.pump();
+    if (!(await this.idle(drainMs + 30_000))) {
+      this.log('the store did not finish its last append in time: spooling what is still queued');
+    }
+    this.closed = true;
+    for (let b = this.queue.shift(); b; b = this.queue.shift()) this.toSpool(b);
+    await this.spool.close();
+  }
+}

@@ -1,0 +1,138 @@
+// Moves spooled batches into the store, oldest first, exactly once: the journal marks each
+// append before it starts (with the store's flow count) and after it ends, and an append left in
+// doubt by a crash is settled by counting the store's flows before anything else is written.
+
+import { decodeFlowChunks } from '../../collect/flow-codec.js';
+import type { DiskSpool, ReplayJournal, SpoolSegmentInfo } from '../../collect/disk-spool.js';
+import type { SpoolRecord } from '../../collect/spool-segment.js';
+import type { FlowRecord } from '../../core/columns.js';
+
+/** What the replayer writes to: the store's append, and its total flow count (the in-doubt check). */
+export interface ReplayTarget {
+  appendFlows(records: readonly FlowRecord[]): Promise<void>;
+  countFlows(): Promise<number>;
+}
+
+/** What the replayer reports. */
+export interface ReplayEvents {
+  /** Flows of one spooled batch now in the store. */
+  replayed(flows: number): void;
+  /** Spool records skipped (torn tail, damage, undecodable payload). */
+  discarded(code: 'COLLECT_SPOOL_TORN' | 'COLLECT_SPOOL_CORRUPT', records: number): void;
+  log(message: string): void;
+}
+
+/** Outcome of one replay step. */
+export type ReplayStep = 'replayed' | 'segment-done' | 'empty';
+
+interface Loaded {
+  readonly segment: SpoolSegmentInfo;
+  readonly records: SpoolRecord[];
+  next: number;
+}
+
+/**
+ * Replays a spool one batch per step. Every step that touches the store may throw (store down):
+ * the journal then still says where to resume, and the next step starts by settling any append
+ * left in doubt. Only one replayer may write to the store at a time, and nothing else may append
+ * while the spool has a backlog (the collector routes new batches to the spool then), so the
+ * flow count before and after an append tells whether it happened.
+ */
+export class SpoolReplayer {
+  private loaded?: Loaded;
+  private journal?: ReplayJournal;
+  private journalRead = false;
+
+  constructor(
+    private readonly spool: DiskSpool,
+    private readonly target: ReplayTarget,
+    private readonly events: ReplayEvents,
+  ) {}
+
+  private async currentJournal(): Promise<ReplayJournal | undefined> {
+    if (!this.journalRead) {
+      this.journal = await this.spool.readJournal();
+      this.journalRead = true;
+    }
+    return this.journal;
+  }
+
+  private async setJournal(journal: ReplayJournal | undefined): Promise<void> {
+    await this.spool.writeJournal(journal);
+    this.journal = journal;
+  }
+
+  /**
+   * Settles an append the journal left in doubt (a crash or an error between its start and its
+   * end). Call before any other write to the store; a no-op when nothing is in doubt.
+   */
+  async settle(): Promise<void> {
+    const journal = await this.currentJournal();
+    if (!journal?.intent) return;
+    const { record, flowsBefore, flows } = journal.intent;
+    const now = await this.target.countFlows();
+    let done: boolean;
+    if (now === flowsBefore + flows) done = true;
+    else if (now === flowsBefore) done = false;
+    else {
+      // Someone else wrote to (or deleted from) the store meanwhile: the count cannot tell. Keeping
+      // the batch out risks losing it; replaying risks a duplicate. Prefer no duplicate when the
+      // store grew by at least the batch, else replay.
+      done = now >= flowsBefore + flows;
+      this.events.log(`spool: cannot tell whether batch ${record} of segment ${journal.segment} reached the store (flows ${flowsBefore} -> ${now}, batch ${flows}); assuming ${done ? 'it did' : 'it did not'}`);
+    }
+    await this.setJournal({ segment: journal.segment, done: done ? record + 1 : record });
+    if (this.loaded?.segment.seq === journal.segment) this.loaded.next = done ? record + 1 : record;
+    if (done) this.events.replayed(flows);
+  }
+
+  /** Replays the next batch. Throws when the store or the spool fails (retry later). */
+  async step(): Promise<ReplayStep> {
+    await this.settle();
+    if (!this.loaded) {
+      let segment = this.spool.oldest();
+      if (!segment) {
+        // Caught up with the segment being written: close it so it can be replayed.
+        this.spool.sealActive();
+        segment = this.spool.oldest();
+        if (!segment) return 'empty';
+      }
+      const contents = await this.spool.read(segment);
+      if (!contents.validHeader) this.events.log(`spool: ${segment.path} is not a spool segment: skipped`);
+      for (const d of contents.damage) {
+        this.events.log(`spool: ${segment.path}: ${d.bytes} bytes at offset ${d.offset} ${d.code === 'COLLECT_SPOOL_TORN' ? 'end in a record cut short (written when the collector died: never acknowledged)' : 'are damaged: skipped'}`);
+        this.events.discarded(d.code, 1);
+      }
+      const journal = await this.currentJournal();
+      const start = journal?.segment === segment.seq ? journal.done : 0;
+      this.loaded = { segment, records: contents.records, next: start };
+    }
+    const loaded = this.loaded;
+    if (loaded.next >= loaded.records.length) {
+      this.spool.remove(loaded.segment);
+      this.loaded = undefined;
+      await this.setJournal(undefined);
+      return 'segment-done';
+    }
+    const index = loaded.next;
+    const record = loaded.records[index]!;
+    const flows: FlowRecord[] = [];
+    try {
+      decodeFlowChunks(record.payload, flows);
+    } catch (err) {
+      // The checksum passed, so this is a writer bug or a foreign file: skip, never block the spool.
+      this.events.log(`spool: batch ${index} of ${loaded.segment.path} does not decode (${(err as Error).message}): skipped`);
+      this.events.discarded('COLLECT_SPOOL_CORRUPT', 1);
+      loaded.next++;
+      await this.setJournal({ segment: loaded.segment.seq, done: loaded.next });
+      return 'replayed';
+    }
+    const flowsBefore = await this.target.countFlows();
+    await this.setJournal({ segment: loaded.segment.seq, done: index, intent: { record: index, flowsBefore, flows: flows.length } });
+    await this.target.appendFlows(flows);
+    loaded.next = index + 1;
+    await this.setJournal({ segment: loaded.segment.seq, done: loaded.next });
+    this.events.replayed(flows.length);
+    return 'replayed';
+  }
+}
