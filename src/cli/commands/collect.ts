@@ -9,7 +9,8 @@ import { createCollectorRegistry } from '../../services/collector/collector-metr
 import { startMetricsServer, type MetricsServer } from '../../services/collector/metrics-server.js';
 import { storeReplayTarget } from '../../services/collector/store-target.js';
 import { PREFERRED_BATCH } from '../../store/store.js';
-import { withStore } from '../context.js';
+import { globalOptions } from '../context.js';
+import { createStore, resolveStoreUrl } from '../../services/store-factory.js';
 import { toJson } from '../output.js';
 
 interface CliOptions {
@@ -107,8 +108,16 @@ export function registerCollect(program: Command): void {
       const config = collectorConfigFromCli(cli);
       const statsEvery = parseCount('--stats-interval', cli.statsInterval);
       const metricsPort = cli.metricsPort === undefined ? undefined : parseCount('--metrics-port', cli.metricsPort, 0);
-      await withStore(command, async (store) => {
-        const collector = createCollector(config, { target: storeReplayTarget(store), log });
+      const store = createStore(resolveStoreUrl(globalOptions(command)));
+      const target = storeReplayTarget(store);
+      try {
+        await target.ensureOpen();
+      } catch (err) {
+        // Collection goes on: flows wait in the spool and the writer retries the store.
+        log(`${err instanceof VantageError ? err.message : String(err)}; spooling flows to ${config.spoolDir} until the store is back`);
+      }
+      try {
+        const collector = createCollector(config, { target, log });
         const signal = untilSignal();
         await collector.start();
         log(describeStart(collector, store.location));
@@ -130,6 +139,8 @@ export function registerCollect(program: Command): void {
         }
         const s = collector.snapshot();
         log(`stopped: ${s.datagrams} datagrams, ${s.records} flows decoded, ${s.stored + s.replayed} written to the store, ${s.spool.bytes} bytes left in the spool`);
-      });
+      } finally {
+        await target.close();
+      }
     });
 }

@@ -1,17 +1,55 @@
 // Adapts a Store to what the collector writes to: appends, and the flow count with which the
-// spool replayer settles an append left in doubt by a crash.
+// spool replayer settles an append left in doubt by a crash. The store may be down when the
+// collector starts: it is opened on first use and again after each failure, while the flow
+// writer spools and backs off, so an unreachable store never stops collection.
 
 import { runQuery } from '../../query/run-query.js';
 import type { Store } from '../../store/store.js';
 import type { ReplayTarget } from './spool-replayer.js';
 
-/** The collector's view of a store. */
-export function storeReplayTarget(store: Store): ReplayTarget {
+/** The collector's view of a store, plus closing it if it was ever opened. */
+export interface StoreTarget extends ReplayTarget {
+  readonly isOpen: boolean;
+  /** Opens the store now if it is not open; throws what opening threw. */
+  ensureOpen(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Wraps a store that is not yet open (or may fail to open). */
+export function storeReplayTarget(store: Store): StoreTarget {
+  let open = false;
+  let opening: Promise<void> | undefined;
+  const ensureOpen = async (): Promise<void> => {
+    if (open) return;
+    opening ??= store.open().then(
+      () => {
+        open = true;
+        opening = undefined;
+      },
+      (err: unknown) => {
+        opening = undefined;
+        throw err;
+      },
+    );
+    await opening;
+  };
   return {
-    appendFlows: (records) => store.appendFlows(records),
+    get isOpen() {
+      return open;
+    },
+    ensureOpen,
+    async appendFlows(records) {
+      await ensureOpen();
+      await store.appendFlows(records);
+    },
     async countFlows() {
+      await ensureOpen();
       const { rows } = await runQuery(store, 'any | count');
       return Number(rows[0]?.flows ?? 0);
+    },
+    async close() {
+      if (open) await store.close();
+      open = false;
     },
   };
 }

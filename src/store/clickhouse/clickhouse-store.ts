@@ -96,6 +96,9 @@ export class ClickHouseStore implements Store {
       const ping = await this.client.ping();
       if (!ping.success) {
         const cause = (ping as { error?: Error }).error?.message ?? 'no answer';
+        // A caller may retry open(): leave no client behind.
+        await this.client.close();
+        this.client = undefined;
         throw new VantageError('STORE_OPEN', `cannot reach ClickHouse at ${this.location}: ${cause}`);
       }
     }
