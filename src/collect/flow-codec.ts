@@ -8,7 +8,8 @@ import type { Ip } from '../core/ip.js';
 /** First four bytes of every chunk ('VFC1'). */
 export const FLOW_CHUNK_MAGIC = 0x56464331;
 
-const KIND_CODES: Record<ColumnKind, number> = { time: 1, ip: 2, u8: 3, u16: 4, u32: 5, u64: 6, string: 7, tags: 8 };
+// A country travels as its text, like any string: the same code keeps older spools readable.
+const KIND_CODES: Record<ColumnKind, number> = { time: 1, ip: 2, u8: 3, u16: 4, u32: 5, u64: 6, string: 7, country: 7, tags: 8 };
 const KIND_BY_CODE: ColumnKind[] = [];
 for (const [kind, code] of Object.entries(KIND_CODES)) KIND_BY_CODE[code] = kind as ColumnKind;
 

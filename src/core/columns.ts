@@ -4,7 +4,7 @@
 import type { Ip } from './ip.js';
 
 /** Logical column kinds; each store backend maps them to its own physical types. */
-export type ColumnKind = 'time' | 'ip' | 'u8' | 'u16' | 'u32' | 'u64' | 'string' | 'tags';
+export type ColumnKind = 'time' | 'ip' | 'u8' | 'u16' | 'u32' | 'u64' | 'string' | 'country' | 'tags';
 
 /** One flow column. `name` is the public name: SQL column, JSON field and query field alike. */
 export interface ColumnDef {
@@ -49,8 +49,8 @@ export const FLOW_COLUMNS = [
   { name: 'tos', kind: 'u8', doc: 'IP type of service / DSCP byte' },
   { name: 'direction', kind: 'u8', doc: 'flow direction: 0 ingress, 1 egress' },
   { name: 'end_reason', kind: 'u8', doc: 'flow end reason (IPFIX IE 136)' },
-  { name: 'src_country', kind: 'string', lowCardinality: true, doc: 'source country (ISO 3166 alpha-2)' },
-  { name: 'dst_country', kind: 'string', lowCardinality: true, doc: 'destination country (ISO 3166 alpha-2)' },
+  { name: 'src_country', kind: 'country', lowCardinality: true, doc: 'source country (ISO 3166 alpha-2)' },
+  { name: 'dst_country', kind: 'country', lowCardinality: true, doc: 'destination country (ISO 3166 alpha-2)' },
   { name: 'tags', kind: 'tags', doc: 'intelligence tags attached at ingest' },
 ] as const satisfies readonly ColumnDef[];
 
@@ -63,6 +63,8 @@ export interface KindValue {
   u32: number;
   u64: number;
   string: string;
+  /** ISO 3166 alpha-2 code, upper case. */
+  country: string;
   tags: readonly string[];
 }
 
@@ -83,6 +85,19 @@ const byName = new Map<string, ColumnDef>(FLOW_COLUMNS.map((c) => [c.name, c]));
 /** Looks a column up by its public name. */
 export function flowColumn(name: string): ColumnDef | undefined {
   return byName.get(name);
+}
+
+/** A two-letter country code as a 16-bit number (first letter in the high byte), or undefined. */
+export function countryCode(text: string): number | undefined {
+  if (text.length !== 2) return undefined;
+  const a = text.charCodeAt(0);
+  const b = text.charCodeAt(1);
+  return a < 128 && b < 128 ? (a << 8) | b : undefined;
+}
+
+/** The two letters of a `countryCode` number. */
+export function countryText(code: number): string {
+  return String.fromCharCode(code >> 8, code & 255);
 }
 
 /** TCP flag bits, in the order nfdump prints them (CWR ECE URG ACK PSH RST SYN FIN). */

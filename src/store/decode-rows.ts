@@ -1,5 +1,6 @@
 // Turns raw SQL rows into result records: addresses formatted, big counts made JSON-safe.
 
+import { countryText } from '../core/columns.js';
 import { formatIp } from '../core/ip.js';
 import type { Dialect, OutputField, ResultRow } from './store.js';
 
@@ -30,6 +31,9 @@ export function decodeRows(
       } else if (o.kind === 'time') {
         const v = row[at[0]!];
         out[o.name] = v === null || v === undefined ? null : new Date(Number(v)).toISOString();
+      } else if (o.kind === 'country') {
+        const v = row[at[0]!];
+        out[o.name] = v === null || v === undefined ? null : typeof v === 'string' ? v : countryText(Number(v));
       } else if (o.kind === 'string') {
         const v = row[at[0]!];
         out[o.name] = v === null || v === undefined ? null : String(v);

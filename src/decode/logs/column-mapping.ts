@@ -1,7 +1,7 @@
 // The generic column mapping for CSV and JSON-lines imports: which input column feeds which flow
 // field (Vantage names, common aliases, --map overrides), and the conversion of raw values.
 
-import { FLOW_COLUMNS, type FlowField, type FlowRecord } from '../../core/columns.js';
+import { countryCode, FLOW_COLUMNS, type FlowField, type FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import { parseIp, type Ip } from '../../core/ip.js';
 import { epochNumberToMs, parseDecimalRange, parseTcpFlags, parseTimeText, parseUintText } from './field-parsers.js';
@@ -274,9 +274,9 @@ export function buildGenericRecord(values: readonly unknown[], names: readonly s
         record[field] = ip;
         break;
       }
-      case 'string':
-        if (typeof v !== 'string' && typeof v !== 'number') return fieldProblem(line, 'bad number', name(slot), show(v));
-        record[field] = String(v).trim();
+      case 'country':
+        if (typeof v !== 'string' || countryCode(v.trim()) === undefined) return fieldProblem(line, 'bad country', name(slot), show(v));
+        record[field] = v.trim().toUpperCase();
         break;
       case 'tags':
         record[field] = Array.isArray(v) ? v.map(String) : String(v).split(/[;|,]/).map((t) => t.trim()).filter((t) => t !== '');

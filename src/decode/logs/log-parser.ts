@@ -48,7 +48,7 @@ export function formatProblem(line: number, message: string): LineProblem {
 }
 
 /** What can be wrong with one field's value; the words start the message. */
-export type FieldFault = 'bad address' | 'bad number' | 'bad time' | 'bad protocol' | 'bad TCP flags' | 'value out of range' | 'missing value';
+export type FieldFault = 'bad address' | 'bad number' | 'bad country' | 'bad time' | 'bad protocol' | 'bad TCP flags' | 'value out of range' | 'missing value';
 
 /** A record-level problem naming the field and (shortened) value, e.g. `bad address in field 'sa': '10.0.0.999'`. */
 export function fieldProblem(line: number, fault: FieldFault, field: string, value: string): LineProblem {

@@ -122,7 +122,7 @@ export function compileFilter(filter: Filter, dialect: Dialect, params: ParamSin
       return `${measure} ${filter.op} ${params.bind('i64', filter.value)}`;
     }
     case 'text':
-      return either(filter.fields.map((f) => `${q(f)} = ${params.bind('string', filter.value)}`));
+      return either(filter.fields.map((f) => `${q(f)} = ${params.bind(kindOf(f), filter.value)}`));
     case 'tag':
       return dialect.tagsContain('tags', filter.value, params);
   }

@@ -17,6 +17,7 @@ const PARAM_TYPE: Record<BoundParam['kind'], string> = {
   i64: 'Int64',
   f64: 'Float64',
   string: 'String',
+  country: 'String',
   tags: 'String',
 };
 

@@ -30,6 +30,7 @@ export function clickHouseType(column: ColumnDef): string {
       case 'u64':
         return 'UInt64';
       case 'string':
+      case 'country':
         return 'String';
       case 'tags':
         return 'Array(LowCardinality(String))';
@@ -37,7 +38,7 @@ export function clickHouseType(column: ColumnDef): string {
   })();
   if (column.kind === 'tags') return base;
   const nullable = column.required ? base : `Nullable(${base})`;
-  return column.lowCardinality && column.kind === 'string' ? `LowCardinality(${nullable})` : nullable;
+  return column.lowCardinality && (column.kind === 'string' || column.kind === 'country') ? `LowCardinality(${nullable})` : nullable;
 }
 
 // ZSTD(1) stores flows in ~40% less space than the default LZ4 for little insert CPU; times

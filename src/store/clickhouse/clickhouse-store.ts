@@ -47,6 +47,7 @@ function tsvField(kind: string, value: unknown): string {
       // An IPv6 column reads dotted IPv4 as its mapped form; the short text is cheaper to parse.
       return typeof value === 'number' ? formatIpv4(value) : formatIpv6(value as bigint);
     case 'string':
+    case 'country':
       return tsvText(value as string);
     case 'tags':
       return `[${(value as string[]).map((t) => `'${tsvText(t).replace(/'/g, "\\'")}'`).join(',')}]`;

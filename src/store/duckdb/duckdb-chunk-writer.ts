@@ -4,7 +4,7 @@
 
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
-import type { FlowRecord } from '../../core/columns.js';
+import { countryCode, type FlowRecord } from '../../core/columns.js';
 import type { PhysicalColumn } from './duckdb-dialect.js';
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
@@ -74,8 +74,8 @@ class Validity {
   }
 }
 
-function numericWriter(ArrayType: Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor, name: string): ColumnWriter {
-  const get = getter(name);
+function numericWriter(ArrayType: Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor, name: string, read: Getter = getter(name)): ColumnWriter {
+  const get = read;
   const items = new ArrayType(CHUNK_ROWS);
   const validity = new Validity();
   return (chunk, columnIndex, rows, offset, count) => {
@@ -184,6 +184,14 @@ function writerFor(column: PhysicalColumn, listValue: (items: string[]) => unkno
     case 'UTINYINT':
       return skippingNulls(name, isNumber, numericWriter(Uint8Array, name));
     case 'USMALLINT':
+      if (column.source.kind === 'country') {
+        const text = getter(name);
+        const code = (row: Row): number | undefined => {
+          const v = text(row);
+          return typeof v === 'string' ? countryCode(v) : undefined;
+        };
+        return skippingNulls(name, isValue, numericWriter(Uint16Array, name, code));
+      }
       return skippingNulls(name, isNumber, numericWriter(Uint16Array, name));
     case 'UINTEGER':
       return skippingNulls(name, isNumber, numericWriter(Uint32Array, name));

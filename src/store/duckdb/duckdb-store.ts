@@ -39,6 +39,7 @@ const PARAM_TYPES: Record<BoundParam['kind'], DuckDBType> = {
   i64: BIGINT,
   f64: DOUBLE,
   string: VARCHAR,
+  country: USMALLINT,
   tags: VARCHAR,
 };
 
