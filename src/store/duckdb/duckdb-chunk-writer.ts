@@ -95,7 +95,8 @@ function numericWriter(ArrayType: Uint8ArrayConstructor | Uint16ArrayConstructor
 }
 
 /** 64-bit integers written as two 32-bit words, so no BigInt is made per value. */
-function int64Writer(get: Getter): ColumnWriter {
+function int64Writer(name: string): ColumnWriter {
+  const get = getter(name);
   const words = new Uint32Array(CHUNK_ROWS * 2);
   const view = new DataView(words.buffer);
   const validity = new Validity();
@@ -197,12 +198,7 @@ function writerFor(column: PhysicalColumn, listValue: (items: string[]) => unkno
       return skippingNulls(name, isNumber, numericWriter(Uint32Array, name));
     case 'BIGINT':
     case 'UBIGINT':
-      if (column.relativeTo) {
-        const value = getter(name);
-        const base = getter(column.relativeTo);
-        return int64Writer((row) => (value(row) as number) - (base(row) as number));
-      }
-      return skippingNulls(name, isValue, int64Writer(getter(name)));
+      return skippingNulls(name, isValue, int64Writer(name));
     case 'VARCHAR':
       return skippingNulls(name, isValue, genericWriter(name, (v) => (typeof v === 'string' ? v : null)));
     case 'VARCHAR[]':

@@ -28,15 +28,7 @@ export interface PhysicalColumn {
   readonly source: ColumnDef;
   /** For ip columns: which family this half holds. */
   readonly family?: 4 | 6;
-  /** Stored as the difference to this time column rather than as a time of its own. */
-  readonly relativeTo?: string;
 }
-
-/**
- * `end` is kept as its distance from `start`: durations are small numbers that bit-pack into a
- * few bits a flow, where a second epoch-ms column costs several bytes.
- */
-const END_AS_DURATION = { column: 'end', physical: 'duration', base: 'start' } as const;
 
 /** The physical DuckDB columns of a logical column. */
 export function physicalColumns(column: ColumnDef): PhysicalColumn[] {
@@ -45,9 +37,6 @@ export function physicalColumns(column: ColumnDef): PhysicalColumn[] {
       { name: `${column.name}4`, sqlType: 'UINTEGER', source: column, family: 4 },
       { name: `${column.name}6`, sqlType: 'UHUGEINT', source: column, family: 6 },
     ];
-  }
-  if (column.name === END_AS_DURATION.column) {
-    return [{ name: END_AS_DURATION.physical, sqlType: 'BIGINT', source: column, relativeTo: END_AS_DURATION.base }];
   }
   return [{ name: column.name, sqlType: DUCK_TYPE[column.kind], source: column }];
 }
@@ -93,8 +82,7 @@ export const duckDbDialect: Dialect = {
   ipIsFamily(column, family) {
     return `${quote(`${column}${family}`)} IS NOT NULL`;
   },
-  timeMs: (column) =>
-    column === END_AS_DURATION.column ? `(${quote(END_AS_DURATION.base)} + ${quote(END_AS_DURATION.physical)})` : quote(column),
+  timeMs: (column) => quote(column),
   intDiv: (a, b) => `((${a}) // (${b}))`,
   bitAnd: (a, b) => `(${a} & ${b})`,
   timeBucket(column, intervalMs, params) {
