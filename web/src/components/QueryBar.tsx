@@ -254,8 +254,10 @@ export function QueryBar({ value, onChange, onRun, vocabulary, range, runError, 
     if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
   }, [value]);
 
-  // Ask the server to parse as the user types (debounced): its errors carry the column.
+  // Ask the server to parse as the user types (debounced): its errors carry the column. The
+  // verdict on the previous text goes at once, so no stale caret stays under the new text.
   useEffect(() => {
+    setProblemState(undefined);
     const ctl = new AbortController();
     const timer = setTimeout(async () => {
       if (!value.trim()) {
