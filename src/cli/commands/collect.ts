@@ -10,6 +10,9 @@ import { startMetricsServer, type MetricsServer } from '../../services/collector
 import { storeReplayTarget } from '../../services/collector/store-target.js';
 import { PREFERRED_BATCH } from '../../store/store.js';
 import { globalOptions } from '../context.js';
+import { createEnricher } from '../../enrich/create-enricher.js';
+import { FlowEnricher, type Enricher } from '../../enrich/enricher.js';
+import { openGeoDatabase } from '../../enrich/geo-database.js';
 import { createStore, resolveStoreUrl } from '../../services/store-factory.js';
 import { toJson } from '../output.js';
 
@@ -25,6 +28,9 @@ interface CliOptions {
   stats?: boolean;
   statsInterval: string;
   metricsPort?: string;
+  enrich: boolean;
+  asnDb?: string;
+  geoDb?: string;
 }
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -104,17 +110,26 @@ export function registerCollect(program: Command): void {
     .option('--stats', 'print counters as JSON lines to stderr periodically and at exit')
     .option('--stats-interval <ms>', 'period of --stats lines', '10000')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics')
+    .option('--no-enrich', 'store flows as decoded: no ASN, country or intelligence tags')
+    .option('--asn-db <file>', 'ASN database (.mmdb or ip-location-db CSV) instead of the bundled one')
+    .option('--geo-db <file>', 'country database (.mmdb) instead of the bundled one')
     .action(async (cli: CliOptions, command: Command) => {
       const config = collectorConfigFromCli(cli);
       const statsEvery = parseCount('--stats-interval', cli.statsInterval);
       const metricsPort = cli.metricsPort === undefined ? undefined : parseCount('--metrics-port', cli.metricsPort, 0);
       const store = createStore(resolveStoreUrl(globalOptions(command)));
-      const target = storeReplayTarget(store);
+      let enricher: Enricher | undefined;
+      const target = storeReplayTarget(store, cli.enrich ? (records) => enricher?.enrich(records) : undefined);
       try {
         await target.ensureOpen();
       } catch (err) {
         // Collection goes on: flows wait in the spool and the writer retries the store.
         log(`${err instanceof VantageError ? err.message : String(err)}; spooling flows to ${config.spoolDir} until the store is back`);
+      }
+      if (cli.enrich) {
+        // The indicators live in the store: with the store down at start, tag with ASN/geo only.
+        const geo = { asnDb: cli.asnDb, countryDb: cli.geoDb };
+        enricher = target.isOpen ? await createEnricher(store, geo) : new FlowEnricher(openGeoDatabase(geo), undefined);
       }
       try {
         const collector = createCollector(config, { target, log });

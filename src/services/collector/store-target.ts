@@ -4,6 +4,7 @@
 // writer spools and backs off, so an unreachable store never stops collection.
 
 import { runQuery } from '../../query/run-query.js';
+import type { FlowRecord } from '../../core/columns.js';
 import type { Store } from '../../store/store.js';
 import type { ReplayTarget } from './spool-replayer.js';
 
@@ -15,8 +16,8 @@ export interface StoreTarget extends ReplayTarget {
   close(): Promise<void>;
 }
 
-/** Wraps a store that is not yet open (or may fail to open). */
-export function storeReplayTarget(store: Store): StoreTarget {
+/** Wraps a store that is not yet open (or may fail to open); `enrich` runs on each batch appended. */
+export function storeReplayTarget(store: Store, enrich?: (records: FlowRecord[]) => void): StoreTarget {
   let open = false;
   let opening: Promise<void> | undefined;
   const ensureOpen = async (): Promise<void> => {
@@ -40,6 +41,9 @@ export function storeReplayTarget(store: Store): StoreTarget {
     ensureOpen,
     async appendFlows(records) {
       await ensureOpen();
+      // Enriched here, as the batch enters the store: spooled flows get the intelligence known
+      // when they are replayed.
+      enrich?.(records as FlowRecord[]);
       await store.appendFlows(records);
     },
     async countFlows() {
