@@ -272,36 +272,35 @@ function decodeIpv6(view: DataView, offset: number, end: number, info: PacketInf
   if (info.fragmentOffset === 0) decodeL4(view, p, ipEnd, info, options, depth);
 }
 
+/**
+ * Reads the source and destination ports that open TCP, UDP and SCTP headers. False (and the
+ * packet marked truncated) when fewer than `headerBytes` remain; the ports are kept even then
+ * when they fit, since a flow needs them more than the rest of the header.
+ */
+function readPorts(view: DataView, offset: number, end: number, headerBytes: number, info: PacketInfo): boolean {
+  if (offset + 4 <= end) {
+    info.sport = view.getUint16(offset);
+    info.dport = view.getUint16(offset + 2);
+  }
+  if (offset + headerBytes > end) {
+    info.truncated = true;
+    return false;
+  }
+  return true;
+}
+
 function decodeL4(view: DataView, offset: number, end: number, info: PacketInfo, options: PacketDecodeOptions, depth: number): void {
   info.l4Offset = offset;
   switch (info.proto) {
     case 6: // TCP
-      if (offset + 14 > end) {
-        if (offset + 4 <= end) {
-          info.sport = view.getUint16(offset);
-          info.dport = view.getUint16(offset + 2);
-        }
-        info.truncated = true;
-        return;
-      }
-      info.sport = view.getUint16(offset);
-      info.dport = view.getUint16(offset + 2);
+      if (!readPorts(view, offset, end, 14, info)) return;
       info.tcpFlags = view.getUint8(offset + 13);
       info.payloadOffset = Math.min(end, offset + (view.getUint8(offset + 12) >> 4) * 4);
       info.payloadEnd = end;
       return;
     case 17: // UDP
     case 136: // UDP-Lite
-      if (offset + 8 > end) {
-        if (offset + 4 <= end) {
-          info.sport = view.getUint16(offset);
-          info.dport = view.getUint16(offset + 2);
-        }
-        info.truncated = true;
-        return;
-      }
-      info.sport = view.getUint16(offset);
-      info.dport = view.getUint16(offset + 2);
+      if (!readPorts(view, offset, end, 8, info)) return;
       info.payloadOffset = offset + 8;
       {
         // The UDP length bounds the payload too (when sane), for trailers after the datagram.
@@ -311,12 +310,7 @@ function decodeL4(view: DataView, offset: number, end: number, info: PacketInfo,
       if (options.decapsulateVxlan && info.dport === VXLAN_PORT && depth < MAX_DEPTH) decodeVxlan(view, info.payloadOffset, info.payloadEnd, info, options, depth);
       return;
     case 132: // SCTP
-      if (offset + 4 > end) {
-        info.truncated = true;
-        return;
-      }
-      info.sport = view.getUint16(offset);
-      info.dport = view.getUint16(offset + 2);
+      if (!readPorts(view, offset, end, 4, info)) return;
       info.payloadOffset = Math.min(end, offset + 12);
       info.payloadEnd = end;
       return;
