@@ -14,6 +14,7 @@ import {
   type FeedProblem,
   type IndicatorDefaults,
 } from '../feed-parser.js';
+import { readAbuseChComment } from './abuse-ch-comment.js';
 import { splitCsvLine } from './csv-fields.js';
 
 const DEFAULT_COLUMNS = ['first_seen_utc', 'dst_ip', 'dst_port', 'c2_status', 'last_online', 'malware'];
@@ -78,11 +79,10 @@ function parseCsv(context: FeedContext, defaults: IndicatorDefaults): FeedParseR
     const trimmed = line.trim();
     if (trimmed === '') return;
     if (trimmed.startsWith('#')) {
-      const updated = /Last updated:\s*(.+?)\s*#?$/i.exec(trimmed);
-      if (updated) generatedAt = parseFeedTime(updated[1]!.replace(/\s*#\s*$/, ''));
       // The older export puts its header in a comment.
-      const header = /^#\s*(first_seen[^#]*)$/i.exec(trimmed);
-      if (header) columns = splitCsvLine(header[1]!)!.map((c) => c.toLowerCase());
+      const comment = readAbuseChComment(trimmed, /^#\s*(first_seen[^#]*)$/i);
+      if (comment.generatedAt !== undefined) generatedAt = comment.generatedAt;
+      if (comment.columns) columns = comment.columns;
       return;
     }
     const fields = splitCsvLine(trimmed);

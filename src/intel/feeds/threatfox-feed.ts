@@ -15,6 +15,7 @@ import {
   type FeedProblem,
   type IndicatorDefaults,
 } from '../feed-parser.js';
+import { readAbuseChComment } from './abuse-ch-comment.js';
 import { splitCsvLine } from './csv-fields.js';
 
 const CSV_COLUMNS = [
@@ -87,10 +88,9 @@ function parseCsv(context: FeedContext, defaults: IndicatorDefaults) {
     const trimmed = line.trim();
     if (trimmed === '') return;
     if (trimmed.startsWith('#')) {
-      const updated = /Last updated:\s*(.+?)\s*#?$/i.exec(trimmed);
-      if (updated) generatedAt = parseFeedTime(updated[1]!);
-      const header = /^#\s*("?first_seen_utc.*)$/i.exec(trimmed);
-      if (header) columns = (splitCsvLine(header[1]!) ?? CSV_COLUMNS).map((c) => c.toLowerCase());
+      const comment = readAbuseChComment(trimmed, /^#\s*("?first_seen_utc.*)$/i);
+      if (comment.generatedAt !== undefined) generatedAt = comment.generatedAt;
+      if (comment.columns) columns = comment.columns;
       return;
     }
     entries++;
