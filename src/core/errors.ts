@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'IMPORT_RECORD'
   | 'IMPORT_FILE'
   | 'COLLECT_LISTEN'
-  | 'COLLECT_SPOOL';
+  | 'COLLECT_SPOOL'
+  | 'DETECT_CONFIG'
+  | 'NOT_FOUND';
 
 /** Where in an input a problem was found, so the user can go straight to it. */
 export interface ErrorLocation {
@@ -53,7 +55,10 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'TIME_FORMAT':
     case 'IMPORT_FORMAT':
     case 'IMPORT_RECORD':
+    case 'DETECT_CONFIG':
       return 400;
+    case 'NOT_FOUND':
+      return 404;
     default:
       return 500;
   }

@@ -78,10 +78,6 @@ const NAME_LIST: Record<string, number> = {
 const NAMES = new Map(Object.entries(NAME_LIST));
 
 /**
- * The protocol number of a name (any case) or a decimal number 0-255; -1 when it is neither.
- * Called per record, so the common upper-case nfdump names are checked before lower-casing.
- */
-/**
  * Protocol number for a name (any spelling in the table, case-insensitive) or a decimal number;
  * -1 when unknown. The common spellings come first: this runs once per imported line.
  */
@@ -114,4 +110,11 @@ export function protocolNumber(text: string): number {
 /** True for ICMP and ICMPv6, whose type and code ride in the destination port. */
 export function isIcmp(proto: number): boolean {
   return proto === 1 || proto === 58;
+}
+
+const COMMON_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 58: 'icmp6', 132: 'sctp' };
+
+/** The name analysts write for a protocol number (tcp, udp, icmp...), else the number as text. */
+export function protocolName(proto: number): string {
+  return COMMON_NAMES[proto] ?? String(proto);
 }

@@ -13,6 +13,8 @@ import { registerToken } from './token.js';
 import { registerUser } from './user.js';
 import { registerIntel } from './intel.js';
 import { registerHunt } from './hunt.js';
+import { registerDetect } from './detect.js';
+import { registerFindings } from './findings.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -28,4 +30,6 @@ export function registerCommands(program: Command): void {
   registerUser(program);
   registerIntel(program);
   registerHunt(program);
+  registerDetect(program);
+  registerFindings(program);
 }

@@ -1,0 +1,16 @@
+// The detectors Vantage ships, by kind: the one list `vantage detect`, the API and the
+// scheduler read.
+
+import type { Detector } from './detector.js';
+import { bruteForceDetector } from './bruteforce/bruteforce-detector.js';
+import { c2Detector } from './c2/c2-detector.js';
+import { repeatDetector } from './repeat/repeat-detector.js';
+import { scanDetector } from './scan/scan-detector.js';
+
+/** Every detector, in the order `all` runs them. */
+export const DETECTORS: readonly Detector<any>[] = [scanDetector, bruteForceDetector, c2Detector, repeatDetector];
+
+/** The kinds `vantage detect` accepts (plus `all`). */
+export function detectorKinds(): string[] {
+  return DETECTORS.map((d) => d.kind);
+}

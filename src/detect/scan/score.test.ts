@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { roundScore } from '../finding.js';
+import { breadthScore, scanScore } from './score.js';
+import { thresholdRandomWalk } from './trw.js';
+
+describe('thresholdRandomWalk (Jung et al. 2004, θ0 = 0.8, θ1 = 0.2, PD = 0.99, PF = 0.01)', () => {
+  it('declares a scanner after four straight failures: 4^4 = 256 >= 99', () => {
+    const r = thresholdRandomWalk([false, false, false, false, false]);
+    expect(r).toMatchObject({ scanner: true, contacts: 4, failures: 4, score: 1 });
+    expect(r.maxRatio).toBeCloseTo(256, 9);
+  });
+  it('F,F,S,F,F peaks at 4·4·0.25·4·4 = 64 < 99: undecided, score ln 64 / ln 99', () => {
+    const r = thresholdRandomWalk([false, false, true, false, false]);
+    expect(r.scanner).toBe(false);
+    expect(r.maxRatio).toBeCloseTo(64, 9);
+    expect(r.score).toBeCloseTo(Math.log(64) / Math.log(99), 9);
+  });
+  it('a benign host (successes) restarts the walk below 0.0101 and never climbs', () => {
+    // S,S,S,S: 0.25^4 = 0.0039 <= 0.0101, restart at 1; max stays 1, so the score is 0.
+    const r = thresholdRandomWalk([true, true, true, true, true, true]);
+    expect(r).toMatchObject({ scanner: false, maxRatio: 1, score: 0 });
+  });
+  it('a scan after benign history is still caught (the walk restarts after a benign decision)', () => {
+    expect(thresholdRandomWalk([true, true, true, true, false, false, false, false]).scanner).toBe(true);
+  });
+});
+
+describe('scanScore', () => {
+  it('breadth is log2(targets)/10, saturating at 1,024 targets', () => {
+    expect(breadthScore(1)).toBe(0);
+    expect(breadthScore(2)).toBeCloseTo(0.1, 12);
+    expect(breadthScore(1024)).toBe(1);
+    expect(breadthScore(65536)).toBe(1);
+  });
+  it('worked examples of the doc comment', () => {
+    // 10 hosts failed of 20 tried, TRW 0.6: 1 − (1 − 0.6·0.332)(1 − 0.6·0.5)(1 − 0.5·0.6) = 1 − 0.801·0.7·0.7
+    expect(roundScore(scanScore({ breadth: 0.332, failure: 0.5, trw: 0.6, intel: 0 }))).toBe(0.608);
+    // a web client: 10 failures among 500 servers, TRW benign: 1 − 0.801·0.988
+    expect(roundScore(scanScore({ breadth: 0.332, failure: 0.02, trw: 0, intel: 0 }))).toBe(0.209);
+    // 1,000 ports all failing, TRW scanner: 1 − (1 − 0.598)(0.4)(0.5)
+    expect(roundScore(scanScore({ breadth: breadthScore(1000), failure: 1, trw: 1, intel: 0 }))).toBe(0.92);
+    // intelligence lifts it: 1 − 0.402·0.4·0.5·0.5
+    expect(roundScore(scanScore({ breadth: breadthScore(1000), failure: 1, trw: 1, intel: 1 }))).toBe(0.96);
+  });
+});
