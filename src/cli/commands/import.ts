@@ -10,6 +10,7 @@ import { parseMapSpec, type ColumnOverrides } from '../../decode/logs/column-map
 import { createLogParser, isMappedFormat } from '../../decode/logs/create-log-parser.js';
 import { detectFormat } from '../../decode/logs/detect-format.js';
 import { LOG_FORMATS, type LineProblem, type LogFormat } from '../../decode/logs/log-parser.js';
+import { isNfcapdInput, nfcapdLineBatches } from '../../decode/logs/nfcapd-input.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
 import { createEnricher } from '../../enrich/create-enricher.js';
 import { enrichingSink } from '../../enrich/enricher.js';
@@ -135,6 +136,10 @@ export async function planImport(files: readonly string[], options: ImportOption
       continue;
     }
     await checkReadable(file);
+    if (await isNfcapdInput(file, options.format)) {
+      plans.push({ file, format: 'nfcapd' }); // binary: read through nfdump, no text head to check
+      continue;
+    }
     const head = await readHeadLines(file);
     if (options.format === 'auto' && isEmpty(head)) {
       io.stderr.write(`vantage: ${file} is empty: skipped\n`);
@@ -198,7 +203,7 @@ async function importOne(
   const started = performance.now();
   const batchSize = options.batch ?? DEFAULT_BATCH;
   const maxMessages = options.maxMessages ?? MAX_MESSAGES_PER_FILE;
-  const batches = readLineBatches(plan.file);
+  const batches = plan.format === 'nfcapd' ? nfcapdLineBatches(plan.file) : readLineBatches(plan.file);
   const iterator = batches[Symbol.asyncIterator]();
   const buffered: LineBatch[] = [];
   let format = plan.format;

@@ -1,5 +1,7 @@
 // Tells a log's format from its first lines, so `vantage import` works without --format.
 
+import { isArgusBinetflowHeader } from './argus-binetflow-parser.js';
+import { isCicFlowMeterHeader } from './cicflowmeter-parser.js';
 import { guessDelimiter } from './csv-parser.js';
 import type { LogFormat } from './log-parser.js';
 import { NFDUMP_CSV_HEADER_PREFIX } from './nfdump-csv-parser.js';
@@ -10,8 +12,10 @@ const NFDUMP_TYPE = /"type"\s*:\s*"(FLOW|EVENT)"/;
  * The format of a log from its first lines (a few dozen are plenty), or undefined:
  * `ts,te,td,sa,da...` = nfdump-csv; `[` then objects with `"type" : "FLOW"` = nfdump-json;
  * `#separator`/`#fields` = zeek-tsv; a JSON object with `id.orig_h` = zeek-json; another JSON
- * object = jsonl; another line with a delimiter (a header row) = csv. Blank lines and, before a
- * CSV header, `#` comments are skipped.
+ * object = jsonl; a header naming Argus's columns (`StartTime,...,SrcAddr,...`) = argus-binetflow;
+ * one naming CICFlowMeter's (`Src IP`, `Flow Duration`, `Total Fwd Packet`...) = cicflowmeter;
+ * another line with a delimiter (a header row) = csv. Blank lines and, before a CSV header,
+ * `#` comments are skipped. nfcapd files are binary: see `isNfcapdMagic`.
  */
 export function detectFormat(head: readonly string[]): LogFormat | undefined {
   let i = 0;
@@ -33,7 +37,7 @@ export function detectFormat(head: readonly string[]): LogFormat | undefined {
       first = next();
     }
     if (first === undefined) return undefined;
-    return first.startsWith('{') || first.startsWith('[') ? undefined : guessDelimiter(first) ? 'csv' : undefined;
+    return first.startsWith('{') || first.startsWith('[') ? undefined : delimitedFormat(first);
   }
   if (first.startsWith('[')) {
     const rest = [first.slice(1), ...head.slice(i, i + 60)].join('\n');
@@ -53,5 +57,24 @@ export function detectFormat(head: readonly string[]): LogFormat | undefined {
     if ('id.orig_h' in o || (id !== null && typeof id === 'object' && 'orig_h' in (id as object))) return 'zeek-json';
     return 'jsonl';
   }
-  return guessDelimiter(first) ? 'csv' : undefined;
+  return delimitedFormat(first);
+}
+
+/** A header row's format: a fixed layout recognised by its column names, else generic csv. */
+function delimitedFormat(header: string): LogFormat | undefined {
+  if (isArgusBinetflowHeader(header)) return 'argus-binetflow';
+  if (isCicFlowMeterHeader(header)) return 'cicflowmeter';
+  return guessDelimiter(header) ? 'csv' : undefined;
+}
+
+/**
+ * True when a file's first bytes are an nfcapd header: the 16-bit magic 0xA50C (written in the
+ * writer's byte order, so `0C A5` on the usual little-endian machines) then layout version 1
+ * (nfdump 1.6) or 2 (nfdump 1.7).
+ */
+export function isNfcapdMagic(head: Uint8Array): boolean {
+  if (head.length < 4) return false;
+  if (head[0] === 0x0c && head[1] === 0xa5) return head[3] === 0 && (head[2] === 1 || head[2] === 2);
+  if (head[0] === 0xa5 && head[1] === 0x0c) return head[2] === 0 && (head[3] === 1 || head[3] === 2);
+  return false;
 }

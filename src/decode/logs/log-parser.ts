@@ -3,8 +3,11 @@
 
 import type { FlowRecord } from '../../core/columns.js';
 
-/** The text formats `vantage import` reads. */
-export const LOG_FORMATS = ['nfdump-csv', 'nfdump-json', 'zeek-tsv', 'zeek-json', 'csv', 'jsonl'] as const;
+/**
+ * The formats `vantage import` reads: text logs, and nfcapd binary files (read through
+ * `nfdump -o csv`, then parsed as nfdump CSV).
+ */
+export const LOG_FORMATS = ['nfdump-csv', 'nfdump-json', 'zeek-tsv', 'zeek-json', 'argus-binetflow', 'cicflowmeter', 'nfcapd', 'csv', 'jsonl'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
