@@ -1,5 +1,6 @@
 // `vantage import --format pcap|export-pcap`: packet captures turned into flows (5-tuple
-// assembly with softflowd-like timeouts), or captured NetFlow/IPFIX/sFlow datagrams decoded.
+// assembly with softflowd-like timeouts) and the HTTP requests their TCP payloads carry, or
+// captured NetFlow/IPFIX/sFlow datagrams decoded.
 
 import { performance } from 'node:perf_hooks';
 import { openCaptureFile, type CaptureSource } from '../../collect/capture-file.js';
@@ -10,6 +11,8 @@ import { createDecoderState } from '../../decode/decoder-state.js';
 import { FlowAssembler, type OctetCount } from '../../decode/flow-assembly/flow-assembler.js';
 import { SOFTFLOWD_TIMEOUTS, type FlowTimeouts } from '../../decode/flow-assembly/flow-timeouts.js';
 import { UdpDatagramExtractor } from '../../decode/packet/udp-datagram-extractor.js';
+import { HttpRequestExtractor } from '../../decode/http/http-request-extractor.js';
+import { asHttpRequestStore, HttpRequestWriter, type HttpRequestStore } from '../../store/http-request-table.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
 
 /** `--format` values read from captures rather than text logs. */
@@ -32,6 +35,8 @@ export interface CaptureImportOptions {
   readonly timeouts?: FlowTimeouts;
   /** pcap: what `bytes` counts (default the IP length). */
   readonly octets?: OctetCount;
+  /** pcap: where HTTP requests read from TCP payloads go (default: the sink, when it is a store). */
+  readonly httpStore?: HttpRequestStore;
 }
 
 /** Counts for one capture. */
@@ -42,6 +47,8 @@ export interface CaptureFileSummary {
   /** pcap: IP packets accounted; export-pcap: UDP datagrams decoded as flow exports. */
   readonly packets: number;
   readonly flows: number;
+  /** pcap: HTTP requests read from TCP payloads (stored in http_requests when there is a store). */
+  readonly httpRequests?: number;
   /** Problems by code: capture damage (CAPTURE_*) and, for export-pcap, decode problems (DECODE_*). */
   readonly problems: Record<string, number>;
   readonly seconds: number;
@@ -80,22 +87,30 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
   const batch = options.batch ?? PREFERRED_BATCH;
   const source = openCaptureFile(file);
   const assembler = new FlowAssembler({ timeouts: options.timeouts ?? SOFTFLOWD_TIMEOUTS, octets: options.octets });
+  const http = new HttpRequestExtractor();
+  const httpStore = options.httpStore ?? asHttpRequestStore(sink);
+  const httpWriter = httpStore ? new HttpRequestWriter(httpStore) : undefined;
   let flows = 0;
   const problems: Record<string, number> = {};
   try {
     for (const frame of source.frames()) {
       assembler.addFrame(frame);
+      http.addFrame(frame);
       if (assembler.output.length >= batch) {
         const out = assembler.takeOutput();
         await sink.appendFlows(out);
         flows += out.length;
       }
+      if (http.output.length >= 1000) await httpWriter?.add(http.takeOutput());
     }
     noteProblems(source, problems, options, io);
     assembler.flush();
     const out = assembler.takeOutput();
     if (out.length > 0) await sink.appendFlows(out);
     flows += out.length;
+    http.flush();
+    await httpWriter?.add(http.takeOutput());
+    await httpWriter?.flush();
   } finally {
     source.close();
   }
@@ -107,9 +122,10 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
       (s.notIp > 0 ? `, ${s.notIp} not IP` : '') +
       (s.unsupportedLink > 0 ? `, ${s.unsupportedLink} of an unsupported link type` : '') +
       (s.fragments > 0 ? `, ${s.fragments} fragments` : '') +
+      (http.stats.requests > 0 ? `, ${http.stats.requests} HTTP requests` : '') +
       ` (${seconds.toFixed(1)} s)\n`,
   );
-  return { file, format: 'pcap', frames: s.frames, packets: s.packets, flows, problems, seconds };
+  return { file, format: 'pcap', frames: s.frames, packets: s.packets, flows, httpRequests: http.stats.requests, problems, seconds };
 }
 
 async function importExportPcap(

@@ -1,5 +1,6 @@
 // `vantage import`: reads flow logs (nfdump CSV/JSON, Zeek conn.log TSV/JSON, CSV, JSON lines)
 // into the store in batches, reporting bad lines by file and line without losing the good ones.
+// A Zeek http.log (TSV or JSON, told apart before the flow formats) fills http_requests instead.
 
 import { Command, Option } from 'commander';
 import { performance } from 'node:perf_hooks';
@@ -9,7 +10,10 @@ import { VantageError } from '../../core/errors.js';
 import { parseMapSpec, type ColumnOverrides } from '../../decode/logs/column-mapping.js';
 import { createLogParser, isMappedFormat } from '../../decode/logs/create-log-parser.js';
 import { detectFormat } from '../../decode/logs/detect-format.js';
-import { LOG_FORMATS, type LineProblem, type LogFormat } from '../../decode/logs/log-parser.js';
+import { LOG_FORMATS, type LineProblem, type LogFormat, type LogParser } from '../../decode/logs/log-parser.js';
+import type { HttpRequest } from '../../decode/http/http-request.js';
+import { detectZeekHttp, ZEEK_HTTP_FORMAT, ZeekHttpParser, type ZeekHttpLayout } from '../../decode/http/zeek-http-parser.js';
+import { asHttpRequestStore, HttpRequestWriter, type HttpRequestStore } from '../../store/http-request-table.js';
 import { isNfcapdInput, nfcapdLineBatches } from '../../decode/logs/nfcapd-input.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
 import { createEnricher } from '../../enrich/create-enricher.js';
@@ -40,6 +44,8 @@ export interface ImportOptions {
   readonly maxMessages?: number;
   /** Applied to each batch before it is appended (ASN/geo/intelligence enrichment at ingest). */
   readonly enrich?: (records: FlowRecord[]) => void;
+  /** Where requests of Zeek http.log files go (default: the sink, when it is a store). */
+  readonly httpStore?: HttpRequestStore;
 }
 
 /** Where messages go: stderr in the CLI, a buffer in tests. */
@@ -51,16 +57,20 @@ export interface ImportIo {
 export interface ImportPlan {
   readonly file: string;
   readonly format?: LogFormat;
+  /** Set for a Zeek http.log: its layout (read into http_requests, not flows). */
+  readonly http?: ZeekHttpLayout;
 }
 
 /** Counts for one file. `read` input records = `imported` + `rejected`; `flows` written (a Zeek row is up to two). */
 export interface FileSummary {
   readonly file: string;
-  readonly format: LogFormat;
+  readonly format: LogFormat | typeof ZEEK_HTTP_FORMAT;
   readonly read: number;
   readonly imported: number;
   readonly rejected: number;
   readonly flows: number;
+  /** Zeek http.log: HTTP requests read (stored in http_requests when there is a store). */
+  readonly requests?: number;
   readonly seconds: number;
 }
 
@@ -116,7 +126,7 @@ function headerProblem(format: LogFormat, head: readonly string[], overrides: Co
   return undefined;
 }
 
-function formatError(file: string, format: LogFormat, problem: LineProblem): VantageError {
+function formatError(file: string, format: string, problem: LineProblem): VantageError {
   return new VantageError('IMPORT_FORMAT', `${problem.message} (read as ${format}; --format picks another)`, { file, line: problem.line });
 }
 
@@ -143,6 +153,11 @@ export async function planImport(files: readonly string[], options: ImportOption
     const head = await readHeadLines(file);
     if (options.format === 'auto' && isEmpty(head)) {
       io.stderr.write(`vantage: ${file} is empty: skipped\n`);
+      continue;
+    }
+    const http = options.format === 'auto' ? detectZeekHttp(head) : undefined;
+    if (http) {
+      plans.push({ file, http });
       continue;
     }
     const format = resolveFormat(file, head, options.format);
@@ -207,7 +222,8 @@ async function importOne(
   const iterator = batches[Symbol.asyncIterator]();
   const buffered: LineBatch[] = [];
   let format = plan.format;
-  if (!format) {
+  let http = plan.http;
+  if (!format && !http) {
     // stdin cannot be read twice: hold the first batches while the format is told.
     const head: string[] = [];
     while (head.length < 64) {
@@ -220,9 +236,17 @@ async function importOne(
       io.stderr.write(`vantage: ${name} is empty: skipped\n`);
       return undefined;
     }
-    format = resolveFormat(name, head, options.format);
+    http = options.format === 'auto' ? detectZeekHttp(head) : undefined;
+    if (!http) format = resolveFormat(name, head, options.format);
   }
-  const parser = createLogParser(format, { overrides: isMappedFormat(format) ? options.overrides : undefined });
+  // A Zeek http.log yields requests, kept aside and written to http_requests after each batch.
+  const requests: HttpRequest[] = [];
+  const httpStore = options.httpStore ?? asHttpRequestStore(sink);
+  const httpWriter = http && httpStore ? new HttpRequestWriter(httpStore) : undefined;
+  const httpParser = http ? new ZeekHttpParser(http) : undefined;
+  const parser: Pick<LogParser, 'parseLine' | 'finish'> & { readonly format: FileSummary['format'] } = httpParser
+    ? { format: httpParser.format, parseLine: (text, line) => httpParser.parseLine(text, line, requests), finish: (last) => httpParser.finish(last) }
+    : createLogParser(format!, { overrides: isMappedFormat(format!) ? options.overrides : undefined });
   const progress = new Progress(io, name, started);
   let out: FlowRecord[] = [];
   let read = 0;
@@ -259,6 +283,7 @@ async function importOne(
       }
       lastLine = firstLine + lines.length - 1;
       progress.update(read);
+      if (requests.length > 0) await httpWriter?.add(requests.splice(0));
     }
     const end = parser.finish(lastLine);
     if (end) reject(end);
@@ -267,17 +292,19 @@ async function importOne(
       await sink.appendFlows(out);
       flows += out.length;
     }
+    await httpWriter?.add(requests.splice(0));
+    await httpWriter?.flush();
   } finally {
     progress.clear();
     await iterator.return?.(undefined);
   }
   if (rejected > maxMessages) io.stderr.write(`${name}: ${rejected - maxMessages} more rejected lines not shown\n`);
   const seconds = (performance.now() - started) / 1000;
-  return { file: name, format, read, imported: read - rejected, rejected, flows, seconds };
+  return { file: name, format: parser.format, read, imported: read - rejected, rejected, flows, ...(httpParser ? { requests: read - rejected } : {}), seconds };
 }
 
-function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; seconds: number }, from: string): string {
-  const asFlows = s.flows !== s.imported ? ` as ${s.flows} flows` : '';
+function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; requests?: number; seconds: number }, from: string): string {
+  const asFlows = s.requests !== undefined ? ' as HTTP requests' : s.flows !== s.imported ? ` as ${s.flows} flows` : '';
   return `imported ${s.imported} of ${s.read} records${asFlows} from ${from} (${s.rejected} rejected) in ${s.seconds.toFixed(1)} s\n`;
 }
 
@@ -343,7 +370,7 @@ function parseBatch(text: string): number {
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('import flow logs: nfdump CSV/JSON, Zeek conn.log (TSV or JSON), CSV or JSON lines (.gz is read directly); packet captures (pcap, pcapng) as flows; captured NetFlow/IPFIX/sFlow')
+    .description('import flow logs: nfdump CSV/JSON, Zeek conn.log (TSV or JSON), CSV or JSON lines (.gz is read directly); Zeek http.log as HTTP requests; packet captures (pcap, pcapng) as flows and HTTP requests; captured NetFlow/IPFIX/sFlow')
     .argument('<files...>', "log files ('-' for stdin)")
     .addOption(new Option('--format <format>', 'input format (auto tells it from the first lines)').choices([...IMPORT_FORMATS, ...CAPTURE_FORMATS]).default('auto'))
     .option('--strict', 'stop with exit status 1 at the first malformed line instead of skipping it')
@@ -361,7 +388,7 @@ export function registerImport(program: Command): void {
         // Checked before the store opens: a typo in a file name creates no database.
         planCaptureImport(files, options);
         const summary = await withStore(command, async (store) =>
-          importCaptureFiles(cli.enrich ? enrichingSink(store, await createEnricher(store, { asnDb: cli.asnDb, countryDb: cli.geoDb })) : store, files, options),
+          importCaptureFiles(cli.enrich ? enrichingSink(store, await createEnricher(store, { asnDb: cli.asnDb, countryDb: cli.geoDb })) : store, files, { ...options, httpStore: store }),
         );
         if (cli.json) process.stdout.write(`${toJson(summary)}\n`);
         return;
