@@ -83,7 +83,7 @@ const NF_JSON_BAD = `[\n${[
 ].join(',\n')}\n`;
 
 /** One good record per format. */
-const GOOD: Record<Exclude<ImportFormat, 'auto'>, string> = {
+const GOOD: Record<Exclude<ImportFormat, 'auto' | 'argus-binetflow' | 'cicflowmeter' | 'nfcapd'>, string> = {
   'nfdump-csv': `${NF_HEADER}\n${NF_ROW}\n`,
   'nfdump-json': `[\n${NF_OBJECT('147.32.80.119', '60')}]\n`,
   'zeek-tsv': `${ZEEK_HEADER}\n${ZEEK_ROW}\n`,
@@ -213,10 +213,9 @@ describe('vantage import: file and format errors', () => {
     await expect(run([path])).rejects.toMatchObject({ code: 'IMPORT_FORMAT', message: expect.stringContaining('cannot tell the format') });
   });
 
-  it('a binary file (an nfcapd file) is IMPORT_FORMAT with a hint', async () => {
-    const nfcapd = sharedDataPath('flow-export/slips-nfdump/test1-malicious.nfdump');
-    if (!nfcapd) return;
-    await expect(run([nfcapd])).rejects.toMatchObject({ code: 'IMPORT_FORMAT', message: expect.stringContaining('nfdump -r FILE -o csv') });
+  it('a binary file that is not an nfcapd file is IMPORT_FORMAT with a hint', async () => {
+    const path = file('random.bin', Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 0x02, 0x00, 0x04, 0x00, 0x00, 0x00, 0x0a]));
+    await expect(run([path])).rejects.toMatchObject({ code: 'IMPORT_FORMAT', message: expect.stringContaining('binary data') });
   });
 
   it('a missing file is IMPORT_FILE, before anything is written', async () => {

@@ -30,10 +30,14 @@ export function isArgusBinetflowHeader(line: string): boolean {
 /**
  * TCP flags from an Argus state printed with `ra -Z b` ("S_RA", "FSPA_FSPA"): source letters
  * before the `_`, destination letters after; F S R P A U as named, `7` and `8` the 7th and 8th
- * bits (ECE, CWR). Returned as source | destination << 8. Any other state (CON, REQ, INT, S0...)
- * carries no flag bits: 0.
+ * bits (ECE, CWR). Returned as source | destination << 8. Argus's status words (printed without
+ * `-Z b`) and the Zeek connection states Slips writes into the same column say which side
+ * sent what as well, so they map to the flags those exchanges carry (`STATUS_FLAGS`); any
+ * other state (INT, OTH...) carries no flag bits: 0.
  */
 export function argusStateFlags(state: string): number {
+  const status = STATUS_FLAGS[state];
+  if (status !== undefined) return status;
   const bar = state.indexOf('_');
   if (bar < 0 || state.indexOf('_', bar + 1) >= 0) return 0;
   let src = 0;
@@ -47,6 +51,32 @@ export function argusStateFlags(state: string): number {
   }
   return src | (dst << 8);
 }
+
+const { F, S, R, A } = TCP_FLAG_BITS;
+/**
+ * Status words, as source | destination << 8. Argus (ra(1)): REQ a SYN with no answer, ACC
+ * the SYN answered with SYN-ACK, CON and CLO/FIN an established (and closed) connection, RST
+ * reset. Zeek conn_state (Slips' binetflow): S0 a SYN unanswered, REJ a SYN refused with RST,
+ * RSTOS0/SH the originator's SYN then RST/FIN with no answer, SF/S1/S2/S3/RSTO/RSTR established.
+ */
+const STATUS_FLAGS: Readonly<Record<string, number>> = {
+  REQ: S,
+  ACC: S | ((S | A) << 8),
+  CON: S | A | ((S | A) << 8),
+  CLO: S | A | F | ((S | A | F) << 8),
+  FIN: S | A | F | ((S | A | F) << 8),
+  RST: S | A | R | ((S | A) << 8),
+  S0: S,
+  REJ: S | ((R | A) << 8),
+  RSTOS0: S | R,
+  SH: S | F,
+  S1: S | A | ((S | A) << 8),
+  SF: S | A | F | ((S | A | F) << 8),
+  S2: S | A | F | ((S | A) << 8),
+  S3: S | A | ((S | A | F) << 8),
+  RSTO: S | A | R | ((S | A) << 8),
+  RSTR: S | A | ((S | A | R) << 8),
+};
 
 const ARGUS_FLAG_BITS: Readonly<Record<string, number>> = {
   F: TCP_FLAG_BITS.F,

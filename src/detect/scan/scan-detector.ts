@@ -18,7 +18,7 @@ import { thresholdRandomWalk, TRW_DEFAULTS } from './trw.js';
 /** Settings; docs/detections.md gives the reasoning behind each default. */
 export const scanConfig = z.object({
   /** Distinct hosts probed on one port that make a horizontal scan. */
-  minHosts: z.number().int().min(2).default(6),
+  minHosts: z.number().int().min(2).default(5),
   /** Distinct ports probed on one host that make a vertical scan. */
   minPorts: z.number().int().min(2).default(6),
   /** A block scan: at least this many hosts and this many ports from one source. */
@@ -38,7 +38,7 @@ const TCP_PROTO = 6;
 /**
  * The contact attempts of the window as a derived table (s, d, dport, proto, failed, t0, t1).
  * TCP: every flow carrying SYN, failed when it carried no ACK (the handshake never completed:
- * unanswered, refused with RST, or a SYN scan's own reset). UDP and ICMP: small UDP flows and
+ * unanswered, refused with RST, or a SYN scan's own reset) or was a single packet. UDP and ICMP: small UDP flows and
  * echo requests towards hosts that never sent the source anything back (an answered DNS query
  * to many servers is a resolver at work, not a sweep), all failed by construction.
  */
@@ -48,7 +48,9 @@ function attemptsTable(context: DetectionContext, params: ParamSink, config: Sca
   const win = windowWhere(d, params, context.from, context.to);
   const flags = q('tcp_flags');
   const cols = `${ipKey(d, 'src')} AS s, ${ipKey(d, 'dst')} AS d, ${q('dport')} AS dport, ${q('proto')} AS proto, ${d.timeMs('start')} AS t0, ${d.timeMs('end')} AS t1`;
-  const tcp = `SELECT ${cols}, CASE WHEN ${d.bitAnd(flags, String(TCP.ACK))} = 0 THEN 1 ELSE 0 END AS failed FROM flows WHERE ${win} AND ${q('proto')} = 6 AND ${d.bitAnd(flags, String(TCP.SYN))} <> 0`;
+  // One packet (per sampled packet) cannot be a completed handshake, whatever flags it shows.
+  const failed = `${d.bitAnd(flags, String(TCP.ACK))} = 0 OR ${q('packets')} <= GREATEST(${q('sampling')}, 1)`;
+  const tcp = `SELECT ${cols}, CASE WHEN ${failed} THEN 1 ELSE 0 END AS failed FROM flows WHERE ${win} AND ${q('proto')} = 6 AND ${d.bitAnd(flags, String(TCP.SYN))} <> 0`;
   // Sampled exports scale packets by the rate: compare per sampled packet.
   const udp = `(${q('proto')} = 17 AND ${q('packets')} <= ${params.bind('i64', config.udpProbeMaxPackets)} * GREATEST(${q('sampling')}, 1) AND ${q('dport')} <= ${q('sport')})`;
   const icmp = `((${q('proto')} = 1 AND ${q('dport')} = 2048) OR (${q('proto')} = 58 AND ${q('dport')} = 32768))`;
