@@ -240,8 +240,10 @@ export class FlowGenerator {
         inIf = 100;
         outIf = 0;
       }
-      // A lone packet is an unanswered SYN from a client, or a server's SYN-ACK.
-      if (proto === TCP && flags === 0) flags = packets === 1 ? (sport < 32768 ? 0x12 : 0x02) : TCP_FLAGS[this.pick(TCP_FLAGS_CUM, rng.float())]!;
+      // A lone packet is a server's SYN-ACK, or from a client mostly the tail of a longer
+      // connection cut by the active timeout (ACK), now and then an unanswered SYN: a benign
+      // network fails a few percent of its connections, not a quarter of them.
+      if (proto === TCP && flags === 0) flags = packets === 1 ? (sport < 32768 ? 0x12 : rng.float() < 0.1 ? 0x02 : 0x10) : TCP_FLAGS[this.pick(TCP_FLAGS_CUM, rng.float())]!;
       const bytes = packets * bpp;
       // Flows are exported when they end, so end times advance through the day.
       const end = dayStart + Math.floor(((i + rng.float()) * DAY_MS) / flows);

@@ -19,6 +19,11 @@ export interface DetectionContext {
   readonly intel: IntelIndex<StoredIndicator>;
   /** Flows shown as evidence per finding. */
   readonly sampleSize: number;
+  /**
+   * Findings of this run that still get sample flows (each sample is one query): a noisy run
+   * stays fast, and the findings past the budget keep their counts and reproducing query.
+   */
+  readonly sampleBudget?: { left: number };
 }
 
 /** A finding before the store has seen it: no verdict, no run count yet. */

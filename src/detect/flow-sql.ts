@@ -60,8 +60,11 @@ export async function evidence(
   counts: Record<string, number>,
   details?: Record<string, unknown>,
 ): Promise<FindingEvidence> {
+  const budget = context.sampleBudget;
+  const sampled = context.sampleSize > 0 && (budget === undefined || budget.left > 0);
+  if (sampled && budget) budget.left--;
   const sample =
-    context.sampleSize > 0
+    sampled
       ? (await runQuery(context.store, `${query} | sort start | limit ${context.sampleSize}`, { from: window.from, to: window.to })).rows.map((r) => ({
           ...r,
           start: typeof r.start === 'number' ? isoTime(r.start) : r.start,
