@@ -1,0 +1,328 @@
+// The beacon detector: client-server pairs whose connections recur on a clock (C2 check-ins),
+// scored in the manner of RITA. The store aggregates per pair (client, server, service port,
+// protocol) and keeps those with enough flows; only those candidates' flow times, client ports
+// and sizes come to JS, where the flows of one connection are merged and the pair is scored.
+
+import { VantageError } from '../../core/errors.js';
+import { parseCidr, type IpRange } from '../../core/ip.js';
+import { protocolName } from '../../core/protocols.js';
+import type { Dialect, ParamSink } from '../../store/store.js';
+import { threatIntel } from '../corroborate.js';
+import type { DetectionContext, Detector, DetectorStats, NewFinding } from '../detector.js';
+import { findingId, isoTime, maxSeverity, roundScore, severityFor } from '../finding.js';
+import { evidence, findingWindow, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
+import { beaconConfig, internalRanges, scoreOptions, type BeaconConfig } from './beacon-config.js';
+import { prevalenceModifier, round3, scoreBeacon, timingFloor, type BeaconScore } from './score.js';
+
+/** Protocols whose flows carry ports, so that a reply can be told from its request. */
+const PORTED = '(6, 17, 132)';
+
+/** Multicast and limited broadcast: periodic by design (router adverts, mDNS, MLD), never a C2 server. */
+const GROUP_ADDRESSES = ['224.0.0.0/4', '255.255.255.255/32', 'ff00::/8'].map((c) => parseCidr(c)!);
+
+/**
+ * The window's flows oriented client to server, as a derived table (cli, srv, port, cport, proto,
+ * t, e, b, fl, smp): a flow whose source port is below its destination port is a reply and is
+ * turned round (as retro-hunt does), so both directions of a connection land on one pair and
+ * `port` is the service port. Flows to multicast and broadcast addresses are left out. With
+ * internal networks, only flows whose client is inside them, and (unless internal servers are
+ * included) whose server is outside: RITA's outbound scope, where C2 servers live.
+ */
+function orientedFlows(d: Dialect, params: ParamSink, context: DetectionContext, config: BeaconConfig): string {
+  const q = d.quote;
+  const swap = `(${q('proto')} IN ${PORTED} AND ${q('sport')} < ${q('dport')})`;
+  const ranges = internalRanges(config);
+  // COALESCE: on DuckDB the other family's column is NULL, and NOT NULL would drop the flow.
+  const any = (column: string, list: readonly IpRange[]) => `COALESCE((${list.map((r) => d.ipInRange(column, r, params)).join(' OR ')}), FALSE)`;
+  let scope = ` AND NOT ${any('dst', GROUP_ADDRESSES)}`;
+  if (ranges.length > 0) {
+    scope += ` AND ((${swap} AND ${any('dst', ranges)}) OR (NOT ${swap} AND ${any('src', ranges)}))`;
+    if (!config.includeInternalServers) scope += ` AND NOT ((${swap} AND ${any('src', ranges)}) OR (NOT ${swap} AND ${any('dst', ranges)}))`;
+  }
+  return (
+    `SELECT CASE WHEN ${swap} THEN ${ipKey(d, 'dst')} ELSE ${ipKey(d, 'src')} END AS cli, ` +
+    `CASE WHEN ${swap} THEN ${ipKey(d, 'src')} ELSE ${ipKey(d, 'dst')} END AS srv, ` +
+    `CASE WHEN ${swap} THEN ${q('sport')} ELSE ${q('dport')} END AS port, ` +
+    `CASE WHEN ${swap} THEN ${q('dport')} ELSE ${q('sport')} END AS cport, ` +
+    `${q('proto')} AS proto, ${d.timeMs('start')} AS t, ${d.timeMs('end')} AS e, ${q('bytes')} AS b, ${q('tcp_flags')} AS fl, ` +
+    `COALESCE(${q('sampling')}, 1) AS smp ` +
+    `FROM flows WHERE ${windowWhere(d, params, context.from, context.to)}${scope}`
+  );
+}
+
+/**
+ * Per candidate pair, its flows as five arrays sorted by start (t, e, cport, b, fl). DuckDB
+ * orders each list by the whole flow, so equal starts cannot misalign the lists; ClickHouse
+ * sorts one array of tuples and splits it.
+ */
+function flowLists(d: Dialect): { select: string; wrap: (inner: string, columns: string) => string } {
+  if (d.name === 'duckdb') {
+    const order = 'ORDER BY t, e, cport, b, fl';
+    return {
+      select: ['t', 'e', 'cport', 'b', 'fl'].map((c) => `list(CAST(${c} AS BIGINT) ${order}) AS ${c}s`).join(', '),
+      wrap: (inner) => inner,
+    };
+  }
+  return {
+    select: 'arraySort(groupArray(tuple(toInt64(t), toInt64(e), toInt64(cport), toInt64(b), toInt64(fl)))) AS fs',
+    wrap: (inner, columns) =>
+      `SELECT ${columns}, ${['t', 'e', 'cport', 'b', 'fl'].map((c, i) => `arrayMap(x -> tupleElement(x, ${i + 1}), fs) AS ${c}s`).join(', ')} FROM (${inner}) AS l`,
+  };
+}
+
+/** The values of an array column as numbers (DuckDB list values or ClickHouse JSON arrays). */
+function numbers(value: unknown): number[] {
+  const items = Array.isArray(value) ? value : ((value as { items?: readonly unknown[] } | null)?.items ?? []);
+  return items.map((v) => Number(v));
+}
+
+/** One connection after merging the flows that continue it. */
+interface Connection {
+  start: number;
+  end: number;
+  bytes: number;
+  flows: number;
+}
+
+/**
+ * Merges a pair's flows (sorted by start) into connections. A flow continues the previous flow
+ * of its client port when it starts before that one ended or within `adjacentGapMs` (the two
+ * directions of one connection; a flow cut by an exporter's active timeout), or, for TCP when the
+ * pair carries flags at all, when it has no SYN and starts within `continuationGapMs` (an
+ * established connection resumed after an idle or active timeout). A client port reused by a new
+ * connection (a SYN) starts a new one.
+ */
+export function mergeConnections(
+  flows: { t: readonly number[]; e: readonly number[]; cport: readonly number[]; b: readonly number[]; fl: readonly number[] },
+  proto: number,
+  config: Pick<BeaconConfig, 'adjacentGapMs' | 'continuationGapMs'>,
+): Connection[] {
+  const out: Connection[] = [];
+  const open = new Map<number, Connection>();
+  const flagsKnown = proto === 6 && flows.fl.some((f) => f !== 0);
+  for (let i = 0; i < flows.t.length; i++) {
+    const t = flows.t[i]!;
+    const e = Math.max(t, flows.e[i]!);
+    const c = open.get(flows.cport[i]!);
+    const gap = c ? t - c.end : Number.POSITIVE_INFINITY;
+    const continues = c !== undefined && (gap <= config.adjacentGapMs || (flagsKnown && (flows.fl[i]! & TCP.SYN) === 0 && gap <= config.continuationGapMs));
+    if (continues) {
+      c.end = Math.max(c.end, e);
+      c.bytes += flows.b[i]!;
+      c.flows++;
+      continue;
+    }
+    const conn = { start: t, end: e, bytes: flows.b[i]!, flows: 1 };
+    open.set(flows.cport[i]!, conn);
+    out.push(conn);
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** A duration as people say it: "2.2 s", "60 s", "5 min", "2.5 h". */
+export function humanDuration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 10) return `${Math.round(s * 10) / 10} s`;
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round((s / 60) * 10) / 10} min`;
+  return `${Math.round((s / 3600) * 10) / 10} h`;
+}
+
+/** The server as a summary names it: address:port/proto, or the ICMP type and code. */
+function service(dst: string, port: number, proto: number): string {
+  const host = dst.includes(':') ? `[${dst}]` : dst;
+  if (proto === 1 || proto === 58) return `${host} (${protocolName(proto)} type ${port >> 8} code ${port & 255})`;
+  return `${host}:${port}/${protocolName(proto)}`;
+}
+
+/** The query that shows a pair's flows, both directions for ported protocols. */
+function reproducingQuery(src: string, dst: string, port: number, proto: number): string {
+  const p = protocolName(proto);
+  if ([6, 17, 132].includes(proto)) {
+    return `proto ${p} and ((src ip ${src} and dst ip ${dst} and dst port ${port}) or (src ip ${dst} and src port ${port} and dst ip ${src}))`;
+  }
+  return `proto ${p} and src ip ${src} and dst ip ${dst} and dst port ${port}`;
+}
+
+/** The intervals seen, rounded to seconds, most common first (RITA's interval graph, as counts). */
+function intervalCounts(starts: readonly number[], minIntervalMs: number, top = 10): { seconds: number; count: number }[] {
+  const counts = new Map<number, number>();
+  for (let i = 1; i < starts.length; i++) {
+    const d = starts[i]! - starts[i - 1]!;
+    if (d < minIntervalMs) continue;
+    const s = Math.round(d / 100) / 10;
+    counts.set(s, (counts.get(s) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .map(([seconds, count]) => ({ seconds, count }))
+    .sort((a, b) => b.count - a.count || a.seconds - b.seconds)
+    .slice(0, top);
+}
+
+/** A pair that passed the floors, waiting for its evidence. */
+interface Scored {
+  src: string;
+  dst: string;
+  port: number;
+  proto: number;
+  sampling: number;
+  flows: number;
+  connections: Connection[];
+  starts: number[];
+  s: BeaconScore;
+  score: number;
+  prevalence: { clients: number; totalClients: number; modifier: number; applied: boolean };
+}
+
+/** The beacon detector. */
+export const beaconDetector: Detector<BeaconConfig> = {
+  kind: 'beacon',
+  description: 'client-server pairs whose connections recur on a clock (C2 beacons), scored as RITA does',
+  config: beaconConfig,
+  async run(context, config) {
+    const store = context.store;
+    const d = store.dialect;
+    const options = scoreOptions(config);
+
+    const started = performance.now();
+    // The window's extent and clients: RITA's dataset span, and the prevalence denominator.
+    const op = d.newParams();
+    const [overview] = await store.execute(
+      `SELECT COUNT(*) AS flows, MIN(t) AS t0, MAX(t) AS t1, COUNT(DISTINCT cli) AS clients FROM (${orientedFlows(d, op, context, config)}) AS o`,
+      op.params,
+    );
+    const stats: DetectorStats = { flows: num(overview ?? {}, 'flows'), clients: num(overview ?? {}, 'clients'), candidates: 0, pairsScored: 0, pairsSkipped: 0, findings: 0, findingsDropped: 0 };
+    if (!overview || stats.flows === 0) return { findings: [], stats };
+    const datasetStart = num(overview, 't0');
+    const datasetEnd = Math.max(num(overview, 't1'), datasetStart + 1);
+    const totalClients = stats.clients!;
+    const withPrevalence = totalClients >= config.prevalence.minClients;
+
+    const params = d.newParams();
+    const o = orientedFlows(d, params, context, config);
+    const minSampled = params.bind('i64', config.minConnectionsSampled);
+    const minPlain = params.bind('i64', config.minConnections);
+    const maxFlows = params.bind('i64', config.maxFlowsPerPair);
+    const limit = params.bind('i64', config.maxPairs);
+    const lists = flowLists(d);
+    const keys = 'ccli, csrv, cport_, cproto';
+    // The HAVING is a first cut on flows (a connection is one or more flows): pairs are checked
+    // again on connections once merged.
+    const candidates =
+      `SELECT cli AS ccli, srv AS csrv, port AS cport_, proto AS cproto, COUNT(*) AS n, MAX(smp) AS smp_, COUNT(*) OVER () AS qualified FROM o ` +
+      `GROUP BY cli, srv, port, proto ` +
+      `HAVING COUNT(*) >= CASE WHEN MAX(smp) > 1 THEN ${minSampled} ELSE ${minPlain} END AND COUNT(*) <= ${maxFlows} ` +
+      `ORDER BY n DESC, cli, srv, port, proto LIMIT ${limit}`;
+    const prevalenceCte = withPrevalence ? `, p AS (SELECT srv AS psrv, COUNT(DISTINCT cli) AS pclients FROM o WHERE srv IN (SELECT csrv FROM c) GROUP BY srv)` : '';
+    const inner =
+      `SELECT ${keys}, n, qualified, smp_ AS psmp, ${lists.select}${withPrevalence ? ', MAX(pclients) AS pclients' : ''} ` +
+      `FROM o INNER JOIN c ON o.cli = c.ccli AND o.srv = c.csrv AND o.port = c.cport_ AND o.proto = c.cproto` +
+      `${withPrevalence ? ' LEFT JOIN p ON p.psrv = c.csrv' : ''} GROUP BY ${keys}, n, qualified, smp_`;
+    const sql = `WITH o AS (${o}), c AS (${candidates})${prevalenceCte} ${lists.wrap(inner, `${keys}, n, qualified, psmp${withPrevalence ? ', pclients' : ''}`)}`;
+    let rows: Record<string, unknown>[];
+    const overviewDone = performance.now();
+    stats.overviewMs = Math.round(overviewDone - started);
+    try {
+      rows = await store.execute(sql, params.params);
+      stats.pairsMs = Math.round(performance.now() - overviewDone);
+    } catch (err) {
+      if (err instanceof VantageError) throw new VantageError(err.code, `beacon detector: ${err.message}`, err.location);
+      throw err;
+    }
+
+    const scored: Scored[] = [];
+    stats.pairsFetched = rows.length;
+    for (const r of rows) {
+      stats.candidates = Math.max(stats.candidates!, num(r, 'qualified'));
+      const proto = num(r, 'cproto');
+      const sampling = num(r, 'psmp');
+      const flows = { t: numbers(r.ts), e: numbers(r.es), cport: numbers(r.cports), b: numbers(r.bs), fl: numbers(r.fls) };
+      const connections = mergeConnections(flows, proto, config);
+      const sampled = sampling > 1;
+      if (connections.length < (sampled ? config.minConnectionsSampled : config.minConnections)) {
+        stats.pairsSkipped!++;
+        continue;
+      }
+      stats.pairsScored!++;
+      const starts = connections.map((c) => c.start);
+      const s = scoreBeacon({ starts, sizes: connections.map((c) => c.bytes), datasetStart, datasetEnd, sampled }, options);
+      const clients = withPrevalence ? num(r, 'pclients') : 0;
+      const modifier = withPrevalence ? prevalenceModifier(clients, totalClients, config.prevalence) : 0;
+      const score = roundScore(s.score + modifier);
+      if (s.tooFew || s.timing < timingFloor(s.intervals.count, config.minTiming) || score < config.minScore) continue;
+      const src = readKey(d, r.ccli);
+      const dst = readKey(d, r.csrv);
+      scored.push({ src, dst, port: num(r, 'cport_'), proto, sampling, flows: flows.t.length, connections, starts, s, score, prevalence: { clients, totalClients, modifier, applied: withPrevalence } });
+    }
+    scored.sort((a, b) => b.score - a.score || b.connections.length - a.connections.length);
+    const scoringDone = performance.now();
+    stats.scoreMs = Math.round(scoringDone - started - stats.overviewMs - stats.pairsMs!);
+    stats.findingsDropped = Math.max(0, scored.length - config.maxFindings);
+
+    const findings: NewFinding[] = [];
+    for (const { src, dst, port, proto, sampling, flows, connections, starts, s, score, prevalence } of scored.slice(0, config.maxFindings)) {
+      const first = connections[0]!.start;
+      const last = connections.reduce((m, c) => Math.max(m, c.end), first);
+      const intel = threatIntel(context.intel, dst, port);
+      const severity = intel.length > 0 ? maxSeverity(severityFor(score), 'high') : severityFor(score);
+      const query = reproducingQuery(src, dst, port, proto);
+      const details = beaconDetails(s, connections, starts, options.minIntervalMs, sampling, prevalence);
+      findings.push({
+        id: findingId('beacon', src, dst, port, proto),
+        kind: 'beacon',
+        subkind: 'ip-pair',
+        score,
+        subscores: { timestamp: s.timestamp, periodicity: s.periodicity, dataSize: s.dataSize, histogram: s.histogram, duration: s.duration },
+        severity,
+        src,
+        dst,
+        dport: port,
+        proto,
+        entities: [
+          { role: 'client', type: 'ip', value: src },
+          { role: 'server', type: 'ip', value: dst },
+        ],
+        first: isoTime(first),
+        last: isoTime(last),
+        summary:
+          `${src} beacons to ${service(dst, port, proto)} every ~${humanDuration(s.intervals.periodMs)} ` +
+          `(${connections.length} connections over ${humanDuration(starts[starts.length - 1]! - first)}, score ${score.toFixed(2)})`,
+        evidence: await evidence(context, query, findingWindow(context, first, last), { connections: connections.length, flows }, details),
+        intel,
+      });
+    }
+    findings.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+    stats.findings = findings.length;
+    stats.evidenceMs = Math.round(performance.now() - scoringDone);
+    return { findings, stats };
+  },
+};
+
+/** What a finding's evidence details show: the intervals, sizes, histogram and prevalence behind the score. */
+function beaconDetails(
+  s: BeaconScore,
+  connections: readonly Connection[],
+  starts: readonly number[],
+  minIntervalMs: number,
+  sampling: number,
+  prevalence: { clients: number; totalClients: number; modifier: number; applied: boolean },
+): Record<string, unknown> {
+  const sizes = connections.map((c) => c.bytes).sort((a, b) => a - b);
+  return {
+    connections: connections.length,
+    intervalMedianMs: Math.round(s.intervals.medianMs),
+    periodMs: Math.round(s.intervals.periodMs),
+    intervals: {
+      count: s.intervals.count,
+      minMs: s.intervals.minMs,
+      madMs: Math.round(s.intervals.madMs),
+      skew: round3(s.intervals.skew),
+      common: intervalCounts(starts, minIntervalMs),
+    },
+    sizes: { min: sizes[0], median: s.sizes.median, mode: s.sizes.mode, max: sizes[sizes.length - 1], mad: s.sizes.mad, skew: round3(s.sizes.skew) },
+    histogram: { bins: s.bins.counts, cv: round3(s.bins.cv), bimodal: s.bins.bimodal, coverage: s.bins.coverage, consistency: s.bins.consistency },
+    timing: s.timing,
+    sampling,
+    prevalence,
+  };
+}
