@@ -53,7 +53,10 @@ export const beaconConfig = z.object({
     .array(z.string())
     .default([])
     .refine((list) => list.every((c) => parseCidr(c) !== undefined), { message: 'internalNetworks: every entry must be a CIDR such as 10.0.0.0/8' }),
-  /** With internal networks: also examine internal servers (lateral beacons, internal resolvers and proxies included). */
+  /**
+   * Also examine internal servers (lateral beacons, internal resolvers and proxies included).
+   * Without internal networks, "internal" means both ends in private address space.
+   */
   includeInternalServers: z.boolean().default(false),
   /** Flows of one client port starting within this long after the previous one ends are one connection. */
   adjacentGapMs: z.number().int().min(0).default(1000),

@@ -184,8 +184,13 @@ describe.each(testBackends())('beacon detector on %s', (_name, make) => {
       expect(falsePositives(findings)).toEqual([]);
     });
 
-    it('over every pair, flags one Background pair only: a host querying its internal resolver every 23 s', async () => {
+    it('by default leaves private-to-private pairs out, so only the C2 is reported', async () => {
       const { findings } = await beaconDetector.run(context(store), beaconDetector.config.parse({}));
+      expect(findings.map(pairOf)).toEqual(['192.168.1.115 41.108.179.197 1177 6']);
+    });
+
+    it('with internal servers included, flags one Background pair only: a host querying its internal resolver every 23 s', async () => {
+      const { findings } = await beaconDetector.run(context(store), beaconDetector.config.parse({ includeInternalServers: true }));
       expect(findings.map(pairOf)).toContain('192.168.1.115 41.108.179.197 1177 6');
       // Multicast housekeeping (router adverts, MLD every ~2 min) is never a candidate.
       expect(findings.filter((f) => f.dst!.startsWith('ff'))).toEqual([]);
@@ -193,7 +198,7 @@ describe.each(testBackends())('beacon detector on %s', (_name, make) => {
     });
 
     it('reports the best findings first up to maxFindings', async () => {
-      const { findings, stats } = await beaconDetector.run(context(store), beaconDetector.config.parse({ maxFindings: 1 }));
+      const { findings, stats } = await beaconDetector.run(context(store), beaconDetector.config.parse({ maxFindings: 1, includeInternalServers: true }));
       expect(findings.map(pairOf)).toEqual(['192.168.1.115 41.108.179.197 1177 6']);
       expect(stats?.findingsDropped).toBe(1);
     });

@@ -21,6 +21,15 @@ const PORTED = '(6, 17, 132)';
 const GROUP_ADDRESSES = ['224.0.0.0/4', '255.255.255.255/32', 'ff00::/8'].map((c) => parseCidr(c)!);
 
 /**
+ * Private address space (RFC 1918, shared CGN space, unique-local and link-local IPv6). Without
+ * configured internal networks, a pair with both ends in it is internal traffic (a host and its
+ * resolver, proxy or file server) and is left out unless internal servers are included: RITA
+ * looks at internal-to-external pairs only, and periodic internal services are its commonest
+ * false positive.
+ */
+const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7', 'fe80::/10'].map((c) => parseCidr(c)!);
+
+/**
  * The window's flows oriented client to server, as a derived table (cli, srv, port, cport, proto,
  * t, e, b, fl, smp): a flow whose source port is below its destination port is a reply and is
  * turned round (as retro-hunt does), so both directions of a connection land on one pair and
@@ -38,6 +47,8 @@ function orientedFlows(d: Dialect, params: ParamSink, context: DetectionContext,
   if (ranges.length > 0) {
     scope += ` AND ((${swap} AND ${any('dst', ranges)}) OR (NOT ${swap} AND ${any('src', ranges)}))`;
     if (!config.includeInternalServers) scope += ` AND NOT ((${swap} AND ${any('src', ranges)}) OR (NOT ${swap} AND ${any('dst', ranges)}))`;
+  } else if (!config.includeInternalServers) {
+    scope += ` AND NOT (${any('src', PRIVATE)} AND ${any('dst', PRIVATE)})`;
   }
   return (
     `SELECT CASE WHEN ${swap} THEN ${ipKey(d, 'dst')} ELSE ${ipKey(d, 'src')} END AS cli, ` +
