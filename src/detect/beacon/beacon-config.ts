@@ -58,6 +58,11 @@ export const beaconConfig = z.object({
    * Without internal networks, "internal" means both ends in private address space.
    */
   includeInternalServers: z.boolean().default(false),
+  /**
+   * Service ports left out: NTP (123) keeps clocks in step by polling servers on a timer, so every
+   * NTP client and server is a perfect beacon. Empty the list to look at them too.
+   */
+  ignorePorts: z.array(z.number().int().min(0).max(65535)).default([123]),
   /** Flows of one client port starting within this long after the previous one ends are one connection. */
   adjacentGapMs: z.number().int().min(0).default(1000),
   /** A TCP flow without SYN continues its client port's previous flow when it starts within this long of its end (active-timeout splits). */

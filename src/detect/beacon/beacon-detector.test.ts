@@ -293,6 +293,7 @@ describe('beacon config', () => {
       maxFlowsPerPair: 100_000,
       internalNetworks: [],
       includeInternalServers: false,
+      ignorePorts: [123],
       adjacentGapMs: 1000,
       continuationGapMs: 300_000,
       weights: { timestamp: 0.4, dataSize: 0.2, histogram: 0.2, duration: 0.2 },

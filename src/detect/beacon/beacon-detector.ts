@@ -39,11 +39,17 @@ const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10
  */
 function orientedFlows(d: Dialect, params: ParamSink, context: DetectionContext, config: BeaconConfig): string {
   const q = d.quote;
-  const swap = `(${q('proto')} IN ${PORTED} AND ${q('sport')} < ${q('dport')})`;
+  // Equal ports (NTP, IKE, peer protocols) have no client side: the lower address is taken as
+  // the server, so both directions land on one pair.
+  const swap = `(${q('proto')} IN ${PORTED} AND (${q('sport')} < ${q('dport')} OR (${q('sport')} = ${q('dport')} AND ${ipKey(d, 'src')} < ${ipKey(d, 'dst')})))`;
   const ranges = internalRanges(config);
   // COALESCE: on DuckDB the other family's column is NULL, and NOT NULL would drop the flow.
   const any = (column: string, list: readonly IpRange[]) => `COALESCE((${list.map((r) => d.ipInRange(column, r, params)).join(' OR ')}), FALSE)`;
   let scope = ` AND NOT ${any('dst', GROUP_ADDRESSES)}`;
+  if (config.ignorePorts.length > 0) {
+    const ports = config.ignorePorts.map((p) => params.bind('u16', p)).join(', ');
+    scope += ` AND NOT (${q('sport')} IN (${ports}) AND ${q('proto')} IN ${PORTED} AND ${q('sport')} <= ${q('dport')}) AND NOT (${q('dport')} IN (${ports}) AND ${q('proto')} IN ${PORTED} AND ${q('dport')} <= ${q('sport')})`;
+  }
   if (ranges.length > 0) {
     scope += ` AND ((${swap} AND ${any('dst', ranges)}) OR (NOT ${swap} AND ${any('src', ranges)}))`;
     if (!config.includeInternalServers) scope += ` AND NOT ((${swap} AND ${any('src', ranges)}) OR (NOT ${swap} AND ${any('dst', ranges)}))`;
