@@ -52,7 +52,7 @@ export function resolveDemoOptions(options: DemoOptions = {}): ResolvedDemoOptio
   if (!Number.isFinite(o.end)) usage('demo: --end must be a time');
   if (!Number.isInteger(o.days) || o.days < 1 || o.days > 366) usage('demo: --days must be a whole number from 1 to 366');
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) usage('demo: --seed must be a whole number from 0 to 4294967295');
-  if (!Number.isFinite(o.scale) || o.scale <= 0 || o.scale > 100) usage('demo: --scale must be above 0 and at most 100');
+  if (!Number.isFinite(o.scale) || o.scale <= 0 || o.scale > 500) usage('demo: --scale must be above 0 and at most 500');
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1 || o.batchSize > 1_000_000) usage('demo: batch size must be 1..1000000');
   // Whole UTC days keep the office-hours pattern and the scenario clock times meaningful.
   const end = Math.floor(o.end / DAY_MS) * DAY_MS;

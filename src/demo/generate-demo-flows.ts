@@ -60,7 +60,7 @@ export function estimateDemoFlows(options: DemoOptions = {}): number {
 export function scaleForFlows(flows: number, options: Omit<DemoOptions, 'scale'> = {}): number {
   if (!Number.isFinite(flows) || flows <= 0) throw new VantageError('USAGE', 'demo: --flows must be a positive number');
   let lo = 1e-4;
-  let hi = 100;
+  let hi = 500;
   if (estimateDemoFlows({ ...options, scale: hi }) < flows) return hi;
   if (estimateDemoFlows({ ...options, scale: lo }) > flows) return lo;
   // The estimate grows with the scale, so bisection converges; 40 halvings are far below a flow.

@@ -12,7 +12,7 @@ import { threatIntel } from '../corroborate.js';
 import type { DetectionContext, Detector, NewFinding } from '../detector.js';
 import { findingId, isoTime, roundScore, severityFor } from '../finding.js';
 import { evidence, findingWindow, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
-import { breadthScore, scanScore, type ScanSubscores } from './score.js';
+import { breadthScore, rateScore, scanScore, type ScanSubscores } from './score.js';
 import { thresholdRandomWalk, TRW_DEFAULTS } from './trw.js';
 
 /** Settings; docs/detections.md gives the reasoning behind each default. */
@@ -29,7 +29,14 @@ export const scanConfig = z.object({
   /** Findings below this score are not reported. */
   minScore: z.number().min(0).max(1).default(0.4),
   /** Sources examined with the sequential test, most probing first. */
-  maxSources: z.number().int().min(1).default(500),
+  maxSources: z.number().int().min(1).default(200),
+  /**
+   * Findings reported per run, highest score first; the others are counted in the run's stats.
+   * The internet's background of slow random probes makes thousands of small sweeps a day at a
+   * border: they score low (see `rate`) and fall past the cap, the repeat detector and intel
+   * keep track of them.
+   */
+  maxFindings: z.number().int().min(1).default(200),
 });
 export type ScanConfig = z.infer<typeof scanConfig>;
 
@@ -136,6 +143,13 @@ function mergeBlocks(all: Candidate[]): { kept: Candidate[]; parts: Map<Candidat
   return { kept, parts };
 }
 
+/** A bound parameter holding an address as `ipKey` computes it. */
+function keyParam(d: Dialect, params: ParamSink, text: string): string {
+  const ip = parseIp(text)!;
+  if (d.name === 'clickhouse') return params.bind('ip', ip);
+  return params.bind('u128', typeof ip === 'number' ? BigInt(ip) + 0xffff00000000n : ip);
+}
+
 /**
  * First-contact outcomes of TCP sources over distinct host:port targets, in time order: a
  * target counts as reached when any of the source's flows to it carried ACK (the handshake
@@ -150,7 +164,7 @@ async function tcpOutcomes(context: DetectionContext, sources: readonly string[]
   for (let at = 0; at < sources.length; at += 100) {
     const params = d.newParams();
     const list = sources.slice(at, at + 100);
-    const bySource = list.map((s) => d.ipEquals('src', parseIp(s)!, params)).join(' OR ');
+    const bySource = `${ipKey(d, 'src')} IN (${list.map((s) => keyParam(d, params, s)).join(', ')})`;
     const sql =
       `SELECT ${ipKey(d, 'src')} AS s, ${ipKey(d, 'dst')} AS d, ${q('dport')} AS dport, MIN(${d.timeMs('start')}) AS t, ` +
       `MAX(CASE WHEN ${d.bitAnd(q('tcp_flags'), String(TCP.ACK))} <> 0 THEN 1 ELSE 0 END) AS ok ` +
@@ -201,19 +215,23 @@ export const scanDetector: Detector<ScanConfig> = {
     const { kept, parts } = mergeBlocks(found);
     const tcpSources = [...new Set(kept.filter((c) => c.proto === TCP_PROTO).sort((a, b) => b.probes - a.probes).map((c) => c.src))].slice(0, config.maxSources);
     const outcomes = await tcpOutcomes(context, tcpSources);
-    const findings: NewFinding[] = [];
-    for (const c of kept) {
+    const scored = kept.flatMap((c) => {
       const walk = c.proto === TCP_PROTO ? thresholdRandomWalk(outcomes.get(c.src) ?? [], TRW_DEFAULTS) : undefined;
       const intel = threatIntel(context.intel, c.src);
       // UDP and ICMP probes are unanswered by construction: the walk would only count failures.
       const subscores: ScanSubscores = {
+        rate: roundScore(rateScore(c.probes, c.last - c.first)),
         breadth: roundScore(breadthScore(c.targets)),
         failure: roundScore(c.subkind === 'block' ? 1 : c.targets / Math.max(c.targets, c.attempted)),
         trw: roundScore(walk ? walk.score : 1),
         intel: intel.length > 0 ? 1 : 0,
       };
       const score = roundScore(scanScore(subscores));
-      if (score < config.minScore) continue;
+      return score < config.minScore ? [] : [{ c, walk, intel, subscores, score }];
+    });
+    scored.sort((a, b) => b.score - a.score || b.c.probes - a.c.probes);
+    const findings: NewFinding[] = [];
+    for (const { c, walk, intel, subscores, score } of scored.slice(0, config.maxFindings)) {
       const query = reproducingQuery(c);
       const merged = parts.get(c) ?? [];
       const window = findingWindow(context, c.first, c.last);
@@ -239,6 +257,6 @@ export const scanDetector: Detector<ScanConfig> = {
         intel,
       });
     }
-    return { findings, stats: { candidates: found.length, findings: findings.length } };
+    return { findings, stats: { candidates: found.length, scored: scored.length, findings: findings.length, pastCap: Math.max(0, scored.length - findings.length) } };
   },
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { roundScore } from '../finding.js';
-import { breadthScore, scanScore } from './score.js';
+import { breadthScore, rateScore, scanScore } from './score.js';
 import { thresholdRandomWalk } from './trw.js';
 
 describe('thresholdRandomWalk (Jung et al. 2004, θ0 = 0.8, θ1 = 0.2, PD = 0.99, PF = 0.01)', () => {
@@ -32,14 +32,25 @@ describe('scanScore', () => {
     expect(breadthScore(1024)).toBe(1);
     expect(breadthScore(65536)).toBe(1);
   });
+  it('rate is log10(probes per hour)/3, a sub-second burst counting as one second', () => {
+    expect(rateScore(10, 10_000)).toBe(1); // 3,600 an hour
+    expect(rateScore(1, 3_600_000)).toBe(0); // one an hour
+    expect(rateScore(100, 3_600_000)).toBeCloseTo(2 / 3, 12);
+    expect(rateScore(5, 0)).toBe(1); // 18,000 an hour
+  });
   it('worked examples of the doc comment', () => {
-    // 10 hosts failed of 20 tried, TRW 0.6: 1 − (1 − 0.6·0.332)(1 − 0.6·0.5)(1 − 0.5·0.6) = 1 − 0.801·0.7·0.7
-    expect(roundScore(scanScore({ breadth: 0.332, failure: 0.5, trw: 0.6, intel: 0 }))).toBe(0.608);
-    // a web client: 10 failures among 500 servers, TRW benign: 1 − 0.801·0.988
-    expect(roundScore(scanScore({ breadth: 0.332, failure: 0.02, trw: 0, intel: 0 }))).toBe(0.209);
-    // 1,000 ports all failing, TRW scanner: 1 − (1 − 0.598)(0.4)(0.5)
-    expect(roundScore(scanScore({ breadth: breadthScore(1000), failure: 1, trw: 1, intel: 0 }))).toBe(0.92);
+    // 10 hosts failed of 20 tried in 10 s, TRW 0.6: (1 − 0.801·0.7·0.7) · (0.6 + 0.4·1)
+    expect(roundScore(scanScore({ rate: 1, breadth: 0.332, failure: 0.5, trw: 0.6, intel: 0 }))).toBe(0.608);
+    // a web client over a day: 10 failures among 500 servers, TRW benign: (1 − 0.801·0.988) · 0.6
+    expect(roundScore(scanScore({ rate: 0, breadth: 0.332, failure: 0.02, trw: 0, intel: 0 }))).toBe(0.125);
+    // 1,000 ports in 5 s all failing, TRW scanner: 1 − (1 − 0.598)(0.4)(0.5)
+    expect(roundScore(scanScore({ rate: 1, breadth: breadthScore(1000), failure: 1, trw: 1, intel: 0 }))).toBe(0.92);
     // intelligence lifts it: 1 − 0.402·0.4·0.5·0.5
-    expect(roundScore(scanScore({ breadth: breadthScore(1000), failure: 1, trw: 1, intel: 1 }))).toBe(0.96);
+    expect(roundScore(scanScore({ rate: 1, breadth: breadthScore(1000), failure: 1, trw: 1, intel: 1 }))).toBe(0.96);
+    // the internet's background: 27 hosts over 22 h, TRW scanner: 0.857 · (0.6 + 0.4·0.0296)
+    const slow = scanScore({ rate: rateScore(27, 22 * 3_600_000), breadth: breadthScore(27), failure: 1, trw: 1, intel: 0 });
+    expect(roundScore(slow)).toBe(roundScore((1 - (1 - 0.6 * Math.log2(27) / 10) * 0.4 * 0.5) * (0.6 + (0.4 * Math.log10(27 / 22)) / 3)));
+    expect(slow).toBeGreaterThan(0.52);
+    expect(slow).toBeLessThan(0.53);
   });
 });
