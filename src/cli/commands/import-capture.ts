@@ -1,6 +1,6 @@
 // `vantage import --format pcap|export-pcap`: packet captures turned into flows (5-tuple
-// assembly with softflowd-like timeouts) and the HTTP requests their TCP payloads carry, or
-// captured NetFlow/IPFIX/sFlow datagrams decoded.
+// assembly with softflowd-like timeouts), the HTTP requests their TCP payloads carry and the
+// ARP requests (which flows cannot hold), or captured NetFlow/IPFIX/sFlow datagrams decoded.
 
 import { performance } from 'node:perf_hooks';
 import { openCaptureFile, type CaptureSource } from '../../collect/capture-file.js';
@@ -12,6 +12,8 @@ import { FlowAssembler, type OctetCount } from '../../decode/flow-assembly/flow-
 import { SOFTFLOWD_TIMEOUTS, type FlowTimeouts } from '../../decode/flow-assembly/flow-timeouts.js';
 import { UdpDatagramExtractor } from '../../decode/packet/udp-datagram-extractor.js';
 import { HttpRequestExtractor } from '../../decode/http/http-request-extractor.js';
+import { ArpRequestExtractor } from '../../decode/arp/arp-request-extractor.js';
+import { ArpRequestWriter, asArpRequestStore, type ArpRequestStore } from '../../store/arp-request-table.js';
 import { asHttpRequestStore, HttpRequestWriter, type HttpRequestStore } from '../../store/http-request-table.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
 
@@ -37,6 +39,8 @@ export interface CaptureImportOptions {
   readonly octets?: OctetCount;
   /** pcap: where HTTP requests read from TCP payloads go (default: the sink, when it is a store). */
   readonly httpStore?: HttpRequestStore;
+  /** pcap: where ARP requests go, grouped per sender, target and minute (default: httpStore, else the sink when it is a store). */
+  readonly arpStore?: ArpRequestStore;
 }
 
 /** Counts for one capture. */
@@ -49,6 +53,8 @@ export interface CaptureFileSummary {
   readonly flows: number;
   /** pcap: HTTP requests read from TCP payloads (stored in http_requests when there is a store). */
   readonly httpRequests?: number;
+  /** pcap: ARP requests seen (stored grouped in arp_requests when there is a store). */
+  readonly arpRequests?: number;
   /** Problems by code: capture damage (CAPTURE_*) and, for export-pcap, decode problems (DECODE_*). */
   readonly problems: Record<string, number>;
   readonly seconds: number;
@@ -90,18 +96,24 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
   const http = new HttpRequestExtractor();
   const httpStore = options.httpStore ?? asHttpRequestStore(sink);
   const httpWriter = httpStore ? new HttpRequestWriter(httpStore) : undefined;
+  const arp = new ArpRequestExtractor();
+  // The CLI names the store once, as httpStore, when the sink is an enriching wrapper.
+  const arpStore = options.arpStore ?? options.httpStore ?? asArpRequestStore(sink);
+  const arpWriter = arpStore ? new ArpRequestWriter(arpStore) : undefined;
   let flows = 0;
   const problems: Record<string, number> = {};
   try {
     for (const frame of source.frames()) {
       assembler.addFrame(frame);
       http.addFrame(frame);
+      arp.addFrame(frame);
       if (assembler.output.length >= batch) {
         const out = assembler.takeOutput();
         await sink.appendFlows(out);
         flows += out.length;
       }
       if (http.output.length >= 1000) await httpWriter?.add(http.takeOutput());
+      if (arp.output.length >= 1000) await arpWriter?.add(arp.takeOutput());
     }
     noteProblems(source, problems, options, io);
     assembler.flush();
@@ -111,11 +123,15 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
     http.flush();
     await httpWriter?.add(http.takeOutput());
     await httpWriter?.flush();
+    arp.flush();
+    await arpWriter?.add(arp.takeOutput());
+    await arpWriter?.flush();
   } finally {
     source.close();
   }
   const s = assembler.stats;
   if (s.unsupportedLink > 0) problems.CAPTURE_LINK_TYPE = s.unsupportedLink;
+  for (const [code, n] of Object.entries(arp.stats.problems)) problems[code] = n;
   const seconds = (performance.now() - started) / 1000;
   io.stderr.write(
     `imported ${flows} flows from ${file}: ${s.packets} IP packets in ${s.frames} frames` +
@@ -123,9 +139,10 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
       (s.unsupportedLink > 0 ? `, ${s.unsupportedLink} of an unsupported link type` : '') +
       (s.fragments > 0 ? `, ${s.fragments} fragments` : '') +
       (http.stats.requests > 0 ? `, ${http.stats.requests} HTTP requests` : '') +
+      (arp.stats.requests > 0 ? `, ${arp.stats.requests} ARP requests` : '') +
       ` (${seconds.toFixed(1)} s)\n`,
   );
-  return { file, format: 'pcap', frames: s.frames, packets: s.packets, flows, httpRequests: http.stats.requests, problems, seconds };
+  return { file, format: 'pcap', frames: s.frames, packets: s.packets, flows, httpRequests: http.stats.requests, arpRequests: arp.stats.requests, problems, seconds };
 }
 
 async function importExportPcap(

@@ -120,7 +120,7 @@ function prefix24(d: Dialect): { sql: string; read: (v: unknown) => string } {
 }
 
 /** Fills each sweep's busiest minute, sender MACs and target /24s. */
-async function describe(context: DetectionContext, sweeps: readonly Sweep[]): Promise<void> {
+async function describeSweeps(context: DetectionContext, sweeps: readonly Sweep[]): Promise<void> {
   const store = context.store;
   const d = store.dialect;
   const table = arpRequestTable(store);
@@ -190,7 +190,7 @@ export async function arpSweepFindings(context: DetectionContext, config: ArpSwe
   await ensureArpRequestTable(context.store);
   const sweeps = await candidates(context, config);
   if (sweeps.length === 0) return [];
-  await describe(context, sweeps);
+  await describeSweeps(context, sweeps);
   const findings: NewFinding[] = [];
   for (const s of sweeps) {
     const subscores: ArpSweepSubscores = { breadth: roundScore(arpBreadthScore(s.targets)), rate: roundScore(arpRateScore(s.peak, config.arpRateSaturation)) };
