@@ -3,6 +3,8 @@
 // exactly the routes tested here.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findingId } from '../detect/finding.js';
+import { FindingsRepository } from '../detect/findings-repository.js';
 import { call, CANARY, PARTNER_FLOWS, startTestServer, type TestServer } from './test-server.js';
 
 let t: TestServer;
@@ -44,6 +46,10 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/api/tokens/{id}/revoke', doc: '/api/tokens/{id}/revoke', least: 'admin', ok: 200 },
   { method: 'GET', path: '/api/audit', doc: '/api/audit', least: 'admin', ok: 200 },
   { method: 'GET', path: '/api/audit/export?format=json', doc: '/api/audit/export', least: 'admin', ok: 200 },
+  { method: 'GET', path: '/api/findings', doc: '/api/findings', least: 'viewer', ok: 200 },
+  { method: 'GET', path: '/api/findings/{finding}', doc: '/api/findings/{id}', least: 'viewer', ok: 200 },
+  { method: 'POST', path: '/api/findings/{finding}/verdict', doc: '/api/findings/{id}/verdict', body: { status: 'acknowledged' }, least: 'analyst', ok: 200 },
+  { method: 'POST', path: '/api/detect', doc: '/api/detect', body: { kinds: ['scan'] }, least: 'analyst', ok: 200 },
 ];
 
 const RANK: Record<Who, number> = { viewer: 0, analyst: 1, admin: 2 };
@@ -55,6 +61,15 @@ async function prepare(r: RouteCase): Promise<{ path: string; body?: unknown }> 
   if (path.includes('{id}')) {
     const { record } = await t.server.accounts.createToken({ name: `victim-${n}`, role: 'viewer' }, 'test');
     path = path.replace('{id}', record.id);
+  }
+  if (path.includes('{finding}')) {
+    // A stored finding to read and judge (the findings routes' own tests use real detections).
+    const repo = new FindingsRepository(t.store);
+    await repo.ensureTables();
+    const id = findingId('scan', 'route-test', n);
+    const at = new Date(Date.UTC(2026, 9, 31)).toISOString();
+    await repo.save([{ id, kind: 'scan', subkind: 'vertical', score: 0.5, subscores: {}, severity: 'low', src: '10.1.0.1', dst: null, dport: null, proto: 6, entities: [], first: at, last: at, summary: 'route test', evidence: { counts: {}, query: 'any', from: at, to: at, sample: [] }, intel: [] }]);
+    path = path.replace('{finding}', id);
   }
   const body = r.body === undefined ? undefined : JSON.parse(JSON.stringify(r.body).replace('{n}', String(n)));
   return { path, body };

@@ -14,6 +14,7 @@ import { authenticate } from './auth/authenticate.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerExportRoutes } from './routes/export-routes.js';
+import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetaRoutes } from './routes/meta-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
@@ -145,7 +146,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerMetaRoutes(app, deps);
-  // Extension point: the pivot graph, findings, watchlists, notebook and intel routes register here
+  registerFindingsRoutes(app, deps);
+  // Extension point: the pivot graph, watchlists, notebook and intel routes register here
   // (one `registerXRoutes(app, deps)` per resource) and turn their flag on in ApiFeatures.
 
   app.doc31('/api/openapi.json', {

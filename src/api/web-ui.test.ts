@@ -1,7 +1,8 @@
 // End to end in a real browser (Debian's chromium driven by playwright-core): sign in, run a
-// query (with completion and an error shown at its column), chart it, open an IP page, visit the
-// audit trail, saving screenshots. They go to a temporary folder, or to docs/screenshots/ (the
-// README shows one) when VANTAGE_UPDATE_SCREENSHOTS=1, so a test run leaves the tree clean.
+// query (with completion and an error shown at its column), chart it, open an IP page, run the
+// detections and triage a finding, visit the audit trail, saving screenshots. They go to a
+// temporary folder, or to docs/screenshots/ (the README shows one) when VANTAGE_UPDATE_SCREENSHOTS=1,
+// so a test run leaves the tree clean.
 // Skipped with a notice when chromium is missing, unless VANTAGE_REQUIRE_ALL=1.
 
 import { spawnSync } from 'node:child_process';
@@ -114,6 +115,53 @@ describe.skipIf(!available)('web UI in Chromium', () => {
     await page.waitForSelector('[data-testid=ip-timeline] canvas');
     expect(Number((await page.locator('[data-testid=ip-flows]').textContent())?.replace(/\D/g, ''))).toBeGreaterThan(0);
     await page.screenshot({ path: join(shots, 'ip-page.png'), fullPage: true });
+  });
+
+  it('runs the detections and lists the scan finding', async () => {
+    const scan = DEMO_SCENARIOS.horizontalScan;
+    await page.click('nav >> text=Findings');
+    await page.waitForSelector('[data-testid=findings-page]');
+    // The 7-day preset covers the whole 2-day demo, so every sweep of the scan is in the window.
+    await page.selectOption('#range-preset', '7d');
+    await page.click('[data-testid=run-detections]');
+    await expect.poll(() => page.locator('[data-testid=detect-report]').count(), { timeout: 60_000 }).toBe(1);
+    await page.selectOption('[data-testid=filter-kind]', 'scan');
+    const rows = page.locator('[data-testid=findings-table] tbody tr', { hasText: scan.scanner });
+    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    // A horizontal scan is one finding per swept port: the scenario sweeps ports 23 and 445.
+    const horizontal = rows.filter({ hasText: 'horizontal' });
+    const ports = (await horizontal.locator('td:nth-child(6)').allTextContents()).map(Number).sort((a, b) => a - b);
+    expect(ports).toEqual([...scan.ports].sort((a, b) => a - b));
+    expect(await horizontal.first().locator('[data-testid=finding-status]').textContent()).toBe('open');
+  });
+
+  it('opens a finding with its sub-scores and acknowledges it', async () => {
+    const scan = DEMO_SCENARIOS.horizontalScan;
+    const row = page.locator('[data-testid=findings-table] tbody tr', { hasText: scan.scanner }).filter({ hasText: 'horizontal' }).first();
+    const id = await row.getAttribute('data-id');
+    await row.locator('td.summary').click();
+    const detail = page.locator('[data-testid=finding-detail]');
+    await detail.waitFor();
+    expect(page.url()).toContain(`/findings/${id}`);
+    // docs/detections.md, scan: score = 1 − (1 − 0.6·breadth)(1 − 0.6·failure)(1 − 0.5·trw)(1 − 0.5·intel).
+    expect(await detail.locator('[data-testid=finding-subscores] .bar-label').allTextContents()).toEqual(expect.arrayContaining(['breadth', 'failure', 'intel', 'trw']));
+    expect(await detail.locator('[data-testid=finding-query]').textContent()).toContain(scan.scanner);
+    await page.waitForSelector('[data-testid=finding-sample] .tr');
+    await detail.locator('[data-testid=verdict-ack]').click();
+    await expect.poll(() => detail.locator('[data-testid=finding-status]').textContent()).toBe('acknowledged');
+    await expect.poll(() => page.locator(`[data-testid=findings-table] tr[data-id="${id}"] [data-testid=finding-status]`).textContent()).toBe('acknowledged');
+    expect(await detail.locator('[data-testid=verdict-ack]').count()).toBe(0);
+    await page.screenshot({ path: join(shots, 'findings.png') });
+
+    // The reproducing query opens in Explore over the finding's own window.
+    const query = (await detail.locator('[data-testid=finding-query]').textContent())!;
+    await detail.locator('[data-testid=open-query]').click();
+    await page.waitForSelector('[data-testid=results-table]');
+    await expect.poll(() => page.locator('.query-editor .cm-content').textContent()).toBe(query);
+    expect(await page.locator('#range-preset').inputValue()).toBe('custom');
+    await expect.poll(() => page.locator('[data-testid=results-table] .tr').first().textContent()).toContain(scan.scanner);
+    await page.click('nav >> text=Findings');
+    await page.waitForSelector('[data-testid=findings-page]');
   });
 
   it('shows the audit trail in the light theme', async () => {

@@ -77,7 +77,7 @@ export const FEATURES: ApiFeatures = {
   audit: true,
   admin: true,
   pivot: false,
-  findings: false,
+  findings: true,
   watchlists: false,
   notebook: false,
   intel: false,

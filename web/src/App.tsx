@@ -1,10 +1,10 @@
 // The app shell: sign-in gate, navigation, theme, time range, keyboard shortcuts, and the pages.
 
-import { lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useState, type ComponentType, type LazyExoticComponent } from 'react';
 import { api, onUnauthorized, setCsrfToken, type Features, type Me, type Stats, type Vocabulary } from './api';
 import { focusQueryBar } from './components/QueryBar';
 import { rangeOf, TimeRangePicker, type RangeChoice } from './components/TimeRangePicker';
-import { SECTIONS } from './extensions';
+import { SECTIONS, type Section, type SectionProps } from './extensions';
 import { compact, utc } from './format';
 import { AdminPage } from './pages/AdminPage';
 import { AuditPage } from './pages/AuditPage';
@@ -21,12 +21,24 @@ function initialTheme(): Theme {
   return matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
 }
 
+// One lazy component per section: a new one on every render would remount the page (losing its state).
+const sectionPages = new Map<string, LazyExoticComponent<ComponentType<SectionProps>>>();
+function sectionPage(section: Section): LazyExoticComponent<ComponentType<SectionProps>> {
+  let page = sectionPages.get(section.path);
+  if (!page) {
+    page = lazy(section.load);
+    sectionPages.set(section.path, page);
+  }
+  return page;
+}
+
 const SHORTCUTS: [string, string][] = [
   ['/', 'focus the query bar'],
   ['Enter', 'run the query (in the query bar)'],
   ['Ctrl+Space', 'show completions'],
   ['Alt+1 / Alt+2', 'table / chart'],
   ['g e', 'Explore'],
+  ['g f', 'Findings'],
   ['g i', 'go to an IP address'],
   ['g a', 'Audit trail (admins)'],
   ['g u', 'Users and tokens (admins)'],
@@ -42,7 +54,12 @@ export function App() {
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [choice, setChoice] = useState<RangeChoice>({ preset: 'all' });
   const [help, setHelp] = useState(false);
-  const { path } = useLocation();
+  const { path, search } = useLocation();
+  // Explore links may carry their own window (?q=…&from=…&to=…, e.g. a finding's evidence):
+  // while they are in the address, they are the time range.
+  const urlFrom = path === '/' ? (search.get('from') ?? '') : '';
+  const urlTo = path === '/' ? (search.get('to') ?? '') : '';
+  const linked = urlFrom || urlTo ? { preset: 'custom', from: urlFrom, to: urlTo } : undefined;
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -67,7 +84,21 @@ export function App() {
     void api.language().then(setVocabulary).catch(() => undefined);
   }, [me]);
 
-  const range = useMemo(() => rangeOf(choice, stats?.lastFlow), [choice, stats?.lastFlow]);
+  // Keep the picker on a linked window after the link's parameters leave the address.
+  useEffect(() => {
+    if (urlFrom || urlTo) setChoice({ preset: 'custom', from: urlFrom, to: urlTo });
+  }, [urlFrom, urlTo]);
+  const changeRange = (c: RangeChoice) => {
+    setChoice(c);
+    if (urlFrom || urlTo) {
+      const p = new URLSearchParams(location.search);
+      p.delete('from');
+      p.delete('to');
+      navigate(`${path}${p.size ? `?${p.toString()}` : ''}`, true);
+    }
+  };
+  const effective = linked ?? choice;
+  const range = useMemo(() => rangeOf(effective, stats?.lastFlow), [effective.preset, effective.from, effective.to, stats?.lastFlow]);
   const rangeKey = `${range.from ?? ''}|${range.to ?? ''}`;
 
   // Keyboard: single keys outside inputs, `g` chords for navigation.
@@ -126,7 +157,7 @@ export function App() {
   else {
     const section = sections.find((s) => path === s.path || path.startsWith(`${s.path}/`));
     if (section) {
-      const Page = lazy(section.load);
+      const Page = sectionPage(section);
       page = (
         <Suspense fallback={<p className="muted">Loading…</p>}>
           <Page me={me} range={range} subpath={path.slice(section.path.length)} />
@@ -171,7 +202,7 @@ export function App() {
         >
           <input name="ip" aria-label="go to IP" placeholder="IP address…" data-testid="goto-ip" />
         </form>
-        <TimeRangePicker value={choice} onChange={setChoice} lastFlow={stats?.lastFlow} />
+        <TimeRangePicker value={effective} onChange={changeRange} lastFlow={stats?.lastFlow} />
         <span className="spacer" />
         {stats && (
           <span className="muted small store-facts" title={`${stats.store}${stats.firstFlow ? `: ${utc(stats.firstFlow)} to ${utc(stats.lastFlow)} UTC` : ''}`}>

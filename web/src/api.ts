@@ -145,6 +145,11 @@ export const api = {
   revokeToken: (id: string) => json<Token>('POST', `/api/tokens/${encodeURIComponent(id)}/revoke`),
   audit: (filter: { from?: string; to?: string; actor?: string; action?: string; limit?: number }) => json<{ entries: AuditEntry[] }>('GET', `/api/audit${qs(filter)}`),
   auditExportUrl: (filter: { from?: string; to?: string; actor?: string; action?: string }, format: 'csv' | 'json') => `/api/audit/export${qs({ ...filter, format })}`,
+  findings: (filter: { kind?: string; status?: string; severity?: string; since?: string; limit?: number }, signal?: AbortSignal) =>
+    json<FindingList>('GET', `/api/findings${qs(filter)}`, undefined, signal),
+  finding: (id: string, signal?: AbortSignal) => json<Finding>('GET', `/api/findings/${encodeURIComponent(id)}`, undefined, signal),
+  verdict: (id: string, status: FindingStatus, note?: string) => json<Finding>('POST', `/api/findings/${encodeURIComponent(id)}/verdict`, { status, ...(note ? { note } : {}) }),
+  detect: (run: { kinds?: string[]; from?: string; to?: string }) => json<DetectReport>('POST', '/api/detect', run),
 };
 
 /** Saves a blob as a file download. */
@@ -204,4 +209,46 @@ export interface AuditEntry {
   errorCode: string | null;
   client: string;
   elapsedMs: number;
+}
+
+/** An analyst's verdict on a finding. */
+export type FindingStatus = 'open' | 'acknowledged' | 'false-positive';
+
+/** A finding (GET /api/findings; src/detect/finding.ts on the server). */
+export interface Finding {
+  id: string;
+  kind: string;
+  subkind: string;
+  score: number;
+  subscores: Record<string, number>;
+  severity: 'info' | 'low' | 'medium' | 'high' | 'critical';
+  src: string | null;
+  dst: string | null;
+  dport: number | null;
+  proto: number | null;
+  entities: { role: string; type: string; value: string }[];
+  first: string;
+  last: string;
+  summary: string;
+  evidence: { counts: Record<string, number>; query: string; from: string; to: string; sample: Row[]; details?: Record<string, unknown> };
+  intel: { value: string; indicator: string; source: string; tag: string; family: string | null; confidence: number | null }[];
+  status: FindingStatus;
+  note: string | null;
+  runs: number;
+}
+
+export interface FindingList {
+  findings: Finding[];
+  kinds: string[];
+  scoped: boolean;
+}
+
+/** A detection run (POST /api/detect). */
+export interface DetectReport {
+  from: string;
+  to: string;
+  findings: Finding[];
+  detectors: { kind: string; findings: number; ms: number; stats: Record<string, number> }[];
+  saved?: { added: number; updated: number; suppressed: number };
+  scoped: boolean;
 }

@@ -40,4 +40,7 @@ export interface Section {
  *   notebook   /cases/:id       pin entities, queries and findings to a case with notes; export
  *   intel      /intel           feeds: status, freshness, counts
  */
-export const SECTIONS: readonly Section[] = [];
+export const SECTIONS: readonly Section[] = [
+  // Verdicts and detection runs are offered to analysts inside the page; viewers read.
+  { feature: 'findings', title: 'Findings', path: '/findings', key: 'f', permission: 'read', load: () => import('./pages/FindingsPage') },
+];

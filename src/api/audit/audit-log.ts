@@ -19,7 +19,9 @@ export type AuditAction =
   | 'user.update'
   | 'token.create'
   | 'token.revoke'
-  | 'audit.export';
+  | 'audit.export'
+  | 'finding.verdict'
+  | 'detect';
 
 /** One audit entry as written. */
 export interface AuditEntry {
