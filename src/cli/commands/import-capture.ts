@@ -39,7 +39,7 @@ export interface CaptureImportOptions {
   readonly octets?: OctetCount;
   /** pcap: where HTTP requests read from TCP payloads go (default: the sink, when it is a store). */
   readonly httpStore?: HttpRequestStore;
-  /** pcap: where ARP requests go, grouped per sender, target and minute (default: httpStore, else the sink when it is a store). */
+  /** pcap: where ARP requests go, grouped per sender, target and minute (default: the sink when it is a store). */
   readonly arpStore?: ArpRequestStore;
 }
 
@@ -97,8 +97,7 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
   const httpStore = options.httpStore ?? asHttpRequestStore(sink);
   const httpWriter = httpStore ? new HttpRequestWriter(httpStore) : undefined;
   const arp = new ArpRequestExtractor();
-  // The CLI names the store once, as httpStore, when the sink is an enriching wrapper.
-  const arpStore = options.arpStore ?? options.httpStore ?? asArpRequestStore(sink);
+  const arpStore = options.arpStore ?? asArpRequestStore(sink);
   const arpWriter = arpStore ? new ArpRequestWriter(arpStore) : undefined;
   let flows = 0;
   const problems: Record<string, number> = {};

@@ -1,5 +1,5 @@
 // The scan detector: horizontal (one source, many hosts on a port), vertical (many ports of one
-// host) and block scans (many hosts and many ports), over TCP probes told from their flags (SYN
+// host), block scans (many hosts and many ports) and ARP sweeps (from captures), over TCP probes told from their flags (SYN
 // without ACK: the handshake never completed), unanswered UDP probes and ICMP echo sweeps. The
 // Threshold Random Walk over the source's first contacts confirms small scans; mass-scanner
 // intelligence corroborates.
@@ -12,6 +12,7 @@ import { threatIntel } from '../corroborate.js';
 import type { DetectionContext, Detector, NewFinding } from '../detector.js';
 import { findingId, isoTime, roundScore, severityFor } from '../finding.js';
 import { evidence, findingWindow, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
+import { arpSweepConfig, arpSweepFindings } from './arp-sweep.js';
 import { breadthScore, rateScore, scanScore, type ScanSubscores } from './score.js';
 import { thresholdRandomWalk, TRW_DEFAULTS } from './trw.js';
 
@@ -37,6 +38,7 @@ export const scanConfig = z.object({
    * keep track of them.
    */
   maxFindings: z.number().int().min(1).default(200),
+  ...arpSweepConfig.shape,
 });
 export type ScanConfig = z.infer<typeof scanConfig>;
 
@@ -257,6 +259,9 @@ export const scanDetector: Detector<ScanConfig> = {
         intel,
       });
     }
-    return { findings, stats: { candidates: found.length, scored: scored.length, findings: findings.length, pastCap: Math.max(0, scored.length - findings.length) } };
+    // ARP sweeps never reach flows: they come from the ARP requests packet captures keep.
+    const arp = await arpSweepFindings(context, config);
+    findings.push(...arp);
+    return { findings, stats: { candidates: found.length, scored: scored.length, findings: findings.length, pastCap: Math.max(0, scored.length - findings.length - arp.length), arpSweeps: arp.length } };
   },
 };
