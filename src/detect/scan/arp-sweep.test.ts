@@ -96,7 +96,7 @@ describe.each(testBackends())('ARP sweeps on %s', (name, make) => {
       // The last one as `vantage import --enrich` does it: a wrapping sink, the store named as httpStore.
       const { files } =
         file === SLL
-          ? await importCaptureFiles({ appendFlows: (r) => store.appendFlows(r) }, [file], { format: 'pcap', httpStore: store }, quiet)
+          ? await importCaptureFiles({ appendFlows: (r) => store.appendFlows(r) }, [file], { format: 'pcap', httpStore: store, arpStore: store }, quiet)
           : await importCaptureFiles(store, [file], { format: 'pcap' }, quiet);
       arpRequests.push(files[0]!.arpRequests ?? -1);
     }

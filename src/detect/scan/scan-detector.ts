@@ -5,7 +5,9 @@
 // intelligence corroborates.
 
 import { z } from 'zod';
+import { randomBytes } from 'node:crypto';
 import { parseIp } from '../../core/ip.js';
+import { storeDatabase } from '../../intel/indicator-table.js';
 import { protocolName } from '../../core/protocols.js';
 import type { Dialect, ParamSink, Store } from '../../store/store.js';
 import { threatIntel } from '../corroborate.js';
@@ -87,18 +89,50 @@ interface Candidate {
 
 const FAILED = (x: string) => `COUNT(DISTINCT CASE WHEN failed = 1 THEN ${x} END)`;
 
+/**
+ * The run's attempts, written once and read by the three aggregations (each would otherwise
+ * read the window's flows and redo the answered-UDP anti-join). DuckDB: a TEMP table of the
+ * store's connection. ClickHouse: a Memory table with a unique name (the HTTP interface keeps
+ * no session for a temporary table), dropped when the run ends.
+ */
+function attemptsScratch(store: Store): { name: string; create: string[]; drop: string } {
+  if (store.dialect.name === 'duckdb') {
+    const name = 'scan_attempts';
+    return {
+      name,
+      create: [`CREATE TEMP TABLE IF NOT EXISTS ${name} (s UHUGEINT, d UHUGEINT, dport USMALLINT, proto UTINYINT, t0 BIGINT, t1 BIGINT, failed UTINYINT)`, `DELETE FROM ${name}`],
+      drop: `DROP TABLE IF EXISTS ${name}`,
+    };
+  }
+  const name = `${storeDatabase(store)}.scan_attempts_${randomBytes(6).toString('hex')}`;
+  return {
+    name,
+    create: [`CREATE TABLE ${name} (s IPv6, d IPv6, dport UInt16, proto UInt8, t0 Int64, t1 Int64, failed UInt8) ENGINE = Memory`],
+    drop: `DROP TABLE IF EXISTS ${name}`,
+  };
+}
+
 async function candidates(context: DetectionContext, config: ScanConfig): Promise<Candidate[]> {
   const store = context.store;
   const d = store.dialect;
-  const run = async (select: string, group: string, having: string) => {
+  const scratch = attemptsScratch(store);
+  for (const statement of scratch.create) await store.execute(statement);
+  try {
     const params = d.newParams();
-    const table = attemptsTable(context, params, config);
-    return store.execute(
+    await store.execute(`INSERT INTO ${scratch.name} SELECT s, d, dport, proto, t0, t1, failed FROM ${attemptsTable(context, params, config)} AS a`, params.params);
+    return await aggregate(store, scratch.name, config);
+  } finally {
+    await store.execute(scratch.drop).catch(() => undefined);
+  }
+}
+
+async function aggregate(store: Store, table: string, config: ScanConfig): Promise<Candidate[]> {
+  const d = store.dialect;
+  const run = async (select: string, group: string, having: string) =>
+    store.execute(
       `SELECT ${select}, SUM(failed) AS probes, MIN(CASE WHEN failed = 1 THEN t0 END) AS first, MAX(CASE WHEN failed = 1 THEN t1 END) AS last ` +
         `FROM ${table} AS attempts GROUP BY ${group} HAVING ${having}`,
-      params.params,
     );
-  };
   const out: Candidate[] = [];
   const common = (r: Record<string, unknown>) => ({ src: readKey(d, r.s), proto: num(r, 'proto'), probes: num(r, 'probes'), first: num(r, 'first'), last: num(r, 'last') });
   for (const r of await run(`s, dport, proto, ${FAILED('d')} AS hosts, COUNT(DISTINCT d) AS attempted`, 's, dport, proto', `${FAILED('d')} >= ${config.minHosts}`)) {
