@@ -5,25 +5,20 @@
 // are found. Addresses are stored as the flow table stores them, so the Dialect's address
 // helpers (ipColumns, ipEquals, countDistinct, decodeIp) work on `src` and `dst` here too.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { VantageError } from '../core/errors.js';
-import { formatIp, type Ip } from '../core/ip.js';
 import type { ArpRequest } from '../decode/arp/arp-request.js';
 import { storeDatabase } from '../intel/indicator-table.js';
+import { asSideTableStore, BatchedRowWriter, clickHouseIpText, duckDbIpFields, insertJsonRows, type SideTableStore } from './side-table-rows.js';
 import type { Store } from './store.js';
 
 /** Table name (in the store's database for ClickHouse). */
 export const ARP_REQUEST_TABLE = 'arp_requests';
 
 /** What the table needs of a store. */
-export type ArpRequestStore = Pick<Store, 'execute' | 'dialect' | 'location'>;
+export type ArpRequestStore = SideTableStore;
 
 /** The store behind a sink, when the sink is one (tests and the CLI pass the store itself). */
 export function asArpRequestStore(sink: unknown): ArpRequestStore | undefined {
-  const s = sink as Partial<ArpRequestStore> | null;
-  return s !== null && typeof s === 'object' && typeof s.execute === 'function' && s.dialect !== undefined && typeof s.location === 'string' ? (s as ArpRequestStore) : undefined;
+  return asSideTableStore(sink);
 }
 
 // ARP carries IPv4 only; the v6 columns exist so that the Dialect reads this table as it reads flows.
@@ -50,13 +45,6 @@ function clickHouseInsert(db: string): string {
   );
 }
 
-/** Rows per ClickHouse insert statement (one bound text each). */
-const CLICKHOUSE_ROWS = 5000;
-
-function clickHouseIp(ip: Ip): string {
-  return typeof ip === 'number' ? `::ffff:${formatIp(ip)}` : formatIp(ip);
-}
-
 /** The table as FROM names it for this store. */
 export function arpRequestTable(store: Pick<Store, 'dialect' | 'location'>): string {
   return store.dialect.name === 'duckdb' ? ARP_REQUEST_TABLE : `${storeDatabase(store)}.${ARP_REQUEST_TABLE}`;
@@ -71,67 +59,18 @@ export async function ensureArpRequestTable(store: ArpRequestStore): Promise<voi
 export async function appendArpRequests(store: ArpRequestStore, requests: readonly ArpRequest[]): Promise<void> {
   if (requests.length === 0) return;
   await ensureArpRequestTable(store);
-  try {
-    if (store.dialect.name === 'duckdb') {
-      const dir = mkdtempSync(join(tmpdir(), 'vantage-arp-'));
-      try {
-        const file = join(dir, 'rows.jsonl');
-        const v4 = (ip: Ip) => (typeof ip === 'number' ? ip : null);
-        const v6 = (ip: Ip) => (typeof ip === 'bigint' ? ip.toString() : null);
-        writeFileSync(
-          file,
-          requests
-            .map((r) =>
-              JSON.stringify({ ts: r.ts, ts_last: r.ts_last, src4: v4(r.src), src6: v6(r.src), src_mac: r.src_mac, dst4: v4(r.dst), dst6: v6(r.dst), requests: r.requests, gratuitous: r.gratuitous }),
-            )
-            .join('\n'),
-        );
-        await store.execute(DUCKDB_INSERT, [{ kind: 'string', value: file }]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      return;
-    }
-    const sql = clickHouseInsert(storeDatabase(store));
-    for (let at = 0; at < requests.length; at += CLICKHOUSE_ROWS) {
-      const text = requests
-        .slice(at, at + CLICKHOUSE_ROWS)
-        .map((r) => JSON.stringify({ ...r, src: clickHouseIp(r.src), dst: clickHouseIp(r.dst) }))
-        .join('\n');
-      await store.execute(sql, [{ kind: 'string', value: text }]);
-    }
-  } catch (err) {
-    if (err instanceof VantageError) throw err;
-    throw new VantageError('STORE_QUERY', `cannot store ${requests.length} ARP request rows in ${store.location}: ${(err as Error).message}`);
-  }
+  await insertJsonRows(store, requests, {
+    what: 'ARP request rows',
+    duckdb: DUCKDB_INSERT,
+    duckdbRow: (r) => ({ ts: r.ts, ts_last: r.ts_last, ...duckDbIpFields('src', r.src), src_mac: r.src_mac, ...duckDbIpFields('dst', r.dst), requests: r.requests, gratuitous: r.gratuitous }),
+    clickhouse: clickHouseInsert(storeDatabase(store)),
+    clickhouseRow: (r) => ({ ...r, src: clickHouseIpText(r.src), dst: clickHouseIpText(r.dst) }),
+  });
 }
 
-/**
- * Buffers grouped requests and appends them in batches: the pcap import hands rows over as the
- * extractor emits them and calls {@link flush} at the end of each file.
- */
-export class ArpRequestWriter {
-  private buffer: ArpRequest[] = [];
-  /** Rows appended so far. */
-  written = 0;
-
-  constructor(
-    private readonly store: ArpRequestStore,
-    private readonly batch = 10_000,
-  ) {}
-
-  /** Takes rows; appends once a batch is full. */
-  async add(requests: readonly ArpRequest[]): Promise<void> {
-    for (const r of requests) this.buffer.push(r);
-    if (this.buffer.length >= this.batch) await this.flush();
-  }
-
-  /** Appends whatever is buffered. */
-  async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const rows = this.buffer;
-    this.buffer = [];
-    await appendArpRequests(this.store, rows);
-    this.written += rows.length;
+/** Buffers rows and appends them in batches (see {@link BatchedRowWriter}). */
+export class ArpRequestWriter extends BatchedRowWriter<ArpRequest> {
+  constructor(store: ArpRequestStore, batch = 10_000) {
+    super((rows) => appendArpRequests(store, rows), batch);
   }
 }

@@ -4,25 +4,20 @@
 // column expressions readers use. Addresses are stored as the flow table stores them, so the
 // Dialect's address helpers (ipColumns, ipEquals, decodeIp) work on this table too.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { VantageError } from '../core/errors.js';
-import { formatIp, type Ip } from '../core/ip.js';
 import type { HttpRequest } from '../decode/http/http-request.js';
 import { storeDatabase } from '../intel/indicator-table.js';
+import { asSideTableStore, BatchedRowWriter, clickHouseIpText, duckDbIpFields, insertJsonRows, type SideTableStore } from './side-table-rows.js';
 import type { Store } from './store.js';
 
 /** Table name (in the store's database for ClickHouse). */
 export const HTTP_REQUEST_TABLE = 'http_requests';
 
 /** What the table needs of a store. */
-export type HttpRequestStore = Pick<Store, 'execute' | 'dialect' | 'location'>;
+export type HttpRequestStore = SideTableStore;
 
 /** The store behind a sink, when the sink is one (tests and the CLI pass the store itself). */
 export function asHttpRequestStore(sink: unknown): HttpRequestStore | undefined {
-  const s = sink as Partial<HttpRequestStore> | null;
-  return s !== null && typeof s === 'object' && typeof s.execute === 'function' && s.dialect !== undefined && typeof s.location === 'string' ? (s as HttpRequestStore) : undefined;
+  return asSideTableStore(sink);
 }
 
 const TEXT_COLUMNS = ['method', 'host', 'uri', 'user_agent', 'headers', 'body', 'source'] as const;
@@ -58,13 +53,6 @@ function clickHouseInsert(db: string): string {
   );
 }
 
-/** Rows per ClickHouse insert statement (one bound text each). */
-const CLICKHOUSE_ROWS = 5000;
-
-function clickHouseIp(ip: Ip): string {
-  return typeof ip === 'number' ? `::ffff:${formatIp(ip)}` : formatIp(ip);
-}
-
 /** The table as FROM names it for this store. */
 export function httpRequestTable(store: Pick<Store, 'dialect' | 'location'>): string {
   return store.dialect.name === 'duckdb' ? HTTP_REQUEST_TABLE : `${storeDatabase(store)}.${HTTP_REQUEST_TABLE}`;
@@ -79,68 +67,18 @@ export async function ensureHttpRequestTable(store: HttpRequestStore): Promise<v
 export async function appendHttpRequests(store: HttpRequestStore, requests: readonly HttpRequest[]): Promise<void> {
   if (requests.length === 0) return;
   await ensureHttpRequestTable(store);
-  try {
-    if (store.dialect.name === 'duckdb') {
-      const dir = mkdtempSync(join(tmpdir(), 'vantage-http-'));
-      try {
-        const file = join(dir, 'rows.jsonl');
-        writeFileSync(
-          file,
-          requests
-            .map((r) => {
-              const { src, dst, ...rest } = r;
-              const v4 = (ip: Ip) => (typeof ip === 'number' ? ip : null);
-              const v6 = (ip: Ip) => (typeof ip === 'bigint' ? ip.toString() : null);
-              return JSON.stringify({ ...rest, src4: v4(src), src6: v6(src), dst4: v4(dst), dst6: v6(dst) });
-            })
-            .join('\n'),
-        );
-        await store.execute(DUCKDB_INSERT, [{ kind: 'string', value: file }]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-      return;
-    }
-    const sql = clickHouseInsert(storeDatabase(store));
-    for (let at = 0; at < requests.length; at += CLICKHOUSE_ROWS) {
-      const text = requests
-        .slice(at, at + CLICKHOUSE_ROWS)
-        .map((r) => JSON.stringify({ ...r, src: clickHouseIp(r.src), dst: clickHouseIp(r.dst) }))
-        .join('\n');
-      await store.execute(sql, [{ kind: 'string', value: text }]);
-    }
-  } catch (err) {
-    if (err instanceof VantageError) throw err;
-    throw new VantageError('STORE_QUERY', `cannot store ${requests.length} HTTP requests in ${store.location}: ${(err as Error).message}`);
-  }
+  await insertJsonRows(store, requests, {
+    what: 'HTTP requests',
+    duckdb: DUCKDB_INSERT,
+    duckdbRow: ({ src, dst, ...rest }) => ({ ...rest, ...duckDbIpFields('src', src), ...duckDbIpFields('dst', dst) }),
+    clickhouse: clickHouseInsert(storeDatabase(store)),
+    clickhouseRow: (r) => ({ ...r, src: clickHouseIpText(r.src), dst: clickHouseIpText(r.dst) }),
+  });
 }
 
-/**
- * Buffers requests and appends them in batches: the importers hand over requests as they find
- * them and call {@link flush} at the end of each file.
- */
-export class HttpRequestWriter {
-  private buffer: HttpRequest[] = [];
-  /** Requests appended so far. */
-  written = 0;
-
-  constructor(
-    private readonly store: HttpRequestStore,
-    private readonly batch = 10_000,
-  ) {}
-
-  /** Takes requests; appends once a batch is full. */
-  async add(requests: readonly HttpRequest[]): Promise<void> {
-    for (const r of requests) this.buffer.push(r);
-    if (this.buffer.length >= this.batch) await this.flush();
-  }
-
-  /** Appends whatever is buffered. */
-  async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const rows = this.buffer;
-    this.buffer = [];
-    await appendHttpRequests(this.store, rows);
-    this.written += rows.length;
+/** Buffers rows and appends them in batches (see {@link BatchedRowWriter}). */
+export class HttpRequestWriter extends BatchedRowWriter<HttpRequest> {
+  constructor(store: HttpRequestStore, batch = 10_000) {
+    super((rows) => appendHttpRequests(store, rows), batch);
   }
 }
