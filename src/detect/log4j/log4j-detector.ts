@@ -4,6 +4,7 @@
 // exploitation, and the payload fetch and the victim's new traffic afterwards complete the chain.
 
 import { z } from 'zod';
+import type { HttpRequest } from '../../decode/http/http-request.js';
 import { formatIp, parseIp, type Ip } from '../../core/ip.js';
 import { protocolName } from '../../core/protocols.js';
 import { basicCredentials } from '../../decode/http/parse-http-request.js';
@@ -50,21 +51,8 @@ const TEXT_COLUMNS = ['method', 'uri', 'user_agent', 'host', 'headers', 'body'] 
 /** Attempts whose victims one flow query covers (the victims go into an OR list). */
 const VICTIMS_PER_QUERY = 50;
 
-/** A stored request the pre-filter passed. */
-interface RequestRow {
-  readonly ts: number;
-  readonly src: Ip;
-  readonly dst: Ip;
-  readonly sport: number;
-  readonly dport: number;
-  readonly method: string;
-  readonly host: string;
-  readonly uri: string;
-  readonly user_agent: string;
-  readonly headers: string;
-  readonly body: string;
-  readonly source: string;
-}
+/** A stored request the pre-filter passed (its source as the table keeps it). */
+type RequestRow = Omit<HttpRequest, 'source'> & { readonly source: string };
 
 /** A flow as the matching needs it. */
 interface FlowRow {
