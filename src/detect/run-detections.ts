@@ -27,7 +27,7 @@ export interface DetectionOptions {
   readonly config?: Record<string, unknown>;
   /** Flows shown as evidence per finding (default 5). */
   readonly sampleSize?: number;
-  /** Findings per run that get sample flows (default 100). */
+  /** Findings per run that get sample flows (default 50). */
   readonly sampleFindings?: number;
   /** Keep findings in the store (default true). */
   readonly save?: boolean;
@@ -91,7 +91,7 @@ export async function runDetections(store: Store, options: DetectionOptions): Pr
   const from = options.from ?? to - DAY_MS;
   if (from >= to) throw new VantageError('USAGE', `the window is empty: --from ${new Date(from).toISOString()} is not before --to ${new Date(to).toISOString()}`);
   const intel = options.intel ?? (await loadIntelIndex(store, now));
-  const context = { store, from, to, intel, sampleSize: options.sampleSize ?? 5, sampleBudget: { left: options.sampleFindings ?? 100 } };
+  const context = { store, from, to, intel, sampleSize: options.sampleSize ?? 5, sampleBudget: { left: options.sampleFindings ?? 50 } };
   const findings: Finding[] = [];
   const runs: DetectorRun[] = [];
   for (const kind of kinds) {

@@ -247,10 +247,13 @@ export const scanDetector: Detector<ScanConfig> = {
   description: 'horizontal, vertical and block scans from TCP SYN probes, unanswered UDP and ICMP sweeps, confirmed by TRW',
   config: scanConfig,
   async run(context, config) {
+    const t0 = performance.now();
     const found = await candidates(context, config);
+    const t1 = performance.now();
     const { kept, parts } = mergeBlocks(found);
     const tcpSources = [...new Set(kept.filter((c) => c.proto === TCP_PROTO).sort((a, b) => b.probes - a.probes).map((c) => c.src))].slice(0, config.maxSources);
     const outcomes = await tcpOutcomes(context, tcpSources);
+    const t2 = performance.now();
     const scored = kept.flatMap((c) => {
       const walk = c.proto === TCP_PROTO ? thresholdRandomWalk(outcomes.get(c.src) ?? [], TRW_DEFAULTS) : undefined;
       const intel = threatIntel(context.intel, c.src);
@@ -293,9 +296,11 @@ export const scanDetector: Detector<ScanConfig> = {
         intel,
       });
     }
+    const t3 = performance.now();
     // ARP sweeps never reach flows: they come from the ARP requests packet captures keep.
     const arp = await arpSweepFindings(context, config);
     findings.push(...arp);
-    return { findings, stats: { candidates: found.length, scored: scored.length, findings: findings.length, pastCap: Math.max(0, scored.length - findings.length - arp.length), arpSweeps: arp.length } };
+    return { findings, stats: { candidates: found.length, scored: scored.length, findings: findings.length, pastCap: Math.max(0, scored.length - findings.length - arp.length), arpSweeps: arp.length,
+      candidatesMs: Math.round(t1 - t0), trwMs: Math.round(t2 - t1), evidenceMs: Math.round(t3 - t2), arpMs: Math.round(performance.now() - t3) } };
   },
 };
