@@ -1,6 +1,7 @@
 // `vantage import`: reads flow logs (nfdump CSV/JSON, Zeek conn.log TSV/JSON, CSV, JSON lines)
 // into the store in batches, reporting bad lines by file and line without losing the good ones.
-// A Zeek http.log (TSV or JSON, told apart before the flow formats) fills http_requests instead.
+// A Zeek http.log (TSV or JSON, told apart before the flow formats) fills http_requests instead;
+// a Zeek dns.log or passive-DNS COF JSON lines fill passive_dns.
 
 import { Command, Option } from 'commander';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +15,10 @@ import { LOG_FORMATS, type LineProblem, type LogFormat, type LogParser } from '.
 import type { HttpRequest } from '../../decode/http/http-request.js';
 import { detectZeekHttp, ZEEK_HTTP_FORMAT, ZeekHttpParser, type ZeekHttpLayout } from '../../decode/http/zeek-http-parser.js';
 import { asHttpRequestStore, HttpRequestWriter, type HttpRequestStore } from '../../store/http-request-table.js';
+import { createPassiveDnsParser, detectPassiveDns, type PassiveDnsFormat, type PassiveDnsInput } from '../../decode/dns/passive-dns-input.js';
+import type { PassiveDnsObservation } from '../../decode/dns/passive-dns-observation.js';
+import { PassiveDnsWriter } from '../../store/passive-dns-table.js';
+import { asSideTableStore, type SideTableStore } from '../../store/side-table-rows.js';
 import { isNfcapdInput, nfcapdLineBatches } from '../../decode/logs/nfcapd-input.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
 import { createEnricher } from '../../enrich/create-enricher.js';
@@ -46,6 +51,8 @@ export interface ImportOptions {
   readonly enrich?: (records: FlowRecord[]) => void;
   /** Where requests of Zeek http.log files go (default: the sink, when it is a store). */
   readonly httpStore?: HttpRequestStore;
+  /** Where observations of Zeek dns.log and COF files go (default: the sink, when it is a store). */
+  readonly dnsStore?: SideTableStore;
 }
 
 /** Where messages go: stderr in the CLI, a buffer in tests. */
@@ -59,18 +66,23 @@ export interface ImportPlan {
   readonly format?: LogFormat;
   /** Set for a Zeek http.log: its layout (read into http_requests, not flows). */
   readonly http?: ZeekHttpLayout;
+  /** Set for a Zeek dns.log or COF file (read into passive_dns, not flows). */
+  readonly dns?: PassiveDnsInput;
 }
 
 /** Counts for one file. `read` input records = `imported` + `rejected`; `flows` written (a Zeek row is up to two). */
 export interface FileSummary {
   readonly file: string;
-  readonly format: LogFormat | typeof ZEEK_HTTP_FORMAT;
+  readonly format: LogFormat | typeof ZEEK_HTTP_FORMAT | PassiveDnsFormat;
   readonly read: number;
   readonly imported: number;
   readonly rejected: number;
   readonly flows: number;
   /** Zeek http.log: HTTP requests read (stored in http_requests when there is a store). */
   readonly requests?: number;
+  /** Zeek dns.log or COF: passive-DNS observations found, and the distinct names they are for. */
+  readonly observations?: number;
+  readonly names?: number;
   readonly seconds: number;
 }
 
@@ -160,6 +172,11 @@ export async function planImport(files: readonly string[], options: ImportOption
       plans.push({ file, http });
       continue;
     }
+    const dns = options.format === 'auto' ? detectPassiveDns(head) : undefined;
+    if (dns) {
+      plans.push({ file, dns });
+      continue;
+    }
     const format = resolveFormat(file, head, options.format);
     if (options.overrides && !isMappedFormat(format)) {
       io.stderr.write(`vantage: --map ignored for ${file}: ${format} has fixed columns\n`);
@@ -223,7 +240,8 @@ async function importOne(
   const buffered: LineBatch[] = [];
   let format = plan.format;
   let http = plan.http;
-  if (!format && !http) {
+  let dns = plan.dns;
+  if (!format && !http && !dns) {
     // stdin cannot be read twice: hold the first batches while the format is told.
     const head: string[] = [];
     while (head.length < 64) {
@@ -237,16 +255,34 @@ async function importOne(
       return undefined;
     }
     http = options.format === 'auto' ? detectZeekHttp(head) : undefined;
-    if (!http) format = resolveFormat(name, head, options.format);
+    dns = options.format === 'auto' && !http ? detectPassiveDns(head) : undefined;
+    if (!http && !dns) format = resolveFormat(name, head, options.format);
   }
   // A Zeek http.log yields requests, kept aside and written to http_requests after each batch.
   const requests: HttpRequest[] = [];
   const httpStore = options.httpStore ?? asHttpRequestStore(sink);
   const httpWriter = http && httpStore ? new HttpRequestWriter(httpStore) : undefined;
   const httpParser = http ? new ZeekHttpParser(http) : undefined;
+  // A passive-DNS file yields observations, written to passive_dns after each batch; the
+  // sensor that saw them is the file, by its name.
+  const observations: PassiveDnsObservation[] = [];
+  const dnsStore = options.dnsStore ?? asSideTableStore(sink);
+  const dnsWriter = dns && dnsStore ? new PassiveDnsWriter(dnsStore) : undefined;
+  const dnsParser = dns ? createPassiveDnsParser(dns, name) : undefined;
+  const names = new Set<string>();
+  let observed = 0;
   const parser: Pick<LogParser, 'parseLine' | 'finish'> & { readonly format: FileSummary['format'] } = httpParser
     ? { format: httpParser.format, parseLine: (text, line) => httpParser.parseLine(text, line, requests), finish: (last) => httpParser.finish(last) }
-    : createLogParser(format!, { overrides: isMappedFormat(format!) ? options.overrides : undefined });
+    : dnsParser
+      ? { format: dnsParser.format, parseLine: (text, line) => dnsParser.parseLine(text, line, observations), finish: (last) => dnsParser.finish(last) }
+      : createLogParser(format!, { overrides: isMappedFormat(format!) ? options.overrides : undefined });
+  const takeObservations = async (): Promise<void> => {
+    if (observations.length === 0) return;
+    const found = observations.splice(0);
+    observed += found.length;
+    for (const o of found) names.add(o.rrname);
+    await dnsWriter?.add(found);
+  };
   const progress = new Progress(io, name, started);
   let out: FlowRecord[] = [];
   let read = 0;
@@ -284,6 +320,7 @@ async function importOne(
       lastLine = firstLine + lines.length - 1;
       progress.update(read);
       if (requests.length > 0) await httpWriter?.add(requests.splice(0));
+      await takeObservations();
     }
     const end = parser.finish(lastLine);
     if (end) reject(end);
@@ -294,17 +331,26 @@ async function importOne(
     }
     await httpWriter?.add(requests.splice(0));
     await httpWriter?.flush();
+    await takeObservations();
+    await dnsWriter?.flush();
   } finally {
     progress.clear();
     await iterator.return?.(undefined);
   }
   if (rejected > maxMessages) io.stderr.write(`${name}: ${rejected - maxMessages} more rejected lines not shown\n`);
   const seconds = (performance.now() - started) / 1000;
-  return { file: name, format: parser.format, read, imported: read - rejected, rejected, flows, ...(httpParser ? { requests: read - rejected } : {}), seconds };
+  return { file: name, format: parser.format, read, imported: read - rejected, rejected, flows, ...(httpParser ? { requests: read - rejected } : {}), ...(dnsParser ? { observations: observed, names: names.size } : {}), seconds };
 }
 
-function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; requests?: number; seconds: number }, from: string): string {
-  const asFlows = s.requests !== undefined ? ' as HTTP requests' : s.flows !== s.imported ? ` as ${s.flows} flows` : '';
+function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; requests?: number; observations?: number; names?: number; seconds: number }, from: string): string {
+  const asFlows =
+    s.requests !== undefined
+      ? ' as HTTP requests'
+      : s.observations !== undefined
+        ? ` as ${s.observations} passive-DNS observations${s.names !== undefined ? ` of ${s.names} names` : ''}`
+        : s.flows !== s.imported
+          ? ` as ${s.flows} flows`
+          : '';
   return `imported ${s.imported} of ${s.read} records${asFlows} from ${from} (${s.rejected} rejected) in ${s.seconds.toFixed(1)} s\n`;
 }
 
@@ -334,7 +380,10 @@ export async function runImport(
     rejected: files.reduce((n, f) => n + f.rejected, 0),
     flows: files.reduce((n, f) => n + f.flows, 0),
   };
-  if (files.length > 1) io.stderr.write(summaryLine({ ...total, seconds: (performance.now() - started) / 1000 }, `${files.length} files`));
+  // Passive-DNS files alone total their observations (names may repeat across files: not summed).
+  const dnsOnly = files.length > 0 && files.every((f) => f.observations !== undefined);
+  const observations = dnsOnly ? { observations: files.reduce((n, f) => n + f.observations!, 0) } : {};
+  if (files.length > 1) io.stderr.write(summaryLine({ ...total, ...observations, seconds: (performance.now() - started) / 1000 }, `${files.length} files`));
   return total;
 }
 
@@ -370,7 +419,7 @@ function parseBatch(text: string): number {
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('import flow logs: nfdump CSV/JSON, Zeek conn.log (TSV or JSON), CSV or JSON lines (.gz is read directly); Zeek http.log as HTTP requests; packet captures (pcap, pcapng) as flows and HTTP requests; captured NetFlow/IPFIX/sFlow')
+    .description('import flow logs: nfdump CSV/JSON, Zeek conn.log (TSV or JSON), CSV or JSON lines (.gz is read directly); Zeek http.log as HTTP requests; Zeek dns.log and passive-DNS COF JSON lines as passive DNS; packet captures (pcap, pcapng) as flows and HTTP requests; captured NetFlow/IPFIX/sFlow')
     .argument('<files...>', "log files ('-' for stdin)")
     .addOption(new Option('--format <format>', 'input format (auto tells it from the first lines)').choices([...IMPORT_FORMATS, ...CAPTURE_FORMATS]).default('auto'))
     .option('--strict', 'stop with exit status 1 at the first malformed line instead of skipping it')
@@ -410,7 +459,7 @@ export function registerImport(program: Command): void {
         return runImport(store, plans, { ...options, enrich: (records) => enricher.enrich(records) }, io);
       });
       if (cli.json) {
-        const files = summary.files.map(({ file, format, read, imported, rejected, flows }) => ({ file, format, read, imported, rejected, flows }));
+        const files = summary.files.map(({ file, format, read, imported, rejected, flows, observations, names }) => ({ file, format, read, imported, rejected, flows, ...(observations !== undefined ? { observations, names } : {}) }));
         process.stdout.write(`${toJson({ ...summary, files })}\n`);
       }
     });
