@@ -4,8 +4,10 @@
 
 import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { DEMO_SCENARIOS } from '../../demo/demo-scenarios.js';
+import { DEMO_SCENARIOS, type DemoScenarios } from '../../demo/demo-scenarios.js';
 import { writeDemoFlows } from '../../demo/write-demo-flows.js';
+import { runDetections } from '../../detect/run-detections.js';
+import { IndicatorRepository } from '../../intel/indicator-repository.js';
 import { runQuery } from '../../query/run-query.js';
 import type { Store } from '../../store/store.js';
 import { describeError, withStore } from '../context.js';
@@ -120,12 +122,41 @@ async function loadDemoIfEmpty(store: Store, quiet: boolean | undefined): Promis
     const progress = progressReporter(quiet);
     const result = await writeDemoFlows(store, {}, 'refuse', progress);
     if (progress) process.stderr.write('\r\x1b[K');
-    return `${formatDemoSummary(result, store.location)}\n`;
+    return `${formatDemoSummary(result, store.location)}\n${await detectOnDemo(store, result.scenarios)}`;
   }
   return (
     `The store ${store.location} already holds ${flows.toLocaleString('en-US')} flows; the tour runs on them.\n` +
     `(The explanations describe the demo data: 'vantage demo --replace' resets the store to it.)\n\n`
   );
+}
+
+/**
+ * Gives the demo's known C2 to the intelligence store (as the feed an analyst would have) and
+ * runs every detector over the demo week, so the Findings page and `vantage findings` have
+ * something to triage on first start.
+ */
+async function detectOnDemo(store: Store, scenarios: DemoScenarios): Promise<string> {
+  const c2 = scenarios.c2Contacts;
+  const repository = new IndicatorRepository(store);
+  await repository.ensureTables();
+  await repository.save({
+    feed: 'list',
+    source: 'demo:known-c2',
+    indicators: [
+      {
+        source: 'demo:known-c2', type: 'ip', value: c2.c2, kind: 'threat', feed: 'list', family: null, tags: ['c2'], confidence: 90,
+        reference: 'docs/demo.md', attrs: {}, detect: true, file: 'demo', line: 1, raw: c2.c2, firstSeen: null, lastSeen: null, validUntil: null,
+      },
+    ],
+    problems: [],
+    meta: { title: "the demo's known C2 server" },
+    entries: 1,
+  });
+  const report = await runDetections(store, { kinds: ['all'], from: scenarios.range.start, to: scenarios.range.end });
+  const byKind = new Map<string, number>();
+  for (const f of report.findings) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
+  const counts = [...byKind.entries()].map(([k, n]) => `${n} ${k}`).join(', ');
+  return `Detections over the week: ${report.findings.length} findings (${counts}); list them with 'vantage findings' or on the Findings page.\n`;
 }
 
 /** The walk-through's queries, to paste into the UI's query bar. */
