@@ -15,6 +15,7 @@ import { registerIntel } from './intel.js';
 import { registerHunt } from './hunt.js';
 import { registerDetect } from './detect.js';
 import { registerFindings } from './findings.js';
+import { registerProfile } from './profile.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerHunt(program);
   registerDetect(program);
   registerFindings(program);
+  registerProfile(program);
 }
