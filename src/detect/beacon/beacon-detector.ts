@@ -205,7 +205,7 @@ export const beaconDetector: Detector<BeaconConfig> = {
     // The window's extent and clients: RITA's dataset span, and the prevalence denominator.
     const op = d.newParams();
     const [overview] = await store.execute(
-      `SELECT COUNT(*) AS flows, MIN(t) AS t0, MAX(t) AS t1, COUNT(DISTINCT cli) AS clients FROM (${orientedFlows(d, op, context, config)}) AS o`,
+      `SELECT COUNT(*) AS flows, MIN(t) AS t0, MAX(t) AS t1, ${d.name === 'duckdb' ? 'approx_count_distinct(cli)' : 'uniq(cli)'} AS clients FROM (${orientedFlows(d, op, context, config)}) AS o`,
       op.params,
     );
     const stats: DetectorStats = { flows: num(overview ?? {}, 'flows'), clients: num(overview ?? {}, 'clients'), candidates: 0, pairsScored: 0, pairsSkipped: 0, findings: 0, findingsDropped: 0 };
