@@ -7,7 +7,7 @@
 import { formatIp, type Ip } from '../../core/ip.js';
 import type { Store } from '../../store/store.js';
 import { threatIntel } from '../corroborate.js';
-import type { DetectionContext, Detector, NewFinding } from '../detector.js';
+import type { DetectionContext, Detector, DetectorStats, NewFinding } from '../detector.js';
 import { findingId, isoTime, roundScore, severityFor, type FindingEntity, type FindingIntel } from '../finding.js';
 import { evidence, findingWindow, num, readIp, readKey } from '../flow-sql.js';
 import { reflectionServices, type ReflectionService } from './amplification-ports.js';
@@ -247,8 +247,10 @@ export const ddosDetector: Detector<DdosConfig> = {
     const bucketMs = config.bucketSeconds * 1000;
     const services = reflectionServices(config.extraReflectionPorts);
     const ports = [...services.keys()].sort((a, b) => a - b);
+    const started = performance.now();
     const victims = await candidates(context, config);
-    if (victims.length === 0) return { findings: [], stats: { candidates: 0, episodes: 0, findings: 0 } };
+    const candidatesMs = Math.round(performance.now() - started);
+    if (victims.length === 0) return { findings: [], stats: { candidates: 0, episodes: 0, findings: 0, candidatesMs } as DetectorStats };
 
     const historyFrom = context.from - config.baselineHours * 3_600_000;
     const windowExtent = await extent(store, context.from, context.to);
@@ -256,6 +258,7 @@ export const ddosDetector: Detector<DdosConfig> = {
     const windowBuckets = windowExtent ? bucketsBetween(windowExtent.first, windowExtent.last, bucketMs) : 0;
     const historyBuckets = historyExtent ? bucketsBetween(historyExtent.first, context.from - 1, bucketMs) : 0;
     const all = await series(context, config, ports, victims, config.baselineHours > 0 ? historyFrom : context.from);
+    const seriesDone = performance.now();
 
     const findings: NewFinding[] = [];
     let episodes = 0;
@@ -282,7 +285,10 @@ export const ddosDetector: Detector<DdosConfig> = {
         if (finding) findings.push(finding);
       }
     }
-    return { findings, stats: { candidates: victims.length, episodes, findings: findings.length } };
+    return {
+      findings,
+      stats: { candidates: victims.length, episodes, findings: findings.length, candidatesMs, seriesMs: Math.round(seriesDone - started) - candidatesMs, episodesMs: Math.round(performance.now() - seriesDone) },
+    };
   },
 };
 
@@ -298,6 +304,9 @@ async function episodeFinding(
   baseline: Baseline,
   expected: Expected,
 ): Promise<NewFinding | null> {
+  // The score is rate x (a blend of at most 1): an episode whose peak rate alone cannot reach
+  // minScore needs none of the queries below.
+  if (rateScore(ratios[e.peak]!) < config.minScore) return null;
   const bucketMs = config.bucketSeconds * 1000;
   const buckets = v.window.slice(e.first, e.last + 1);
   const firstMs = Math.min(...buckets.map((b) => b.first));
