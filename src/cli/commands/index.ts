@@ -16,6 +16,7 @@ import { registerHunt } from './hunt.js';
 import { registerDetect } from './detect.js';
 import { registerFindings } from './findings.js';
 import { registerProfile } from './profile.js';
+import { registerPivot } from './pivot.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -34,4 +35,5 @@ export function registerCommands(program: Command): void {
   registerDetect(program);
   registerFindings(program);
   registerProfile(program);
+  registerPivot(program);
 }

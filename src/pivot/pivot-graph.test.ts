@@ -1,0 +1,102 @@
+// The pivot graph on real captures and logs, both backends. Expected edges come from an
+// independent reading of the same data: tshark over the capture, the dns.log split in the test.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importCaptureFiles } from '../cli/commands/import-capture.js';
+import { importFiles } from '../cli/commands/import.js';
+import { IndicatorRepository } from '../intel/indicator-repository.js';
+import { loadFeeds } from '../intel/load-feeds.js';
+import type { Store } from '../store/store.js';
+import { requireTool, sharedDataPath } from '../test-support/shared-data.js';
+import { testBackends } from '../test-support/test-backends.js';
+import { parseEntity } from './entity.js';
+import { pivot, type PivotGraph } from './pivot-graph.js';
+
+const quiet = { stderr: { write: () => true } };
+const emotet = sharedDataPath('pcap-malicious/ndpi/emotet.pcap');
+const maltrail = sharedDataPath('threat-intel/maltrail/emotet.txt');
+const dnsLog = sharedDataPath('zeek-logs/rita-proxy-tsv/dns.log');
+
+function edge(g: PivotGraph, from: string, relation: string, to: string) {
+  return g.edges.find((e) => e.relation === relation && ((e.from === from && e.to === to) || (relation === 'talked-to' && e.from === to && e.to === from)));
+}
+
+/** NOERROR responses per answer of one query name, read straight from the TSV (zeek-cut style). */
+function answersFromLog(file: string, name: string): Map<string, number> {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const fields = lines.find((l) => l.startsWith('#fields'))!.split('\t').slice(1);
+  const [query, rcode, answers] = ['query', 'rcode_name', 'answers'].map((f) => fields.indexOf(f));
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    if (line.startsWith('#') || line === '') continue;
+    const cols = line.split('\t');
+    if (cols[query!] !== name || cols[rcode!] !== 'NOERROR' || cols[answers!] === '-') continue;
+    for (const a of new Set(cols[answers!]!.split(','))) counts.set(a, (counts.get(a) ?? 0) + 1);
+  }
+  return counts;
+}
+
+describe.skipIf(!emotet || !maltrail || !dnsLog).each(testBackends())('pivot graph (%s)', (_name, makeStore) => {
+  let dir: string;
+  let store: Store;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vantage-pivot-'));
+    store = makeStore(dir);
+    await store.open();
+    await importCaptureFiles(store, [emotet!], { format: 'pcap' }, quiet);
+    await importFiles(store, [dnsLog!], { format: 'auto', strict: false } as never, quiet);
+    const repo = new IndicatorRepository(store);
+    await repo.ensureTables();
+    await loadFeeds(repo, [maltrail!], {}, quiet as never);
+  }, 120_000);
+
+  afterAll(async () => {
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('from the Emotet C2: its victim, the victim’s other peers, and the indicator that names it', async () => {
+    const g = await pivot(store, parseEntity('138.197.147.101'), { depth: 2 });
+    expect(g.root).toBe('ip:138.197.147.101');
+    expect(g.nodes.find((n) => n.id === g.root)!.tags).toEqual(['maltrail:emotet']);
+    // SOURCES.md 2.2 and maltrail emotet.txt: "138.197.147.101:443".
+    expect(edge(g, 'ip:138.197.147.101', 'tagged', 'indicator:maltrail:emotet:138.197.147.101:443')).toBeDefined();
+    const c2 = edge(g, 'ip:138.197.147.101', 'talked-to', 'ip:10.4.25.101')!;
+    expect(c2.ports).toEqual([443]);
+    if (requireTool('tshark')) {
+      // Bytes both ways as the IP header counts them, summed by tshark.
+      const lens = execFileSync('tshark', ['-r', emotet!, '-Y', 'ip.addr==138.197.147.101', '-T', 'fields', '-e', 'ip.len'], { encoding: 'utf8' }).trim().split('\n');
+      expect(c2.bytes).toBe(lens.reduce((n, l) => n + Number(l), 0));
+      // Depth 2 reaches the victim's other peers: the addresses tshark sees it talk to.
+      const peers = new Set(execFileSync('tshark', ['-r', emotet!, '-Y', 'ip.src==10.4.25.101', '-T', 'fields', '-e', 'ip.dst'], { encoding: 'utf8' }).trim().split('\n'));
+      for (const p of peers) expect(edge(g, 'ip:10.4.25.101', 'talked-to', `ip:${p}`), p).toBeDefined();
+    }
+  });
+
+  it('from a name in the dns.log: the addresses and names it resolved to, with their counts', async () => {
+    const name = 'telemetry.servers.getgo.com';
+    const expected = answersFromLog(dnsLog!, name);
+    expect(expected.size).toBeGreaterThan(1);
+    const g = await pivot(store, parseEntity(name), { depth: 1, limit: 100 });
+    const got = new Map(g.edges.filter((e) => e.relation === 'resolved-to').map((e) => [e.to.replace(/^(ip|domain):/, ''), e.count]));
+    expect(got).toEqual(expected);
+    // ...and back: one of those addresses pivots to the name.
+    const [ip] = [...expected.keys()].filter((a) => /^\d/.test(a));
+    const back = await pivot(store, parseEntity(ip!), { depth: 1 });
+    expect(edge(back, `domain:${name}`, 'resolved-to', `ip:${ip}`)).toBeDefined();
+  });
+
+  it('keeps the strongest edges of a step and counts the rest; an unknown entity is an error', async () => {
+    const g = await pivot(store, parseEntity('10.4.25.101'), { depth: 1, limit: 1 });
+    const talked = g.edges.filter((e) => e.relation === 'talked-to');
+    expect(talked).toHaveLength(1);
+    expect(g.truncated).toContainEqual({ node: 'ip:10.4.25.101', relation: 'talked-to', shown: 1, total: 2 });
+    await expect(pivot(store, parseEntity('nothing.example'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^nothing known about nothing\.example/) });
+    await expect(pivot(store, parseEntity('AS64500'))).rejects.toMatchObject({ code: 'USAGE' });
+  });
+});
