@@ -1,7 +1,8 @@
 // `vantage import`: reads flow logs (nfdump CSV/JSON, Zeek conn.log TSV/JSON, CSV, JSON lines)
 // into the store in batches, reporting bad lines by file and line without losing the good ones.
 // A Zeek http.log (TSV or JSON, told apart before the flow formats) fills http_requests instead;
-// a Zeek dns.log or passive-DNS COF JSON lines fill passive_dns.
+// a Zeek dns.log or passive-DNS COF JSON lines fill passive_dns; nmap XML and masscan JSON fill
+// services.
 
 import { Command, Option } from 'commander';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +19,9 @@ import { asHttpRequestStore, HttpRequestWriter, type HttpRequestStore } from '..
 import { createPassiveDnsParser, detectPassiveDns, type PassiveDnsFormat, type PassiveDnsInput } from '../../decode/dns/passive-dns-input.js';
 import type { PassiveDnsObservation } from '../../decode/dns/passive-dns-observation.js';
 import { PassiveDnsWriter } from '../../store/passive-dns-table.js';
+import { createServiceParser, detectServiceInput, type ServiceFormat, type ServiceInput } from '../../decode/services/service-input.js';
+import type { ServiceObservation } from '../../decode/services/service-observation.js';
+import { ServicesWriter } from '../../store/services-table.js';
 import { asSideTableStore, type SideTableStore } from '../../store/side-table-rows.js';
 import { isNfcapdInput, nfcapdLineBatches } from '../../decode/logs/nfcapd-input.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
@@ -53,6 +57,8 @@ export interface ImportOptions {
   readonly httpStore?: HttpRequestStore;
   /** Where observations of Zeek dns.log and COF files go (default: the sink, when it is a store). */
   readonly dnsStore?: SideTableStore;
+  /** Where observations of nmap XML and masscan JSON files go (default: the sink, when it is a store). */
+  readonly servicesStore?: SideTableStore;
 }
 
 /** Where messages go: stderr in the CLI, a buffer in tests. */
@@ -68,12 +74,14 @@ export interface ImportPlan {
   readonly http?: ZeekHttpLayout;
   /** Set for a Zeek dns.log or COF file (read into passive_dns, not flows). */
   readonly dns?: PassiveDnsInput;
+  /** Set for an nmap XML or masscan JSON file (read into services, not flows). */
+  readonly services?: ServiceInput;
 }
 
 /** Counts for one file. `read` input records = `imported` + `rejected`; `flows` written (a Zeek row is up to two). */
 export interface FileSummary {
   readonly file: string;
-  readonly format: LogFormat | typeof ZEEK_HTTP_FORMAT | PassiveDnsFormat;
+  readonly format: LogFormat | typeof ZEEK_HTTP_FORMAT | PassiveDnsFormat | ServiceFormat;
   readonly read: number;
   readonly imported: number;
   readonly rejected: number;
@@ -83,6 +91,9 @@ export interface FileSummary {
   /** Zeek dns.log or COF: passive-DNS observations found, and the distinct names they are for. */
   readonly observations?: number;
   readonly names?: number;
+  /** nmap XML or masscan JSON: service observations found (an address's open port), and the distinct addresses. */
+  readonly services?: number;
+  readonly hosts?: number;
   readonly seconds: number;
 }
 
@@ -177,6 +188,11 @@ export async function planImport(files: readonly string[], options: ImportOption
       plans.push({ file, dns });
       continue;
     }
+    const services = options.format === 'auto' ? detectServiceInput(head) : undefined;
+    if (services) {
+      plans.push({ file, services });
+      continue;
+    }
     const format = resolveFormat(file, head, options.format);
     if (options.overrides && !isMappedFormat(format)) {
       io.stderr.write(`vantage: --map ignored for ${file}: ${format} has fixed columns\n`);
@@ -241,7 +257,8 @@ async function importOne(
   let format = plan.format;
   let http = plan.http;
   let dns = plan.dns;
-  if (!format && !http && !dns) {
+  let services = plan.services;
+  if (!format && !http && !dns && !services) {
     // stdin cannot be read twice: hold the first batches while the format is told.
     const head: string[] = [];
     while (head.length < 64) {
@@ -256,7 +273,8 @@ async function importOne(
     }
     http = options.format === 'auto' ? detectZeekHttp(head) : undefined;
     dns = options.format === 'auto' && !http ? detectPassiveDns(head) : undefined;
-    if (!http && !dns) format = resolveFormat(name, head, options.format);
+    services = options.format === 'auto' && !http && !dns ? detectServiceInput(head) : undefined;
+    if (!http && !dns && !services) format = resolveFormat(name, head, options.format);
   }
   // A Zeek http.log yields requests, kept aside and written to http_requests after each batch.
   const requests: HttpRequest[] = [];
@@ -271,17 +289,33 @@ async function importOne(
   const dnsParser = dns ? createPassiveDnsParser(dns, name) : undefined;
   const names = new Set<string>();
   let observed = 0;
+  // An nmap or masscan file yields services, written to services after each batch.
+  const scanned: ServiceObservation[] = [];
+  const servicesStore = options.servicesStore ?? asSideTableStore(sink);
+  const servicesWriter = services && servicesStore ? new ServicesWriter(servicesStore) : undefined;
+  const servicesParser = services ? createServiceParser(services) : undefined;
+  const hosts = new Set<string>();
+  let served = 0;
   const parser: Pick<LogParser, 'parseLine' | 'finish'> & { readonly format: FileSummary['format'] } = httpParser
     ? { format: httpParser.format, parseLine: (text, line) => httpParser.parseLine(text, line, requests), finish: (last) => httpParser.finish(last) }
     : dnsParser
       ? { format: dnsParser.format, parseLine: (text, line) => dnsParser.parseLine(text, line, observations), finish: (last) => dnsParser.finish(last) }
-      : createLogParser(format!, { overrides: isMappedFormat(format!) ? options.overrides : undefined });
+      : servicesParser
+        ? { format: servicesParser.format, parseLine: (text, line) => servicesParser.parseLine(text, line, scanned), finish: (last) => servicesParser.finish(last) }
+        : createLogParser(format!, { overrides: isMappedFormat(format!) ? options.overrides : undefined });
   const takeObservations = async (): Promise<void> => {
     if (observations.length === 0) return;
     const found = observations.splice(0);
     observed += found.length;
     for (const o of found) names.add(o.rrname);
     await dnsWriter?.add(found);
+  };
+  const takeServices = async (): Promise<void> => {
+    if (scanned.length === 0) return;
+    const taken = scanned.splice(0);
+    served += taken.length;
+    for (const o of taken) hosts.add(o.ip);
+    await servicesWriter?.add(taken);
   };
   const progress = new Progress(io, name, started);
   let out: FlowRecord[] = [];
@@ -321,6 +355,7 @@ async function importOne(
       progress.update(read);
       if (requests.length > 0) await httpWriter?.add(requests.splice(0));
       await takeObservations();
+      await takeServices();
     }
     const end = parser.finish(lastLine);
     if (end) reject(end);
@@ -333,22 +368,26 @@ async function importOne(
     await httpWriter?.flush();
     await takeObservations();
     await dnsWriter?.flush();
+    await takeServices();
+    await servicesWriter?.flush();
   } finally {
     progress.clear();
     await iterator.return?.(undefined);
   }
   if (rejected > maxMessages) io.stderr.write(`${name}: ${rejected - maxMessages} more rejected lines not shown\n`);
   const seconds = (performance.now() - started) / 1000;
-  return { file: name, format: parser.format, read, imported: read - rejected, rejected, flows, ...(httpParser ? { requests: read - rejected } : {}), ...(dnsParser ? { observations: observed, names: names.size } : {}), seconds };
+  return { file: name, format: parser.format, read, imported: read - rejected, rejected, flows, ...(httpParser ? { requests: read - rejected } : {}), ...(dnsParser ? { observations: observed, names: names.size } : {}), ...(servicesParser ? { services: served, hosts: hosts.size } : {}), seconds };
 }
 
-function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; requests?: number; observations?: number; names?: number; seconds: number }, from: string): string {
+function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; requests?: number; observations?: number; names?: number; services?: number; hosts?: number; seconds: number }, from: string): string {
   const asFlows =
     s.requests !== undefined
       ? ' as HTTP requests'
       : s.observations !== undefined
         ? ` as ${s.observations} passive-DNS observations${s.names !== undefined ? ` of ${s.names} names` : ''}`
-        : s.flows !== s.imported
+        : s.services !== undefined
+          ? ` as ${s.services} service observations${s.hosts !== undefined ? ` of ${s.hosts} hosts` : ''}`
+          : s.flows !== s.imported
           ? ` as ${s.flows} flows`
           : '';
   return `imported ${s.imported} of ${s.read} records${asFlows} from ${from} (${s.rejected} rejected) in ${s.seconds.toFixed(1)} s\n`;
@@ -383,7 +422,10 @@ export async function runImport(
   // Passive-DNS files alone total their observations (names may repeat across files: not summed).
   const dnsOnly = files.length > 0 && files.every((f) => f.observations !== undefined);
   const observations = dnsOnly ? { observations: files.reduce((n, f) => n + f.observations!, 0) } : {};
-  if (files.length > 1) io.stderr.write(summaryLine({ ...total, ...observations, seconds: (performance.now() - started) / 1000 }, `${files.length} files`));
+  // Likewise scan files alone total their service observations.
+  const servicesOnly = files.length > 0 && files.every((f) => f.services !== undefined);
+  const services = servicesOnly ? { services: files.reduce((n, f) => n + f.services!, 0) } : {};
+  if (files.length > 1) io.stderr.write(summaryLine({ ...total, ...observations, ...services, seconds: (performance.now() - started) / 1000 }, `${files.length} files`));
   return total;
 }
 
@@ -419,7 +461,7 @@ function parseBatch(text: string): number {
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('import flow logs: nfdump CSV/JSON, Zeek conn.log (TSV or JSON), CSV or JSON lines (.gz is read directly); Zeek http.log as HTTP requests; Zeek dns.log and passive-DNS COF JSON lines as passive DNS; packet captures (pcap, pcapng) as flows and HTTP requests; captured NetFlow/IPFIX/sFlow')
+    .description('import flow logs: nfdump CSV/JSON, Zeek conn.log (TSV or JSON), CSV or JSON lines (.gz is read directly); Zeek http.log as HTTP requests; Zeek dns.log and passive-DNS COF JSON lines as passive DNS; nmap XML and masscan JSON as services; packet captures (pcap, pcapng) as flows and HTTP requests; captured NetFlow/IPFIX/sFlow')
     .argument('<files...>', "log files ('-' for stdin)")
     .addOption(new Option('--format <format>', 'input format (auto tells it from the first lines)').choices([...IMPORT_FORMATS, ...CAPTURE_FORMATS]).default('auto'))
     .option('--strict', 'stop with exit status 1 at the first malformed line instead of skipping it')
@@ -459,7 +501,7 @@ export function registerImport(program: Command): void {
         return runImport(store, plans, { ...options, enrich: (records) => enricher.enrich(records) }, io);
       });
       if (cli.json) {
-        const files = summary.files.map(({ file, format, read, imported, rejected, flows, observations, names }) => ({ file, format, read, imported, rejected, flows, ...(observations !== undefined ? { observations, names } : {}) }));
+        const files = summary.files.map(({ file, format, read, imported, rejected, flows, observations, names, services, hosts }) => ({ file, format, read, imported, rejected, flows, ...(observations !== undefined ? { observations, names } : {}), ...(services !== undefined ? { services, hosts } : {}) }));
         process.stdout.write(`${toJson({ ...summary, files })}\n`);
       }
     });
