@@ -10,6 +10,7 @@ import { importCaptureFiles } from '../cli/commands/import-capture.js';
 import { importFiles } from '../cli/commands/import.js';
 import { IndicatorRepository } from '../intel/indicator-repository.js';
 import { loadFeeds } from '../intel/load-feeds.js';
+import { appendServices } from '../store/services-table.js';
 import type { Store } from '../store/store.js';
 import { requireTool, sharedDataPath } from '../test-support/shared-data.js';
 import { testBackends } from '../test-support/test-backends.js';
@@ -89,6 +90,19 @@ describe.skipIf(!emotet || !maltrail || !dnsLog).each(testBackends())('pivot gra
     const [ip] = [...expected.keys()].filter((a) => /^\d/.test(a));
     const back = await pivot(store, parseEntity(ip!), { depth: 1 });
     expect(edge(back, `domain:${name}`, 'resolved-to', `ip:${ip}`)).toBeDefined();
+  });
+
+  it('an address exposes the services scans found on it, two sources of one port on one node', async () => {
+    const t = Date.UTC(2022, 3, 25, 12);
+    const seen = { service: 'https', product: 'nginx', banner: '', firstSeen: t, lastSeen: t, count: 1, port: 443, transport: 'tcp' as const };
+    await appendServices(store, [
+      { ...seen, ip: '138.197.147.101', source: 'nmap' },
+      { ...seen, ip: '138.197.147.101', source: 'masscan', count: 2, lastSeen: t + 60_000 },
+    ]);
+    const g = await pivot(store, parseEntity('138.197.147.101'), { depth: 1 });
+    const e = edge(g, 'ip:138.197.147.101', 'exposes', 'service:138.197.147.101:443/tcp')!;
+    expect(e).toMatchObject({ count: 3, first: new Date(t).toISOString(), last: new Date(t + 60_000).toISOString() });
+    expect(g.nodes.find((n) => n.id === 'service:138.197.147.101:443/tcp')!.tags).toEqual(['https', 'nginx', 'source:masscan', 'source:nmap']);
   });
 
   it('keeps the strongest edges of a step and counts the rest; an unknown entity is an error', async () => {

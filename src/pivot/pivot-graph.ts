@@ -1,6 +1,6 @@
 // The pivot engine: from one entity, a typed graph of what the datasets connect it to, expanded
 // breadth first to a depth. Each node type has its relations (an address talked to addresses,
-// was the answer of names, sits in an AS, is named by indicators; a name resolved to addresses
+// was the answer of names, exposes services, sits in an AS, is named by indicators; a name resolved to addresses
 // and names); every step keeps the strongest edges of each relation and counts the rest, and the
 // whole expansion stops at a deadline, so a busy address cannot make a pivot run away.
 
@@ -13,11 +13,12 @@ import type { StoredIndicator } from '../intel/indicator.js';
 import { indicatorTag } from '../intel/indicator-tag.js';
 import type { IndexMatch, IntelIndex } from '../intel/intel-index.js';
 import { passiveDnsByAnswer, passiveDnsByName, type PassiveDnsRow } from '../store/passive-dns-table.js';
+import { servicesOf } from '../store/services-table.js';
 import type { Dialect, ParamSink, Store } from '../store/store.js';
 import type { Entity } from './entity.js';
 
 /** Node types of the graph. */
-export type PivotNodeType = 'ip' | 'domain' | 'asn' | 'indicator';
+export type PivotNodeType = 'ip' | 'domain' | 'asn' | 'indicator' | 'service';
 
 /** A node: `id` is `type:value` (indicators: `indicator:source:value`). */
 export interface PivotNode {
@@ -34,7 +35,7 @@ export interface PivotNode {
 export interface PivotEdge {
   readonly from: string;
   readonly to: string;
-  readonly relation: 'talked-to' | 'resolved-to' | 'in-asn' | 'tagged';
+  readonly relation: 'talked-to' | 'resolved-to' | 'in-asn' | 'tagged' | 'exposes';
   /** Flows, DNS observations, or 1 for facts (an AS, an indicator). */
   readonly count: number;
   /** ISO 8601 UTC, when the source says. */
@@ -179,6 +180,29 @@ class Relations {
     };
   }
 
+  /** The services the address offers (scans, and flows it answered), one node per port and transport. */
+  async exposes(ip: Ip): Promise<Expansion> {
+    const address = formatIp(ip);
+    const merged = new Map<string, { node: Omit<PivotNode, 'depth'>; count: number; first: number; last: number }>();
+    for (const r of await servicesOf(this.store, address)) {
+      const id = `service:${address}:${r.port}/${r.transport}`;
+      const m = merged.get(id);
+      const tags = [r.service, r.product, `source:${r.source}`].filter((t) => t !== '');
+      if (m) {
+        m.count += r.count;
+        m.first = Math.min(m.first, r.firstSeen);
+        m.last = Math.max(m.last, r.lastSeen);
+        m.node = { ...m.node, tags: [...new Set([...m.node.tags, ...tags])] };
+      } else merged.set(id, { node: { id, type: 'service', value: `${address}:${r.port}/${r.transport}`, tags }, count: r.count, first: r.firstSeen, last: r.lastSeen });
+    }
+    const all = [...merged.values()].sort((a, b) => b.count - a.count || a.node.id.localeCompare(b.node.id));
+    return {
+      relation: 'exposes',
+      total: all.length,
+      steps: all.slice(0, this.options.limit).map((m) => ({ node: m.node, edge: { relation: 'exposes', outward: true, count: m.count, first: iso(m.first), last: iso(m.last) } })),
+    };
+  }
+
   /** The AS the address is announced from (enrichment database). */
   asnOf(ip: Ip): Expansion {
     const geo = this.options.geo?.lookup(ip);
@@ -214,7 +238,7 @@ class Relations {
     switch (node.type) {
       case 'ip': {
         const ip = parseIp(node.value)!;
-        return [await this.talkedTo(ip), await this.namesOf(ip), this.asnOf(ip), this.tagged(this.intel.matchAddress(ip))];
+        return [await this.talkedTo(ip), await this.namesOf(ip), await this.exposes(ip), this.asnOf(ip), this.tagged(this.intel.matchAddress(ip))];
       }
       case 'domain':
         return [await this.answersOf(node.value), this.tagged(this.intel.matchDomain(node.value))];

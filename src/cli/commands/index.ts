@@ -17,6 +17,7 @@ import { registerDetect } from './detect.js';
 import { registerFindings } from './findings.js';
 import { registerProfile } from './profile.js';
 import { registerPivot } from './pivot.js';
+import { registerServices } from './services.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -36,4 +37,5 @@ export function registerCommands(program: Command): void {
   registerFindings(program);
   registerProfile(program);
   registerPivot(program);
+  registerServices(program);
 }
