@@ -22,6 +22,7 @@ import { PassiveDnsWriter } from '../../store/passive-dns-table.js';
 import { createServiceParser, detectServiceInput, type ServiceFormat, type ServiceInput } from '../../decode/services/service-input.js';
 import type { ServiceObservation } from '../../decode/services/service-observation.js';
 import { ServicesWriter } from '../../store/services-table.js';
+import { detectZeekTls, TlsFileImport, tlsSummaryWords, type ZeekTlsFormat, type ZeekTlsInput } from './import-tls.js';
 import { asSideTableStore, type SideTableStore } from '../../store/side-table-rows.js';
 import { isNfcapdInput, nfcapdLineBatches } from '../../decode/logs/nfcapd-input.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
@@ -76,12 +77,14 @@ export interface ImportPlan {
   readonly dns?: PassiveDnsInput;
   /** Set for an nmap XML or masscan JSON file (read into services, not flows). */
   readonly services?: ServiceInput;
+  /** Set for a Zeek x509.log or ssl.log (read into certificates / certificate_sightings, not flows). */
+  readonly tls?: ZeekTlsInput;
 }
 
 /** Counts for one file. `read` input records = `imported` + `rejected`; `flows` written (a Zeek row is up to two). */
 export interface FileSummary {
   readonly file: string;
-  readonly format: LogFormat | typeof ZEEK_HTTP_FORMAT | PassiveDnsFormat | ServiceFormat;
+  readonly format: LogFormat | typeof ZEEK_HTTP_FORMAT | PassiveDnsFormat | ServiceFormat | ZeekTlsFormat;
   readonly read: number;
   readonly imported: number;
   readonly rejected: number;
@@ -94,6 +97,10 @@ export interface FileSummary {
   /** nmap XML or masscan JSON: service observations found (an address's open port), and the distinct addresses. */
   readonly services?: number;
   readonly hosts?: number;
+  /** Zeek x509.log: certificates read; ssl.log: TLS sightings read and the distinct servers (address, port). */
+  readonly certificates?: number;
+  readonly sightings?: number;
+  readonly servers?: number;
   readonly seconds: number;
 }
 
@@ -188,6 +195,11 @@ export async function planImport(files: readonly string[], options: ImportOption
       plans.push({ file, dns });
       continue;
     }
+    const tls = options.format === 'auto' ? detectZeekTls(head) : undefined;
+    if (tls) {
+      plans.push({ file, tls });
+      continue;
+    }
     const services = options.format === 'auto' ? detectServiceInput(head) : undefined;
     if (services) {
       plans.push({ file, services });
@@ -258,7 +270,8 @@ async function importOne(
   let http = plan.http;
   let dns = plan.dns;
   let services = plan.services;
-  if (!format && !http && !dns && !services) {
+  let tls = plan.tls;
+  if (!format && !http && !dns && !services && !tls) {
     // stdin cannot be read twice: hold the first batches while the format is told.
     const head: string[] = [];
     while (head.length < 64) {
@@ -274,7 +287,8 @@ async function importOne(
     http = options.format === 'auto' ? detectZeekHttp(head) : undefined;
     dns = options.format === 'auto' && !http ? detectPassiveDns(head) : undefined;
     services = options.format === 'auto' && !http && !dns ? detectServiceInput(head) : undefined;
-    if (!http && !dns && !services) format = resolveFormat(name, head, options.format);
+    tls = options.format === 'auto' && !http && !dns && !services ? detectZeekTls(head) : undefined;
+    if (!http && !dns && !services && !tls) format = resolveFormat(name, head, options.format);
   }
   // A Zeek http.log yields requests, kept aside and written to http_requests after each batch.
   const requests: HttpRequest[] = [];
@@ -296,7 +310,11 @@ async function importOne(
   const servicesParser = services ? createServiceParser(services) : undefined;
   const hosts = new Set<string>();
   let served = 0;
-  const parser: Pick<LogParser, 'parseLine' | 'finish'> & { readonly format: FileSummary['format'] } = httpParser
+  // A Zeek x509.log or ssl.log yields certificates or sightings, written after each batch.
+  const tlsImport = tls ? new TlsFileImport(tls, asSideTableStore(sink)) : undefined;
+  const parser: Pick<LogParser, 'parseLine' | 'finish'> & { readonly format: FileSummary['format'] } = tlsImport
+    ? { format: tlsImport.format, parseLine: (text, line) => tlsImport.parseLine(text, line), finish: (last) => tlsImport.finish(last) }
+    : httpParser
     ? { format: httpParser.format, parseLine: (text, line) => httpParser.parseLine(text, line, requests), finish: (last) => httpParser.finish(last) }
     : dnsParser
       ? { format: dnsParser.format, parseLine: (text, line) => dnsParser.parseLine(text, line, observations), finish: (last) => dnsParser.finish(last) }
@@ -356,6 +374,7 @@ async function importOne(
       if (requests.length > 0) await httpWriter?.add(requests.splice(0));
       await takeObservations();
       await takeServices();
+      await tlsImport?.take();
     }
     const end = parser.finish(lastLine);
     if (end) reject(end);
@@ -370,16 +389,17 @@ async function importOne(
     await dnsWriter?.flush();
     await takeServices();
     await servicesWriter?.flush();
+    await tlsImport?.flush();
   } finally {
     progress.clear();
     await iterator.return?.(undefined);
   }
   if (rejected > maxMessages) io.stderr.write(`${name}: ${rejected - maxMessages} more rejected lines not shown\n`);
   const seconds = (performance.now() - started) / 1000;
-  return { file: name, format: parser.format, read, imported: read - rejected, rejected, flows, ...(httpParser ? { requests: read - rejected } : {}), ...(dnsParser ? { observations: observed, names: names.size } : {}), ...(servicesParser ? { services: served, hosts: hosts.size } : {}), seconds };
+  return { file: name, format: parser.format, read, imported: read - rejected, rejected, flows, ...(httpParser ? { requests: read - rejected } : {}), ...(dnsParser ? { observations: observed, names: names.size } : {}), ...(servicesParser ? { services: served, hosts: hosts.size } : {}), ...(tlsImport ? tlsImport.counts() : {}), seconds };
 }
 
-function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; requests?: number; observations?: number; names?: number; services?: number; hosts?: number; seconds: number }, from: string): string {
+function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; requests?: number; observations?: number; names?: number; services?: number; hosts?: number; certificates?: number; sightings?: number; servers?: number; seconds: number }, from: string): string {
   const asFlows =
     s.requests !== undefined
       ? ' as HTTP requests'
@@ -390,7 +410,8 @@ function summaryLine(s: { read: number; imported: number; rejected: number; flow
           : s.flows !== s.imported
           ? ` as ${s.flows} flows`
           : '';
-  return `imported ${s.imported} of ${s.read} records${asFlows} from ${from} (${s.rejected} rejected) in ${s.seconds.toFixed(1)} s\n`;
+  const words = tlsSummaryWords(s) ?? asFlows;
+  return `imported ${s.imported} of ${s.read} records${words} from ${from} (${s.rejected} rejected) in ${s.seconds.toFixed(1)} s\n`;
 }
 
 /**
