@@ -114,3 +114,68 @@ describe.skipIf(!emotet || !maltrail || !dnsLog).each(testBackends())('pivot gra
     await expect(pivot(store, parseEntity('AS64500'))).rejects.toMatchObject({ code: 'USAGE' });
   });
 });
+
+const slips = {
+  dns: sharedDataPath('zeek-logs/slips-test9-mixed/dns.log'),
+  ssl: sharedDataPath('zeek-logs/slips-test9-mixed/ssl.log'),
+  x509: sharedDataPath('zeek-logs/slips-test9-mixed/x509.log'),
+};
+
+/** JSON lines of a Zeek log. */
+function jsonLog(file: string): Record<string, unknown>[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe.skipIf(!slips.dns || !slips.ssl || !slips.x509).each(testBackends())('pivot through certificates (%s)', (_name, makeStore) => {
+  let dir: string;
+  let store: Store;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vantage-pivot-cert-'));
+    store = makeStore(dir);
+    await store.open();
+    await importFiles(store, [slips.dns!, slips.ssl!, slips.x509!], { format: 'auto', strict: false } as never, quiet);
+  }, 120_000);
+
+  afterAll(async () => {
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('from a name in dns.log: its addresses, the certificates served on them, and the other names on those certificates', async () => {
+    const name = 'www.bing.com';
+    // The independent path: the three logs read as plain JSON here.
+    const ips = new Set(
+      jsonLog(slips.dns!)
+        .filter((r) => r.query === name && r.rcode_name === 'NOERROR')
+        .flatMap((r) => (r.answers as string[] | undefined) ?? [])
+        .filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a)),
+    );
+    expect(ips.size).toBeGreaterThan(0);
+    const certs = new Map(jsonLog(slips.x509!).map((r) => [r.id as string, r]));
+    const served = new Map<string, Record<string, unknown>[]>();
+    for (const r of jsonLog(slips.ssl!)) {
+      const first = (r.cert_chain_fuids as string[] | undefined)?.[0];
+      if (!ips.has(r['id.resp_h'] as string) || !first || !certs.has(first)) continue;
+      served.set(r['id.resp_h'] as string, [...(served.get(r['id.resp_h'] as string) ?? []), certs.get(first)!]);
+    }
+    expect(served.size).toBeGreaterThan(0);
+
+    const g = await pivot(store, parseEntity(name), { depth: 3, limit: 1000 });
+    for (const ip of ips) expect(edge(g, `domain:${name}`, 'resolved-to', `ip:${ip}`), ip).toBeDefined();
+    for (const [ip, list] of served) {
+      for (const c of list) {
+        const cn = /CN=([^,]+)/.exec(c['certificate.subject'] as string)![1]!.toLowerCase();
+        // The certificate node this address served, found by its CN among the node's tags.
+        const certEdges = g.edges.filter((e) => e.relation === 'served' && e.from === `ip:${ip}`);
+        const node = g.nodes.find((n) => n.type === 'cert' && n.tags.includes(cn) && certEdges.some((e) => e.to === n.id));
+        expect(node, `${ip} served ${cn}`).toBeDefined();
+        // ...and every name on it is one step further.
+        for (const san of (c['san.dns'] as string[] | undefined) ?? []) expect(edge(g, node!.id, 'names', `domain:${san.toLowerCase()}`), san).toBeDefined();
+      }
+    }
+  });
+});

@@ -1,9 +1,11 @@
 // The pivot engine: from one entity, a typed graph of what the datasets connect it to, expanded
 // breadth first to a depth. Each node type has its relations (an address talked to addresses,
-// was the answer of names, exposes services, sits in an AS, is named by indicators; a name resolved to addresses
+// was the answer of names, exposes services, served certificates, sits in an AS, is named by
+// indicators; a certificate was served by addresses and names domains; a name resolved to addresses
 // and names); every step keeps the strongest edges of each relation and counts the rest, and the
 // whole expansion stops at a deadline, so a busy address cannot make a pivot run away.
 
+import { createHash } from 'node:crypto';
 import { VantageError } from '../core/errors.js';
 import { formatIp, parseIp, type Ip } from '../core/ip.js';
 import { ipKey, num, readKey } from '../detect/flow-sql.js';
@@ -13,12 +15,13 @@ import type { StoredIndicator } from '../intel/indicator.js';
 import { indicatorTag } from '../intel/indicator-tag.js';
 import type { IndexMatch, IntelIndex } from '../intel/intel-index.js';
 import { passiveDnsByAnswer, passiveDnsByName, type PassiveDnsRow } from '../store/passive-dns-table.js';
+import { certificatesNaming, certificatesOf, ipsServing, type CertificateRow } from '../store/certificate-tables.js';
 import { servicesOf } from '../store/services-table.js';
 import type { Dialect, ParamSink, Store } from '../store/store.js';
 import type { Entity } from './entity.js';
 
 /** Node types of the graph. */
-export type PivotNodeType = 'ip' | 'domain' | 'asn' | 'indicator' | 'service';
+export type PivotNodeType = 'ip' | 'domain' | 'asn' | 'indicator' | 'service' | 'cert';
 
 /** A node: `id` is `type:value` (indicators: `indicator:source:value`). */
 export interface PivotNode {
@@ -35,7 +38,7 @@ export interface PivotNode {
 export interface PivotEdge {
   readonly from: string;
   readonly to: string;
-  readonly relation: 'talked-to' | 'resolved-to' | 'in-asn' | 'tagged' | 'exposes';
+  readonly relation: 'talked-to' | 'resolved-to' | 'in-asn' | 'tagged' | 'exposes' | 'served' | 'names';
   /** Flows, DNS observations, or 1 for facts (an AS, an indicator). */
   readonly count: number;
   /** ISO 8601 UTC, when the source says. */
@@ -106,8 +109,22 @@ function portsOf(value: unknown): number[] {
   return items.map(Number);
 }
 
+/**
+ * A certificate's node. Zeek logs either its SHA-256 or, in older versions, a file id per
+ * connection, so a certificate without a fingerprint is keyed by issuer and serial (unique per
+ * X.509), and its value says what it is.
+ */
+function certNode(c: Pick<CertificateRow, 'sha256' | 'issuer' | 'serial' | 'cn' | 'subject'>): Omit<PivotNode, 'depth'> {
+  const key = c.sha256 !== '' ? c.sha256 : createHash('sha256').update(`${c.issuer}\u0000${c.serial}`).digest('hex').slice(0, 32);
+  const name = c.cn !== '' ? c.cn : c.subject;
+  return { id: `cert:${key}`, type: 'cert', value: c.sha256 !== '' ? c.sha256 : `serial ${c.serial} of ${c.issuer}`, tags: name !== '' ? [name] : [] };
+}
+
 /** Relations read from the store and the indexes, per node type. */
 class Relations {
+  /** A ssl.log reference (fingerprint or file id) of each certificate node, for its lookups. */
+  private readonly certRefs = new Map<string, { ref: string; names: readonly string[] }>();
+
   constructor(
     private readonly store: Store,
     private readonly options: Required<Pick<PivotOptions, 'limit'>> & PivotOptions,
@@ -203,6 +220,76 @@ class Relations {
     };
   }
 
+  /** Certificates the address presented (ssl.log sightings joined with x509.log), one edge per certificate. */
+  async served(ip: Ip): Promise<Expansion> {
+    const merged = new Map<string, { node: Omit<PivotNode, 'depth'>; count: number; first: number; last: number; ports: Set<number> }>();
+    for (const s of await certificatesOf(this.store, ip)) {
+      if (!s.certificate) continue;
+      const node = certNode(s.certificate);
+      this.certRefs.set(node.id, { ref: s.ref, names: [s.certificate.cn, ...s.certificate.sanDns].filter((n) => n !== '') });
+      const m = merged.get(node.id);
+      if (m) {
+        m.count += s.count;
+        m.first = Math.min(m.first, s.firstSeen);
+        m.last = Math.max(m.last, s.lastSeen);
+        m.ports.add(s.port);
+      } else merged.set(node.id, { node, count: s.count, first: s.firstSeen, last: s.lastSeen, ports: new Set([s.port]) });
+    }
+    const all = [...merged.values()].sort((a, b) => b.count - a.count || a.node.id.localeCompare(b.node.id));
+    return {
+      relation: 'served',
+      total: all.length,
+      steps: all.slice(0, this.options.limit).map((m) => ({
+        node: m.node,
+        edge: { relation: 'served', outward: true, count: m.count, first: iso(m.first), last: iso(m.last), ports: [...m.ports].sort((a, b) => a - b).slice(0, 5) },
+      })),
+    };
+  }
+
+  /** Addresses that presented the certificate (edges point from the address). */
+  async servers(node: PivotNode): Promise<Expansion> {
+    const known = this.certRefs.get(node.id);
+    if (!known) return { relation: 'served', total: 0, steps: [] };
+    const merged = new Map<string, { node: Omit<PivotNode, 'depth'>; count: number; first: number; last: number }>();
+    for (const s of await ipsServing(this.store, known.ref)) {
+      const ip = formatIp(s.ip);
+      const m = merged.get(ip);
+      if (m) {
+        m.count += s.count;
+        m.first = Math.min(m.first, s.firstSeen);
+        m.last = Math.max(m.last, s.lastSeen);
+      } else merged.set(ip, { node: ipNode(ip, this.tagsOf(ip)), count: s.count, first: s.firstSeen, last: s.lastSeen });
+    }
+    const all = [...merged.values()].sort((a, b) => b.count - a.count || a.node.id.localeCompare(b.node.id));
+    return {
+      relation: 'served',
+      total: all.length,
+      steps: all.slice(0, this.options.limit).map((m) => ({ node: m.node, edge: { relation: 'served', outward: false, count: m.count, first: iso(m.first), last: iso(m.last) } })),
+    };
+  }
+
+  /** The names a certificate carries (subject CN and DNS SANs). */
+  names(node: PivotNode): Expansion {
+    const names = [...new Set(this.certRefs.get(node.id)?.names ?? [])];
+    return {
+      relation: 'names',
+      total: names.length,
+      steps: names.slice(0, this.options.limit).map((n) => ({ node: domainNode(n), edge: { relation: 'names', outward: true, count: 1, first: null, last: null } })),
+    };
+  }
+
+  /** Certificates that name the domain (CN or SAN, one-label wildcards); edges point from the certificate. */
+  async certificatesNaming(name: string): Promise<Expansion> {
+    const seen = new Map<string, Step>();
+    for (const c of await certificatesNaming(this.store, name)) {
+      const node = certNode(c);
+      this.certRefs.set(node.id, { ref: c.ref, names: [c.cn, ...c.sanDns].filter((n) => n !== '') });
+      if (!seen.has(node.id)) seen.set(node.id, { node, edge: { relation: 'names', outward: false, count: c.count, first: iso(c.firstSeen), last: iso(c.lastSeen) } });
+    }
+    const steps = [...seen.values()];
+    return { relation: 'names', total: steps.length, steps: steps.slice(0, this.options.limit) };
+  }
+
   /** The AS the address is announced from (enrichment database). */
   asnOf(ip: Ip): Expansion {
     const geo = this.options.geo?.lookup(ip);
@@ -238,10 +325,12 @@ class Relations {
     switch (node.type) {
       case 'ip': {
         const ip = parseIp(node.value)!;
-        return [await this.talkedTo(ip), await this.namesOf(ip), await this.exposes(ip), this.asnOf(ip), this.tagged(this.intel.matchAddress(ip))];
+        return [await this.talkedTo(ip), await this.namesOf(ip), await this.exposes(ip), await this.served(ip), this.asnOf(ip), this.tagged(this.intel.matchAddress(ip))];
       }
       case 'domain':
-        return [await this.answersOf(node.value), this.tagged(this.intel.matchDomain(node.value))];
+        return [await this.answersOf(node.value), await this.certificatesNaming(node.value), this.tagged(this.intel.matchDomain(node.value))];
+      case 'cert':
+        return [await this.servers(node), this.names(node)];
       default:
         return [];
     }
