@@ -16,6 +16,7 @@ import { requireTool, sharedDataPath } from '../test-support/shared-data.js';
 import { testBackends } from '../test-support/test-backends.js';
 import { parseEntity } from './entity.js';
 import { pivot, type PivotGraph } from './pivot-graph.js';
+import { buildProfile } from './profile.js';
 
 const quiet = { stderr: { write: () => true } };
 const emotet = sharedDataPath('pcap-malicious/ndpi/emotet.pcap');
@@ -177,5 +178,18 @@ describe.skipIf(!slips.dns || !slips.ssl || !slips.x509).each(testBackends())('p
         for (const san of (c['san.dns'] as string[] | undefined) ?? []) expect(edge(g, node!.id, 'names', `domain:${san.toLowerCase()}`), san).toBeDefined();
       }
     }
+  });
+
+  it('an address profile lists the certificates it presented, with the port and server name', async () => {
+    const ip = '204.79.197.200';
+    const certs = new Map(jsonLog(slips.x509!).map((r) => [r.id as string, r]));
+    const expected = new Set<string>();
+    for (const r of jsonLog(slips.ssl!)) {
+      const first = (r.cert_chain_fuids as string[] | undefined)?.[0];
+      if (r['id.resp_h'] === ip && first && certs.has(first)) expected.add(`${first} ${r['id.resp_p']} ${r.server_name ?? ''}`);
+    }
+    const p = await buildProfile(store, parseEntity(ip), { limit: 100 });
+    expect(new Set(p.certificates.map((c) => `${c.ref} ${c.port} ${c.serverName}`))).toEqual(expected);
+    expect(p.certificates.every((c) => c.names.includes('www.bing.com'))).toBe(true);
   });
 });

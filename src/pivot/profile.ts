@@ -14,7 +14,9 @@ import { matchRecord } from '../intel/describe-match.js';
 import type { StoredIndicator } from '../intel/indicator.js';
 import type { IndexMatch, IntelIndex } from '../intel/intel-index.js';
 import { ensureHttpRequestTable, httpRequestTable } from '../store/http-request-table.js';
+import { certificatesNaming, certificatesOf, type CertificateRow } from '../store/certificate-tables.js';
 import { passiveDnsByAnswer, passiveDnsByName, type PassiveDnsRow } from '../store/passive-dns-table.js';
+import { servicesOf } from '../store/services-table.js';
 import type { Dialect, ParamSink, Store } from '../store/store.js';
 import type { Entity } from './entity.js';
 
@@ -140,7 +142,41 @@ export interface Profile {
   readonly ports: { readonly asSource: ProfilePort[]; readonly asDestination: ProfilePort[] };
   readonly timeline: { readonly interval: 'hour' | 'day'; readonly buckets: { time: string; flows: number; bytes: number; packets: number }[] };
   readonly http: ProfileHttp[];
+  /** Services seen on an address (scans, and derived from flows). */
+  readonly services: ProfileService[];
+  /** Certificates an address presented, or that name a domain (Zeek ssl.log + x509.log). */
+  readonly certificates: ProfileCertificate[];
   readonly findings: ProfileFinding[];
+}
+
+/** A service seen on the address. */
+export interface ProfileService {
+  readonly port: number;
+  readonly transport: string;
+  readonly service: string;
+  readonly product: string;
+  readonly banner: string;
+  readonly source: string;
+  readonly first: string | null;
+  readonly last: string | null;
+  readonly count: number;
+}
+
+/** A certificate of the entity, with where it was seen. */
+export interface ProfileCertificate {
+  readonly ref: string;
+  readonly sha256: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serial: string;
+  readonly names: readonly string[];
+  readonly notAfter: string | null;
+  /** Addresses only: the port and the server name (SNI) it was presented for. */
+  readonly port: number | null;
+  readonly serverName: string;
+  readonly first: string | null;
+  readonly last: string | null;
+  readonly count: number;
 }
 
 const HOUR = 3_600_000;
@@ -185,8 +221,47 @@ export async function buildProfile(store: Store, entity: Entity, options: Profil
     ports: { asSource: await flows.ports('src'), asDestination: await flows.ports('dst') },
     timeline: await flows.timeline(summary),
     http: await httpOf(store, entity, options, limit),
+    services: await servicesSection(store, entity, limit),
+    certificates: await certificatesSection(store, entity, limit),
     findings: await findingsOf(store, entity, addresses, options, limit),
   };
+}
+
+async function servicesSection(store: Store, entity: Entity, limit: number): Promise<ProfileService[]> {
+  if (entity.type !== 'ip') return [];
+  return (await servicesOf(store, entity.value, { limit })).map((r) => ({
+    port: r.port,
+    transport: r.transport,
+    service: r.service,
+    product: r.product,
+    banner: r.banner,
+    source: r.source,
+    first: iso(r.firstSeen),
+    last: iso(r.lastSeen),
+    count: r.count,
+  }));
+}
+
+async function certificatesSection(store: Store, entity: Entity, limit: number): Promise<ProfileCertificate[]> {
+  const of = (c: CertificateRow) => ({
+    ref: c.ref,
+    sha256: c.sha256,
+    subject: c.subject,
+    issuer: c.issuer,
+    serial: c.serial,
+    names: [...new Set([c.cn, ...c.sanDns].filter((n) => n !== ''))],
+    notAfter: iso(c.notAfter),
+  });
+  if (entity.type === 'ip') {
+    return (await certificatesOf(store, entity.ip))
+      .filter((s) => s.certificate !== undefined)
+      .slice(0, limit)
+      .map((s) => ({ ...of(s.certificate!), port: s.port, serverName: s.serverName, first: iso(s.firstSeen), last: iso(s.lastSeen), count: s.count }));
+  }
+  if (entity.type === 'domain') {
+    return (await certificatesNaming(store, entity.value)).slice(0, limit).map((c) => ({ ...of(c), port: null, serverName: '', first: iso(c.firstSeen), last: iso(c.lastSeen), count: c.count }));
+  }
+  return [];
 }
 
 /** The Vantage query showing the entity's flows (none for a domain: its addresses vary over time). */

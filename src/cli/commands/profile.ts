@@ -92,6 +92,14 @@ export function profileText(p: Profile): string {
     p.http.map((h) => ({ ...h, uris: h.uris.join(' ') })),
     ['host', 'role', 'requests', 'first', 'last', 'uris'],
   );
+  if (p.entity.type === 'ip') out += section('Services', p.services, ['port', 'transport', 'service', 'product', 'source', 'first', 'last', 'count']);
+  if (p.entity.type === 'ip' || p.entity.type === 'domain') {
+    out += section(
+      'Certificates',
+      p.certificates.map((c) => ({ ...c, names: c.names.slice(0, 5).join(' ') })),
+      ['subject', 'issuer', 'port', 'serverName', 'names', 'notAfter', 'first', 'last', 'count'],
+    );
+  }
   out += section(
     'Findings',
     p.findings.map((x) => ({ ...x, id: x.id.slice(0, 10), roles: x.roles.join(',') })),
