@@ -6,6 +6,7 @@ import { parseIp } from '../../core/ip.js';
 import { epochNumberToMs, parseTimeText } from '../logs/field-parsers.js';
 import { fieldProblem, formatProblem, jsonLineProblem, recordProblem, type LineProblem, type LineResult } from '../logs/log-parser.js';
 import { normalizeDnsName, normalizeRdata, normalizeRrtype, type PassiveDnsObservation } from './passive-dns-observation.js';
+import { unescapeZeek, ZeekTsvHeader } from '../logs/zeek-tsv-header.js';
 
 /** The two layouts Zeek writes dns.log in. */
 export type ZeekDnsLayout = 'tsv' | 'json';
@@ -48,10 +49,6 @@ export function detectZeekDns(head: readonly string[]): ZeekDnsLayout | undefine
     }
   }
   return sawFields ? 'tsv' : undefined;
-}
-
-function unescapeZeek(text: string): string {
-  return text.indexOf('\\x') < 0 ? text : text.replace(/\\x([0-9a-fA-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 /** Query types whose answers are addresses or text: a name among their answers is a CNAME of the chain. */
@@ -111,12 +108,8 @@ function answersCount(rcode: string, opcode: string): boolean {
  * comment and blank lines return false; a bad row returns its problem.
  */
 export class ZeekDnsParser {
+  private readonly header = new ZeekTsvHeader('dns', (fields) => REQUIRED.filter((f) => !fields.includes(f)));
   readonly format = ZEEK_DNS_FORMAT;
-  private separator = '\t';
-  private unset = '-';
-  private empty = '(empty)';
-  private setSeparator = ',';
-  private fields: string[] | undefined;
 
   /** `sensor` names the observer of every observation (the importing file's name). */
   constructor(
@@ -127,8 +120,9 @@ export class ZeekDnsParser {
   parseLine(text: string, line: number, out: PassiveDnsObservation[]): LineResult {
     if (text.trim() === '') return false;
     if (this.layout === 'json') return this.parseJson(text, line, out);
-    if (text.charCodeAt(0) === 35) return this.readHeader(text, line);
-    if (!this.fields) return formatProblem(line, `unknown header: expected Zeek TSV headers (#separator, #fields) before data, got '${text.slice(0, 40)}'`);
+    if (text.charCodeAt(0) === 35) return this.header.read(text, line);
+    const noHeader = this.header.noHeader(text, line);
+    if (noHeader) return noHeader;
     return this.parseTsv(text, line, out);
   }
 
@@ -136,62 +130,21 @@ export class ZeekDnsParser {
     return undefined;
   }
 
-  private readHeader(text: string, line: number): LineResult {
-    if (text.startsWith('#separator')) {
-      this.separator = unescapeZeek(text.slice('#separator'.length + 1));
-      if (this.separator.length === 0) return formatProblem(line, 'unknown header: empty #separator');
-      return false;
-    }
-    const sep = text.indexOf(this.separator);
-    if (sep < 0) return false;
-    const key = text.slice(1, sep);
-    const value = text.slice(sep + this.separator.length);
-    switch (key) {
-      case 'set_separator':
-        this.setSeparator = unescapeZeek(value);
-        break;
-      case 'unset_field':
-        this.unset = value;
-        break;
-      case 'empty_field':
-        this.empty = value;
-        break;
-      case 'path':
-        if (value !== 'dns') return formatProblem(line, `unknown header: this Zeek log is '${value}', not a dns log`);
-        break;
-      case 'fields': {
-        const fields = value.split(this.separator);
-        const missing = REQUIRED.filter((f) => !fields.includes(f));
-        if (missing.length > 0) return formatProblem(line, `unknown header: Zeek #fields lacks ${missing.join(', ')} (not a dns log?)`);
-        this.fields = fields;
-        break;
-      }
-    }
-    return false;
-  }
-
   private parseTsv(text: string, line: number, out: PassiveDnsObservation[]): LineResult {
-    const fields = this.fields!;
-    const values = text.split(this.separator);
-    if (values.length !== fields.length) {
-      return recordProblem(
-        line,
-        values.length < fields.length
-          ? `truncated line: expected ${fields.length} columns, got ${values.length}`
-          : `wrong column count: expected ${fields.length} columns, got ${values.length}`,
-      );
-    }
+    const values = this.header.split(text, line);
+    if (!Array.isArray(values)) return values;
+    const fields = this.header.fields!;
     const raw = (name: string): string => {
       const i = fields.indexOf(name);
       if (i < 0) return '';
       const v = values[i]!;
-      return v === this.unset || v === this.empty ? '' : v;
+      return v === this.header.unset || v === this.header.empty ? '' : v;
     };
     const get = (name: string): string => unescapeZeek(raw(name));
     const tsText = get('ts');
     const answersText = raw('answers');
     // Split before unescaping: a separator inside an element is written escaped (\x2c).
-    const answers = answersText === '' ? [] : answersText.split(this.setSeparator).map(unescapeZeek);
+    const answers = answersText === '' ? [] : answersText.split(this.header.setSeparator).map(unescapeZeek);
     return this.observe(line, tsText, parseTimeText(tsText), get, answers, out);
   }
 

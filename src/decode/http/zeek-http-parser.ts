@@ -5,6 +5,7 @@ import { parseIp, type Ip } from '../../core/ip.js';
 import { epochNumberToMs, parseTimeText, parseUintText } from '../logs/field-parsers.js';
 import { fieldProblem, formatProblem, jsonLineProblem, recordProblem, type LineProblem, type LineResult } from '../logs/log-parser.js';
 import { boundText, HTTP_FIELD_LIMITS, type HttpRequest } from './http-request.js';
+import { unescapeZeek, ZeekTsvHeader } from '../logs/zeek-tsv-header.js';
 
 /** The two layouts Zeek writes http.log in. */
 export type ZeekHttpLayout = 'tsv' | 'json';
@@ -60,10 +61,6 @@ export function detectZeekHttp(head: readonly string[]): ZeekHttpLayout | undefi
   return sawFields ? 'tsv' : undefined;
 }
 
-function unescapeZeek(text: string): string {
-  return text.indexOf('\\x') < 0 ? text : text.replace(/\\x([0-9a-fA-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
-
 interface Row {
   ts: number;
   src: Ip;
@@ -77,20 +74,17 @@ interface Row {
  * and returns true; header, comment and blank lines return false; a bad row returns its problem.
  */
 export class ZeekHttpParser {
+  private readonly header = new ZeekTsvHeader('http', (fields) => REQUIRED.filter((f) => !fields.includes(f)));
   readonly format = ZEEK_HTTP_FORMAT;
-  private separator = '\t';
-  private unset = '-';
-  private empty = '(empty)';
-  private setSeparator = ',';
-  private fields: string[] | undefined;
 
   constructor(readonly layout: ZeekHttpLayout) {}
 
   parseLine(text: string, line: number, out: HttpRequest[]): LineResult {
     if (text.trim() === '') return false;
     if (this.layout === 'json') return this.parseJson(text, line, out);
-    if (text.charCodeAt(0) === 35) return this.readHeader(text, line);
-    if (!this.fields) return formatProblem(line, `unknown header: expected Zeek TSV headers (#separator, #fields) before data, got '${text.slice(0, 40)}'`);
+    if (text.charCodeAt(0) === 35) return this.header.read(text, line);
+    const noHeader = this.header.noHeader(text, line);
+    if (noHeader) return noHeader;
     return this.parseTsv(text, line, out);
   }
 
@@ -98,60 +92,19 @@ export class ZeekHttpParser {
     return undefined;
   }
 
-  private readHeader(text: string, line: number): LineResult {
-    if (text.startsWith('#separator')) {
-      this.separator = unescapeZeek(text.slice('#separator'.length + 1));
-      if (this.separator.length === 0) return formatProblem(line, 'unknown header: empty #separator');
-      return false;
-    }
-    const sep = text.indexOf(this.separator);
-    if (sep < 0) return false;
-    const key = text.slice(1, sep);
-    const value = text.slice(sep + this.separator.length);
-    switch (key) {
-      case 'set_separator':
-        this.setSeparator = unescapeZeek(value);
-        break;
-      case 'unset_field':
-        this.unset = value;
-        break;
-      case 'empty_field':
-        this.empty = value;
-        break;
-      case 'path':
-        if (value !== 'http') return formatProblem(line, `unknown header: this Zeek log is '${value}', not an http log`);
-        break;
-      case 'fields': {
-        const fields = value.split(this.separator);
-        const missing = REQUIRED.filter((f) => !fields.includes(f));
-        if (missing.length > 0) return formatProblem(line, `unknown header: Zeek #fields lacks ${missing.join(', ')} (not an http log?)`);
-        this.fields = fields;
-        break;
-      }
-    }
-    return false;
-  }
-
   private parseTsv(text: string, line: number, out: HttpRequest[]): LineResult {
-    const fields = this.fields!;
-    const values = text.split(this.separator);
-    if (values.length !== fields.length) {
-      return recordProblem(
-        line,
-        values.length < fields.length
-          ? `truncated line: expected ${fields.length} columns, got ${values.length}`
-          : `wrong column count: expected ${fields.length} columns, got ${values.length}`,
-      );
-    }
+    const values = this.header.split(text, line);
+    if (!Array.isArray(values)) return values;
+    const fields = this.header.fields!;
     const get = (name: string): string => {
       const i = fields.indexOf(name);
       if (i < 0) return '';
       const v = values[i]!;
-      return v === this.unset || v === this.empty ? '' : unescapeZeek(v);
+      return v === this.header.unset || v === this.header.empty ? '' : unescapeZeek(v);
     };
     const row = this.row(line, get('ts'), (n) => get(n));
     if (!('ts' in row)) return row;
-    out.push(this.request(row, (n) => (n === 'proxied' ? get(n).split(this.setSeparator).join(', ') : get(n))));
+    out.push(this.request(row, (n) => (n === 'proxied' ? get(n).split(this.header.setSeparator).join(', ') : get(n))));
     return true;
   }
 

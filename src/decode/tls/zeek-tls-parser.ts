@@ -6,6 +6,7 @@ import { parseIp } from '../../core/ip.js';
 import { epochNumberToMs, parseTimeText } from '../logs/field-parsers.js';
 import { fieldProblem, formatProblem, jsonLineProblem, recordProblem, type LineProblem, type LineResult } from '../logs/log-parser.js';
 import { normalizeCertName, subjectCommonName, type TlsBatch } from './tls-observation.js';
+import { unescapeZeek, ZeekTsvHeader } from '../logs/zeek-tsv-header.js';
 
 /** Which log and which layout. */
 export type ZeekTlsInput = 'x509-tsv' | 'x509-json' | 'ssl-tsv' | 'ssl-json';
@@ -57,10 +58,6 @@ export function detectZeekTls(head: readonly string[]): ZeekTlsInput | undefined
   return fromFields ? `${fromFields}-tsv` : undefined;
 }
 
-function unescapeZeek(text: string): string {
-  return text.indexOf('\\x') < 0 ? text : text.replace(/\\x([0-9a-fA-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
-
 /** One row's fields, whatever the layout: text values ('' when unset), lists, booleans. */
 interface RowReader {
   text(name: string): string;
@@ -78,24 +75,26 @@ export class ZeekTlsParser {
   readonly format: ZeekTlsFormat;
   private readonly kind: 'x509' | 'ssl';
   private readonly layout: 'tsv' | 'json';
-  private separator = '\t';
-  private unset = '-';
-  private empty = '(empty)';
-  private setSeparator = ',';
-  private fields: string[] | undefined;
+  private readonly header: ZeekTsvHeader;
 
   constructor(readonly input: ZeekTlsInput) {
     const [kind, layout] = input.split('-') as ['x509' | 'ssl', 'tsv' | 'json'];
     this.kind = kind;
     this.layout = layout;
     this.format = kind === 'x509' ? ZEEK_X509_FORMAT : ZEEK_SSL_FORMAT;
+    this.header = new ZeekTsvHeader(kind, (fields) => {
+      const missing = (kind === 'x509' ? ['ts'] : ['ts', 'id.resp_h', 'id.resp_p']).filter((f) => !fields.includes(f));
+      if (kind === 'x509' && !fields.includes('id') && !fields.includes('fingerprint')) missing.push('id or fingerprint');
+      return missing;
+    });
   }
 
   parseLine(text: string, line: number, out: TlsBatch): LineResult {
     if (text.trim() === '') return false;
     if (this.layout === 'json') return this.parseJson(text, line, out);
-    if (text.charCodeAt(0) === 35) return this.readHeader(text, line);
-    if (!this.fields) return formatProblem(line, `unknown header: expected Zeek TSV headers (#separator, #fields) before data, got '${text.slice(0, 40)}'`);
+    if (text.charCodeAt(0) === 35) return this.header.read(text, line);
+    const noHeader = this.header.noHeader(text, line);
+    if (noHeader) return noHeader;
     return this.parseTsv(text, line, out);
   }
 
@@ -103,63 +102,22 @@ export class ZeekTlsParser {
     return undefined;
   }
 
-  private readHeader(text: string, line: number): LineResult {
-    if (text.startsWith('#separator')) {
-      this.separator = unescapeZeek(text.slice('#separator'.length + 1));
-      if (this.separator.length === 0) return formatProblem(line, 'unknown header: empty #separator');
-      return false;
-    }
-    const sep = text.indexOf(this.separator);
-    if (sep < 0) return false;
-    const key = text.slice(1, sep);
-    const value = text.slice(sep + this.separator.length);
-    switch (key) {
-      case 'set_separator':
-        this.setSeparator = unescapeZeek(value);
-        break;
-      case 'unset_field':
-        this.unset = value;
-        break;
-      case 'empty_field':
-        this.empty = value;
-        break;
-      case 'path':
-        if (value !== this.kind) return formatProblem(line, `unknown header: this Zeek log is '${value}', not an ${this.kind} log`);
-        break;
-      case 'fields': {
-        const fields = value.split(this.separator);
-        const required = this.kind === 'x509' ? ['ts'] : ['ts', 'id.resp_h', 'id.resp_p'];
-        const missing = required.filter((f) => !fields.includes(f));
-        if (this.kind === 'x509' && !fields.includes('id') && !fields.includes('fingerprint')) missing.push('id or fingerprint');
-        if (missing.length > 0) return formatProblem(line, `unknown header: Zeek #fields lacks ${missing.join(', ')} (not an ${this.kind} log?)`);
-        this.fields = fields;
-        break;
-      }
-    }
-    return false;
-  }
-
   private parseTsv(text: string, line: number, out: TlsBatch): LineResult {
-    const fields = this.fields!;
-    const values = text.split(this.separator);
-    if (values.length !== fields.length) {
-      return recordProblem(
-        line,
-        values.length < fields.length ? `truncated line: expected ${fields.length} columns, got ${values.length}` : `wrong column count: expected ${fields.length} columns, got ${values.length}`,
-      );
-    }
+    const values = this.header.split(text, line);
+    if (!Array.isArray(values)) return values;
+    const fields = this.header.fields!;
     const raw = (name: string): string => {
       const i = fields.indexOf(name);
       if (i < 0) return '';
       const v = values[i]!;
-      return v === this.unset || v === this.empty ? '' : v;
+      return v === this.header.unset || v === this.header.empty ? '' : v;
     };
     const reader: RowReader = {
       text: (name) => unescapeZeek(raw(name)),
       // Split before unescaping: a separator inside an element is written escaped (\x2c).
       list: (name) => {
         const v = raw(name);
-        return v === '' ? [] : v.split(this.setSeparator).map(unescapeZeek);
+        return v === '' ? [] : v.split(this.header.setSeparator).map(unescapeZeek);
       },
       time: (name) => {
         const t = unescapeZeek(raw(name));
@@ -208,7 +166,7 @@ export class ZeekTlsParser {
   private certificate(line: number, r: RowReader, ts: number, out: TlsBatch): LineResult {
     const fingerprint = r.text('fingerprint').toLowerCase();
     const ref = fingerprint !== '' ? fingerprint : r.text('id');
-    if (ref === '') return fieldProblem(line, 'missing value', r.text('id') === '' && this.fields?.includes('fingerprint') ? 'fingerprint' : 'id', '');
+    if (ref === '') return fieldProblem(line, 'missing value', r.text('id') === '' && this.header.fields?.includes('fingerprint') ? 'fingerprint' : 'id', '');
     const bound = (name: string): number | null | LineProblem => {
       const t = r.time(name);
       if (t.text === '') return null;
@@ -276,7 +234,7 @@ export class ZeekTlsParser {
   }
 
   private hasField(r: RowReader, name: string): boolean {
-    if (this.layout === 'tsv') return this.fields!.includes(name);
+    if (this.layout === 'tsv') return this.header.fields!.includes(name);
     const v = r.list(name);
     return Array.isArray(v) && v.length > 0;
   }
