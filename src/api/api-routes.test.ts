@@ -50,6 +50,9 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/findings/{finding}', doc: '/api/findings/{id}', least: 'viewer', ok: 200 },
   { method: 'POST', path: '/api/findings/{finding}/verdict', doc: '/api/findings/{id}/verdict', body: { status: 'acknowledged' }, least: 'analyst', ok: 200 },
   { method: 'POST', path: '/api/detect', doc: '/api/detect', body: { kinds: ['scan'] }, least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/intel/match?value=198.51.100.7', doc: '/api/intel/match', least: 'viewer', ok: 200 },
+  { method: 'GET', path: '/api/intel/feeds', doc: '/api/intel/feeds', least: 'viewer', ok: 200 },
+  { method: 'POST', path: '/api/intel/feeds', doc: '/api/intel/feeds', body: { kind: 'list', source: 'route-test-{n}', text: '198.51.100.7\n' }, least: 'admin', ok: 200 },
 ];
 
 const RANK: Record<Who, number> = { viewer: 0, analyst: 1, admin: 2 };

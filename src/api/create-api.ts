@@ -16,6 +16,7 @@ import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerExportRoutes } from './routes/export-routes.js';
 import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerIntelRoutes } from './routes/intel-routes.js';
 import { registerMetaRoutes } from './routes/meta-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
 import { registerStatsRoutes } from './routes/stats-routes.js';
@@ -147,6 +148,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerAuditRoutes(app, deps);
   registerMetaRoutes(app, deps);
   registerFindingsRoutes(app, deps);
+  registerIntelRoutes(app, deps);
   // Extension point: the pivot graph, watchlists, notebook and intel routes register here
   // (one `registerXRoutes(app, deps)` per resource) and turn their flag on in ApiFeatures.
 
