@@ -21,7 +21,8 @@ export type AuditAction =
   | 'token.revoke'
   | 'audit.export'
   | 'finding.verdict'
-  | 'detect';
+  | 'detect'
+  | 'intel.load';
 
 /** One audit entry as written. */
 export interface AuditEntry {
