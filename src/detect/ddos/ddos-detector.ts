@@ -312,6 +312,11 @@ async function episodeFinding(
   const firstMs = Math.min(...buckets.map((b) => b.first));
   const lastMs = Math.max(...buckets.map((b) => b.last));
   const window = { from: Math.max(context.from, buckets[0]!.bucket), to: Math.min(context.to, buckets[buckets.length - 1]!.bucket + bucketMs) };
+  // An upper bound before the queries: the main vector's sources are at most the buckets'
+  // distinct sources summed, and its vector score at most 1.
+  const sourcesAtMost = buckets.reduce((n, b) => n + b.sources, 0);
+  const bound = rateScore(ratios[e.peak]!) * (0.5 + 0.3 * fanInScore(sourcesAtMost) + 0.2 * durationScore((lastMs - firstMs) / 1000));
+  if (bound < config.minScore) return null;
   const vectors = rankVectors(await episodeVectors(context, config, ports, v.ip, window));
   const main = vectors[0];
   if (!main) return null;
