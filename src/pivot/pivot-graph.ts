@@ -120,6 +120,47 @@ function certNode(c: Pick<CertificateRow, 'sha256' | 'issuer' | 'serial' | 'cn' 
   return { id: `cert:${key}`, type: 'cert', value: c.sha256 !== '' ? c.sha256 : `serial ${c.serial} of ${c.issuer}`, tags: name !== '' ? [name] : [] };
 }
 
+/**
+ * Edges of one relation gathered from rows that may name one node several times (several
+ * sensors, sources or ports): one edge per node, counts summed, the span widened, node tags and
+ * ports merged. The strongest edges come first: most observations, then the most recent.
+ */
+class EdgeTally {
+  private readonly byNode = new Map<string, { node: Omit<PivotNode, 'depth'>; count: number; first: number; last: number; ports: Set<number> }>();
+
+  add(node: Omit<PivotNode, 'depth'>, count: number, first: number, last: number, port?: number): void {
+    const m = this.byNode.get(node.id);
+    if (!m) {
+      this.byNode.set(node.id, { node, count, first, last, ports: new Set(port === undefined ? [] : [port]) });
+      return;
+    }
+    m.count += count;
+    m.first = Math.min(m.first, first);
+    m.last = Math.max(m.last, last);
+    if (port !== undefined) m.ports.add(port);
+    if (node.tags.some((t) => !m.node.tags.includes(t))) m.node = { ...m.node, tags: [...new Set([...m.node.tags, ...node.tags])] };
+  }
+
+  expansion(relation: PivotEdge['relation'], outward: boolean, limit: number): Expansion {
+    const all = [...this.byNode.values()].sort((a, b) => b.count - a.count || b.last - a.last || a.node.id.localeCompare(b.node.id));
+    return {
+      relation,
+      total: all.length,
+      steps: all.slice(0, limit).map((m) => ({
+        node: m.node,
+        edge: {
+          relation,
+          outward,
+          count: m.count,
+          first: iso(m.first),
+          last: iso(m.last),
+          ...(m.ports.size > 0 ? { ports: [...m.ports].sort((a, b) => a - b).slice(0, 5) } : {}),
+        },
+      })),
+    };
+  }
+}
+
 /** Relations read from the store and the indexes, per node type. */
 class Relations {
   /** A ssl.log reference (fingerprint or file id) of each certificate node, for its lookups. */
@@ -179,93 +220,44 @@ class Relations {
 
   private dnsSteps(rows: readonly PassiveDnsRow[], target: (r: PassiveDnsRow) => Omit<PivotNode, 'depth'>, outward: boolean): Expansion {
     // Several sensors may report one (name, answer): one edge, their counts summed.
-    const merged = new Map<string, { node: Omit<PivotNode, 'depth'>; count: number; first: number; last: number }>();
-    for (const r of rows) {
-      const node = target(r);
-      const m = merged.get(node.id);
-      if (m) {
-        m.count += r.count;
-        m.first = Math.min(m.first, r.firstSeen);
-        m.last = Math.max(m.last, r.lastSeen);
-      } else merged.set(node.id, { node, count: r.count, first: r.firstSeen, last: r.lastSeen });
-    }
-    const all = [...merged.values()].sort((a, b) => b.count - a.count || b.last - a.last || a.node.id.localeCompare(b.node.id));
-    return {
-      relation: 'resolved-to',
-      total: all.length,
-      steps: all.slice(0, this.options.limit).map((m) => ({ node: m.node, edge: { relation: 'resolved-to', outward, count: m.count, first: iso(m.first), last: iso(m.last) } })),
-    };
+    const edges = new EdgeTally();
+    for (const r of rows) edges.add(target(r), r.count, r.firstSeen, r.lastSeen);
+    return edges.expansion('resolved-to', outward, this.options.limit);
   }
 
   /** The services the address offers (scans, and flows it answered), one node per port and transport. */
   async exposes(ip: Ip): Promise<Expansion> {
     const address = formatIp(ip);
-    const merged = new Map<string, { node: Omit<PivotNode, 'depth'>; count: number; first: number; last: number }>();
+    const edges = new EdgeTally();
     for (const r of await servicesOf(this.store, address)) {
-      const id = `service:${address}:${r.port}/${r.transport}`;
-      const m = merged.get(id);
+      const value = `${address}:${r.port}/${r.transport}`;
       const tags = [r.service, r.product, `source:${r.source}`].filter((t) => t !== '');
-      if (m) {
-        m.count += r.count;
-        m.first = Math.min(m.first, r.firstSeen);
-        m.last = Math.max(m.last, r.lastSeen);
-        m.node = { ...m.node, tags: [...new Set([...m.node.tags, ...tags])] };
-      } else merged.set(id, { node: { id, type: 'service', value: `${address}:${r.port}/${r.transport}`, tags }, count: r.count, first: r.firstSeen, last: r.lastSeen });
+      edges.add({ id: `service:${value}`, type: 'service', value, tags }, r.count, r.firstSeen, r.lastSeen);
     }
-    const all = [...merged.values()].sort((a, b) => b.count - a.count || a.node.id.localeCompare(b.node.id));
-    return {
-      relation: 'exposes',
-      total: all.length,
-      steps: all.slice(0, this.options.limit).map((m) => ({ node: m.node, edge: { relation: 'exposes', outward: true, count: m.count, first: iso(m.first), last: iso(m.last) } })),
-    };
+    return edges.expansion('exposes', true, this.options.limit);
   }
 
   /** Certificates the address presented (ssl.log sightings joined with x509.log), one edge per certificate. */
   async served(ip: Ip): Promise<Expansion> {
-    const merged = new Map<string, { node: Omit<PivotNode, 'depth'>; count: number; first: number; last: number; ports: Set<number> }>();
+    const edges = new EdgeTally();
     for (const s of await certificatesOf(this.store, ip)) {
       if (!s.certificate) continue;
       const node = certNode(s.certificate);
       this.certRefs.set(node.id, { ref: s.ref, names: [s.certificate.cn, ...s.certificate.sanDns].filter((n) => n !== '') });
-      const m = merged.get(node.id);
-      if (m) {
-        m.count += s.count;
-        m.first = Math.min(m.first, s.firstSeen);
-        m.last = Math.max(m.last, s.lastSeen);
-        m.ports.add(s.port);
-      } else merged.set(node.id, { node, count: s.count, first: s.firstSeen, last: s.lastSeen, ports: new Set([s.port]) });
+      edges.add(node, s.count, s.firstSeen, s.lastSeen, s.port);
     }
-    const all = [...merged.values()].sort((a, b) => b.count - a.count || a.node.id.localeCompare(b.node.id));
-    return {
-      relation: 'served',
-      total: all.length,
-      steps: all.slice(0, this.options.limit).map((m) => ({
-        node: m.node,
-        edge: { relation: 'served', outward: true, count: m.count, first: iso(m.first), last: iso(m.last), ports: [...m.ports].sort((a, b) => a - b).slice(0, 5) },
-      })),
-    };
+    return edges.expansion('served', true, this.options.limit);
   }
 
   /** Addresses that presented the certificate (edges point from the address). */
   async servers(node: PivotNode): Promise<Expansion> {
     const known = this.certRefs.get(node.id);
-    if (!known) return { relation: 'served', total: 0, steps: [] };
-    const merged = new Map<string, { node: Omit<PivotNode, 'depth'>; count: number; first: number; last: number }>();
-    for (const s of await ipsServing(this.store, known.ref)) {
+    const edges = new EdgeTally();
+    for (const s of known ? await ipsServing(this.store, known.ref) : []) {
       const ip = formatIp(s.ip);
-      const m = merged.get(ip);
-      if (m) {
-        m.count += s.count;
-        m.first = Math.min(m.first, s.firstSeen);
-        m.last = Math.max(m.last, s.lastSeen);
-      } else merged.set(ip, { node: ipNode(ip, this.tagsOf(ip)), count: s.count, first: s.firstSeen, last: s.lastSeen });
+      edges.add(ipNode(ip, this.tagsOf(ip)), s.count, s.firstSeen, s.lastSeen);
     }
-    const all = [...merged.values()].sort((a, b) => b.count - a.count || a.node.id.localeCompare(b.node.id));
-    return {
-      relation: 'served',
-      total: all.length,
-      steps: all.slice(0, this.options.limit).map((m) => ({ node: m.node, edge: { relation: 'served', outward: false, count: m.count, first: iso(m.first), last: iso(m.last) } })),
-    };
+    return edges.expansion('served', false, this.options.limit);
   }
 
   /** The names a certificate carries (subject CN and DNS SANs). */

@@ -184,44 +184,11 @@ export class SightingWriter extends BatchedRowWriter<TlsSighting> {
   }
 }
 
-/** One stored certificate. */
-export interface CertificateRow {
-  /** What ssl.log chains name it by: SHA-256 fingerprint (current Zeek) or file id (older). */
-  readonly ref: string;
-  /** Lower-case hex SHA-256, '' when the log gave only a file id. */
-  readonly sha256: string;
-  readonly subject: string;
-  /** Subject common name, lower case. */
-  readonly cn: string;
-  readonly issuer: string;
-  readonly serial: string;
-  /** Epoch ms, UTC; null when unset. */
-  readonly notBefore: number | null;
-  readonly notAfter: number | null;
-  readonly keyAlg: string;
-  readonly keyType: string;
-  readonly keyLength: number | null;
-  readonly sigAlg: string;
-  readonly sanDns: readonly string[];
-  readonly sanIp: readonly string[];
-  readonly isCa: boolean | null;
-  /** When x509.log logged it (epoch ms) and how often. */
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-  readonly count: number;
-}
+/** One stored certificate: the observation's fields, merged over the rows x509.log gave for its ref. */
+export type CertificateRow = CertificateObservation;
 
-/** One stored sighting: a server address:port presented the certificate `ref` ('' = none logged). */
-export interface SightingRow {
-  readonly ref: string;
-  readonly ip: Ip;
-  readonly port: number;
-  readonly serverName: string;
-  readonly ja3s: string;
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-  readonly count: number;
-}
+/** One stored sighting: a server address:port presented the certificate `ref` ('' = none logged), merged per group. */
+export type SightingRow = TlsSighting;
 
 /** A sighting with the certificate it names, when x509.log gave one. */
 export interface ServedCertificate extends SightingRow {
