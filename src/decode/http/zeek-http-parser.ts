@@ -5,7 +5,7 @@ import { parseIp, type Ip } from '../../core/ip.js';
 import { epochNumberToMs, parseTimeText, parseUintText } from '../logs/field-parsers.js';
 import { fieldProblem, formatProblem, jsonLineProblem, recordProblem, type LineProblem, type LineResult } from '../logs/log-parser.js';
 import { boundText, HTTP_FIELD_LIMITS, type HttpRequest } from './http-request.js';
-import { unescapeZeek, ZeekTsvHeader } from '../logs/zeek-tsv-header.js';
+import { ZeekTsvHeader } from '../logs/zeek-tsv-header.js';
 
 /** The two layouts Zeek writes http.log in. */
 export type ZeekHttpLayout = 'tsv' | 'json';
@@ -99,8 +99,7 @@ export class ZeekHttpParser {
     const get = (name: string): string => {
       const i = fields.indexOf(name);
       if (i < 0) return '';
-      const v = values[i]!;
-      return v === this.header.unset || v === this.header.empty ? '' : unescapeZeek(v);
+      return this.header.value(values[i]!);
     };
     const row = this.row(line, get('ts'), (n) => get(n));
     if (!('ts' in row)) return row;
