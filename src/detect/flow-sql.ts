@@ -26,13 +26,8 @@ export function selectIp(d: Dialect, column: string, alias: string): string {
 }
 
 /** The aliases `selectIp` produced, for GROUP BY and outer selects. */
-export function ipAliases(d: Dialect, alias: string): string[] {
+function ipAliases(d: Dialect, alias: string): string[] {
   return d.ipColumns('x').map((_, i) => `${alias}${i}`);
-}
-
-/** The SQL expressions of an address column, for grouping without aliases. */
-export function ipExpressions(d: Dialect, column: string): string {
-  return d.ipColumns(column).join(', ');
 }
 
 /** Reads an address selected with `selectIp` from a result row. */
@@ -82,11 +77,6 @@ function jsonSafe(rows: readonly Record<string, unknown>[]): Record<string, unkn
 /** The window an evidence query should cover: the finding's time span, within the run's window. */
 export function findingWindow(context: DetectionContext, firstMs: number, lastMs: number): { from: number; to: number } {
   return { from: Math.max(context.from, Math.floor(firstMs)), to: Math.min(context.to, Math.floor(lastMs) + 1) };
-}
-
-/** Runs a query and returns rows (a thin seam so detectors read uniformly). */
-export async function rows(store: Store, sql: string, params: ParamSink & { readonly params: readonly import('../store/store.js').BoundParam[] }): Promise<Record<string, unknown>[]> {
-  return store.execute(sql, params.params);
 }
 
 /** IPv4 addresses inside ::ffff:0:0/96, the form one 128-bit key gives them. */
