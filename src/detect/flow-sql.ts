@@ -92,6 +92,12 @@ export function ipKey(d: Dialect, column: string): string {
   return cols.length === 1 ? cols[0]! : `COALESCE(CAST(${cols[0]} AS UHUGEINT) + ${V4_MAPPED}, ${cols[1]})`;
 }
 
+/** A bound parameter holding an address the way `ipKey` computes it, for comparisons and IN lists. */
+export function bindKey(d: Dialect, params: ParamSink, ip: Ip): string {
+  if (d.name === 'clickhouse') return params.bind('ip', ip);
+  return params.bind('u128', typeof ip === 'number' ? BigInt(ip) + V4_MAPPED : ip);
+}
+
 /** The address an `ipKey` expression returned, as text ('' when absent). */
 export function readKey(d: Dialect, value: unknown): string {
   if (value === null || value === undefined) return '';

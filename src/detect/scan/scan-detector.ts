@@ -13,7 +13,7 @@ import type { Dialect, ParamSink, Store } from '../../store/store.js';
 import { threatIntel } from '../corroborate.js';
 import type { DetectionContext, Detector, NewFinding } from '../detector.js';
 import { findingId, isoTime, roundScore, severityFor } from '../finding.js';
-import { evidence, findingWindow, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
+import { bindKey, evidence, findingWindow, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
 import { arpSweepConfig, arpSweepFindings } from './arp-sweep.js';
 import { breadthScore, rateScore, scanScore, type ScanSubscores } from './score.js';
 import { thresholdRandomWalk, TRW_DEFAULTS } from './trw.js';
@@ -183,13 +183,6 @@ function mergeBlocks(all: Candidate[]): { kept: Candidate[]; parts: Map<Candidat
   return { kept, parts };
 }
 
-/** A bound parameter holding an address as `ipKey` computes it. */
-function keyParam(d: Dialect, params: ParamSink, text: string): string {
-  const ip = parseIp(text)!;
-  if (d.name === 'clickhouse') return params.bind('ip', ip);
-  return params.bind('u128', typeof ip === 'number' ? BigInt(ip) + 0xffff00000000n : ip);
-}
-
 /**
  * First-contact outcomes of TCP sources over distinct host:port targets, in time order: a
  * target counts as reached when any of the source's flows to it carried ACK (the handshake
@@ -204,7 +197,7 @@ async function tcpOutcomes(context: DetectionContext, sources: readonly string[]
   for (let at = 0; at < sources.length; at += 100) {
     const params = d.newParams();
     const list = sources.slice(at, at + 100);
-    const bySource = `${ipKey(d, 'src')} IN (${list.map((s) => keyParam(d, params, s)).join(', ')})`;
+    const bySource = `${ipKey(d, 'src')} IN (${list.map((s) => bindKey(d, params, parseIp(s)!)).join(', ')})`;
     const sql =
       `SELECT ${ipKey(d, 'src')} AS s, ${ipKey(d, 'dst')} AS d, ${q('dport')} AS dport, MIN(${d.timeMs('start')}) AS t, ` +
       `MAX(CASE WHEN ${d.bitAnd(q('tcp_flags'), String(TCP.ACK))} <> 0 THEN 1 ELSE 0 END) AS ok ` +
