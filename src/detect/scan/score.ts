@@ -40,8 +40,8 @@ export function breadthScore(targets: number, saturation = 1024): number {
  *   TRW benign: 1 − 0.801·0.988 = 0.209, times 0.6 = 0.125 (not reported at minScore 0.4).
  * - 1,000 ports of one host in 5 s, all failing, TRW scanner: breadth 0.997;
  *   1 − 0.402·0.4·0.5 = 0.920.
- * - 27 hosts on 14 ports over 22 hours (1.2 an hour: rate 0.027), all failing, TRW scanner:
- *   1 − (1 − 0.6·0.476)(0.4)(0.5) = 0.857, times 0.6 + 0.4·0.027 = 0.611: 0.523 (low).
+ * - 27 hosts on 14 ports over 22 hours (1.2 an hour: rate 0.030), all failing, TRW scanner:
+ *   1 − (1 − 0.6·0.476)(0.4)(0.5) = 0.857, times 0.6 + 0.4·0.030 = 0.612: 0.524 (low).
  */
 export function scanScore(s: ScanSubscores): number {
   const evidence = 1 - (1 - 0.6 * s.breadth) * (1 - 0.6 * s.failure) * (1 - 0.5 * s.trw) * (1 - 0.5 * s.intel);
