@@ -18,6 +18,7 @@ import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerIntelRoutes } from './routes/intel-routes.js';
 import { registerMetaRoutes } from './routes/meta-routes.js';
+import { registerPivotRoutes } from './routes/pivot-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
 import { registerStatsRoutes } from './routes/stats-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
@@ -149,6 +150,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerMetaRoutes(app, deps);
   registerFindingsRoutes(app, deps);
   registerIntelRoutes(app, deps);
+  registerPivotRoutes(app, deps);
   // Extension point: the pivot graph, watchlists, notebook and intel routes register here
   // (one `registerXRoutes(app, deps)` per resource) and turn their flag on in ApiFeatures.
 

@@ -22,7 +22,9 @@ export type AuditAction =
   | 'audit.export'
   | 'finding.verdict'
   | 'detect'
-  | 'intel.load';
+  | 'intel.load'
+  | 'profile'
+  | 'pivot';
 
 /** One audit entry as written. */
 export interface AuditEntry {
