@@ -1,6 +1,7 @@
-// What Zeek's x509.log and ssl.log tell about TLS servers: certificates (one per x509 row) and
-// sightings (a server address and port that presented a certificate, a server name, a JA3S),
-// kept apart so the two logs can arrive in either order and meet at read time.
+// What Zeek's x509.log and ssl.log, and TLS handshakes in captures, tell about TLS servers and
+// clients: certificates (one per x509 row or DER seen), sightings (a server address and port that
+// presented a certificate, a server name, a JA3S), kept apart so the two logs can arrive in either
+// order and meet at read time, and client fingerprints (JA3/JA4 per client, server and name).
 
 import type { Ip } from '../../core/ip.js';
 
@@ -85,4 +86,21 @@ export function certNameCovers(certName: string, domain: string): boolean {
   if (!c.startsWith('*.')) return false;
   const dot = d.indexOf('.');
   return dot > 0 && d.slice(dot + 1) === c.slice(2);
+}
+
+/**
+ * A TLS client seen in a capture: who sent a ClientHello to whom, the server name it asked for
+ * and its fingerprints (JA3 and JA4), merged per (src, dst, dport, server name, JA3, JA4).
+ */
+export interface TlsClientObservation {
+  readonly src: Ip;
+  readonly dst: Ip;
+  readonly dport: number;
+  /** SNI, lower case ('' when none). */
+  readonly serverName: string;
+  readonly ja3: string;
+  readonly ja4: string;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly count: number;
 }
