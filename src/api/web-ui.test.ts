@@ -1,6 +1,7 @@
 // End to end in a real browser (Debian's chromium driven by playwright-core): sign in, run a
-// query (with completion and an error shown at its column), chart it, open an IP page, run the
-// detections and triage a finding, visit the audit trail, saving screenshots. They go to a
+// query (with completion and an error shown at its column), chart it, open an IP page (with its
+// profile sections), expand a pivot graph from it, look an indicator up, run the detections and
+// triage a finding, visit the audit trail, saving screenshots. They go to a
 // temporary folder, or to docs/screenshots/ (the README shows one) when VANTAGE_UPDATE_SCREENSHOTS=1,
 // so a test run leaves the tree clean.
 // Skipped with a notice when chromium is missing, unless VANTAGE_REQUIRE_ALL=1.
@@ -114,7 +115,85 @@ describe.skipIf(!available)('web UI in Chromium', () => {
     await page.waitForSelector('[data-testid=ip-flows-table] .tr');
     await page.waitForSelector('[data-testid=ip-timeline] canvas');
     expect(Number((await page.locator('[data-testid=ip-flows]').textContent())?.replace(/\D/g, ''))).toBeGreaterThan(0);
+    await page.waitForSelector('[data-testid=profile]');
     await page.screenshot({ path: join(shots, 'ip-page.png'), fullPage: true });
+  });
+
+  it('expands a pivot from the IP page: the drawn edges are the API answer, a click merges a node', async () => {
+    const scan = DEMO_SCENARIOS.horizontalScan;
+    interface Edge {
+      from: string;
+      to: string;
+      relation: string;
+      count: number;
+    }
+    interface Graph {
+      root: string;
+      nodes: { id: string; type: string; value: string; depth: number }[];
+      edges: Edge[];
+    }
+    const edgeText = (e: Edge) => `${e.from} ${e.relation} ${e.to} ${e.count}`;
+    const drawn = async () =>
+      page.locator('[data-testid=pivot-edge]').evaluateAll((els) => els.map((el) => `${el.getAttribute('data-from')} ${el.getAttribute('data-relation')} ${el.getAttribute('data-to')} ${el.getAttribute('data-count')}`));
+    /** The same request asked again outside the browser, with a viewer token. */
+    const again = async (url: string): Promise<Graph> => {
+      const res = await fetch(`${t.base}${new URL(url).pathname}${new URL(url).search}`, { headers: { authorization: `Bearer ${t.tokens.viewer}` } });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Graph;
+    };
+
+    // The IP page (opened by the previous test) shows the profile sections.
+    expect(await page.locator('h1.mono').textContent()).toBe(scan.scanner);
+    await page.waitForSelector('[data-testid=profile-intel]');
+    expect(await page.locator('[data-testid=profile-dns] h2').textContent()).toContain('Passive DNS');
+
+    const first = page.waitForResponse((r) => r.url().includes('/api/pivot?') && r.request().method() === 'GET');
+    await page.click('[data-testid=ip-pivot]');
+    const answered = await first;
+    expect(answered.status()).toBe(200);
+    expect(new URL(answered.url()).searchParams.get('entity')).toBe(scan.scanner);
+    await page.waitForSelector('[data-testid=pivot-graph] [data-testid=pivot-edge]');
+    const graph = await again(answered.url());
+    expect(graph.root).toBe(`ip:${scan.scanner}`);
+    // The scanner talked to the swept addresses: the graph holds talked-to edges from it.
+    expect(graph.edges.filter((e) => e.relation === 'talked-to' && (e.from === graph.root || e.to === graph.root)).length).toBeGreaterThan(0);
+    expect((await drawn()).sort()).toEqual(graph.edges.map(edgeText).sort());
+    expect(await page.locator('[data-testid=pivot-node]').count()).toBe(graph.nodes.length);
+    expect(await page.locator('[data-testid=pivot-selected]').textContent()).toBe(scan.scanner);
+
+    // Expand an address of the last level: its depth-1 pivot is fetched and merged in.
+    const leaf = graph.nodes.find((n) => n.type === 'ip' && n.depth === Math.max(...graph.nodes.map((x) => x.depth)))!;
+    expect(leaf).toBeDefined();
+    const expansion = page.waitForResponse((r) => r.url().includes('/api/pivot?') && new URL(r.url()).searchParams.get('entity') === leaf.value);
+    await page.locator(`[data-testid=pivot-node][data-id="${leaf.id}"]`).click();
+    const expandedAnswer = await expansion;
+    expect(new URL(expandedAnswer.url()).searchParams.get('depth')).toBe('1');
+    const added = await again(expandedAnswer.url());
+    const merged = new Set([...graph.edges, ...added.edges].map(edgeText));
+    // talked-to edges found from both ends are one edge: the merge keeps the one seen first.
+    const key = (e: Edge) => (e.relation === 'talked-to' ? `talked-to ${[e.from, e.to].sort().join(' ')}` : `${e.relation} ${e.from} ${e.to}`);
+    const byKey = new Map<string, string>();
+    for (const e of [...graph.edges, ...added.edges]) if (!byKey.has(key(e))) byKey.set(key(e), edgeText(e));
+    await expect.poll(async () => (await drawn()).sort()).toEqual([...byKey.values()].sort());
+    expect(merged.size).toBeGreaterThanOrEqual(byKey.size);
+    expect(await page.locator('[data-testid=pivot-selected]').textContent()).toBe(leaf.value);
+    expect(await page.locator('[data-testid=pivot-profile-link]').getAttribute('href')).toBe(`/ip/${encodeURIComponent(leaf.value)}`);
+    await page.screenshot({ path: join(shots, 'pivot.png') });
+
+    // An edge's evidence: the flows behind a talked-to edge, as a query for Explore.
+    await page.locator('[data-testid=pivot-edge][data-relation=talked-to]').first().dispatchEvent('click');
+    expect(await page.locator('[data-testid=pivot-evidence]').getAttribute('href')).toMatch(/^\/\?q=ip\+/);
+  });
+
+  it('looks an indicator up on the Intel page', async () => {
+    const scan = DEMO_SCENARIOS.horizontalScan;
+    await page.click('nav >> text=Intel');
+    await page.waitForSelector('[data-testid=intel-feeds]');
+    await page.fill('[data-testid=intel-value]', scan.scanner);
+    await page.keyboard.press('Enter');
+    // The demo loads no feeds: the lookup reads the address and finds no entry.
+    await expect.poll(() => page.locator('[data-testid=intel-verdict]').textContent()).toContain('No active feed entry names it.');
+    expect(await page.locator('[data-testid=intel-result] h2').textContent()).toContain('read as ip');
   });
 
   it('runs the detections and lists the scan finding', async () => {

@@ -76,11 +76,11 @@ export const FEATURES: ApiFeatures = {
   ipPage: true,
   audit: true,
   admin: true,
-  pivot: false,
+  pivot: true,
   findings: true,
   watchlists: false,
   notebook: false,
-  intel: false,
+  intel: true,
 };
 
 /** A running server. */

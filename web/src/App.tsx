@@ -11,7 +11,7 @@ import { AuditPage } from './pages/AuditPage';
 import { ExplorePage } from './pages/ExplorePage';
 import { IpPage } from './pages/IpPage';
 import { LoginPage } from './pages/LoginPage';
-import { ipPath, Link, navigate, useLocation } from './router';
+import { Link, navigate, profilePath, useLocation } from './router';
 
 type Theme = 'dark' | 'light';
 
@@ -22,6 +22,7 @@ function initialTheme(): Theme {
 }
 
 // One lazy component per section: a new one on every render would remount the page (losing its state).
+const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 const sectionPages = new Map<string, LazyExoticComponent<ComponentType<SectionProps>>>();
 function sectionPage(section: Section): LazyExoticComponent<ComponentType<SectionProps>> {
   let page = sectionPages.get(section.path);
@@ -39,7 +40,9 @@ const SHORTCUTS: [string, string][] = [
   ['Alt+1 / Alt+2', 'table / chart'],
   ['g e', 'Explore'],
   ['g f', 'Findings'],
-  ['g i', 'go to an IP address'],
+  ['g p', 'Pivot graph'],
+  ['g n', 'Intelligence'],
+  ['g i', 'go to an IP address, domain or AS'],
   ['g a', 'Audit trail (admins)'],
   ['g u', 'Users and tokens (admins)'],
   ['t', 'switch dark / light theme'],
@@ -114,8 +117,8 @@ export function App() {
           a: () => navigate('/audit'),
           u: () => navigate('/admin'),
           i: () => {
-            const ip = prompt('IP address');
-            if (ip) navigate(ipPath(ip.trim()));
+            const ip = prompt('IP address, domain or AS number');
+            if (ip) navigate(profilePath(ip.trim()));
           },
         };
         for (const s of SECTIONS) if (s.key) go[s.key] = () => navigate(s.path);
@@ -152,6 +155,13 @@ export function App() {
   if (path.startsWith('/ip/')) {
     const ip = decodeURIComponent(path.slice(4));
     page = <IpPage key={ip} ip={ip} range={range} rangeKey={rangeKey} />;
+  } else if (path.startsWith('/profile/')) {
+    const entity = decodeURIComponent(path.slice(9));
+    page = (
+      <Suspense fallback={<p className="muted">Loading…</p>}>
+        <ProfilePage key={entity} entity={entity} range={range} rangeKey={rangeKey} />
+      </Suspense>
+    );
   } else if (path === '/audit' && isAdmin) page = <AuditPage />;
   else if (path === '/admin' && isAdmin) page = <AdminPage />;
   else {
@@ -197,10 +207,10 @@ export function App() {
           onSubmit={(e) => {
             e.preventDefault();
             const v = String(new FormData(e.currentTarget).get('ip') ?? '').trim();
-            if (v) navigate(ipPath(v));
+            if (v) navigate(profilePath(v));
           }}
         >
-          <input name="ip" aria-label="go to IP" placeholder="IP address…" data-testid="goto-ip" />
+          <input name="ip" aria-label="go to IP" placeholder="IP, domain, AS…" data-testid="goto-ip" />
         </form>
         <TimeRangePicker value={effective} onChange={changeRange} lastFlow={stats?.lastFlow} />
         <span className="spacer" />

@@ -150,6 +150,11 @@ export const api = {
   finding: (id: string, signal?: AbortSignal) => json<Finding>('GET', `/api/findings/${encodeURIComponent(id)}`, undefined, signal),
   verdict: (id: string, status: FindingStatus, note?: string) => json<Finding>('POST', `/api/findings/${encodeURIComponent(id)}/verdict`, { status, ...(note ? { note } : {}) }),
   detect: (run: { kinds?: string[]; from?: string; to?: string }) => json<DetectReport>('POST', '/api/detect', run),
+  profile: (entity: string, range: TimeRange, signal?: AbortSignal) => json<EntityProfile>('GET', `/api/profile/${encodeURIComponent(entity)}${qs({ ...range })}`, undefined, signal),
+  pivot: (entity: string, options: { depth?: number; limit?: number } & TimeRange, signal?: AbortSignal) =>
+    json<PivotGraph>('GET', `/api/pivot${qs({ entity, ...options })}`, undefined, signal),
+  intelMatch: (value: string, signal?: AbortSignal) => json<IntelMatch>('GET', `/api/intel/match${qs({ value })}`, undefined, signal),
+  intelFeeds: (signal?: AbortSignal) => json<{ feeds: IntelFeed[] }>('GET', '/api/intel/feeds', undefined, signal),
 };
 
 /** Saves a blob as a file download. */
@@ -251,4 +256,108 @@ export interface DetectReport {
   detectors: { kind: string; findings: number; ms: number; stats: Record<string, number> }[];
   saved?: { added: number; updated: number; suppressed: number };
   scoped: boolean;
+}
+
+/** Node types of the pivot graph. */
+export type PivotNodeType = 'ip' | 'domain' | 'asn' | 'indicator' | 'service' | 'cert';
+
+/** A pivot graph node (GET /api/pivot; src/pivot/pivot-graph.ts on the server). */
+export interface PivotNode {
+  id: string;
+  type: PivotNodeType;
+  value: string;
+  tags: string[];
+  depth: number;
+}
+
+/** A pivot graph edge, oriented as its relation reads. */
+export interface PivotEdge {
+  from: string;
+  to: string;
+  relation: string;
+  count: number;
+  first: string | null;
+  last: string | null;
+  ports?: number[];
+  bytes?: number;
+}
+
+/** A pivot answer. */
+export interface PivotGraph {
+  root: string;
+  depth: number;
+  nodes: PivotNode[];
+  edges: PivotEdge[];
+  truncated: { node: string; relation: string; shown: number; total: number }[];
+  timedOut: boolean;
+  ms: number;
+  scoped: boolean;
+}
+
+/** One row of a profile list section (fields differ per section; see docs/pivot.md). */
+export type ProfileRow = Record<string, unknown>;
+
+/** An entity profile (GET /api/profile/{entity}). */
+export interface EntityProfile {
+  entity: { type: string; value: string };
+  window: { from: string | null; to: string | null };
+  context: { asn: { number: number; org: string | null } | null; country: string | null };
+  intel: ProfileRow[];
+  dns: { names: ProfileRow[]; answers: ProfileRow[]; subdomains: ProfileRow[] };
+  flows: { query: string | null; flows: number; bytes: number; packets: number; first: string | null; last: string | null };
+  peers: { asSource: ProfileRow[]; asDestination: ProfileRow[] };
+  members: ProfileRow[];
+  ports: { asSource: ProfileRow[]; asDestination: ProfileRow[] };
+  timeline: { interval: string; buckets: ProfileRow[] };
+  http: ProfileRow[];
+  services: ProfileRow[];
+  certificates: ProfileRow[];
+  findings: ProfileRow[];
+  scoped: boolean;
+}
+
+/** A feed entry that matched a value (GET /api/intel/match). */
+export interface IntelRecord {
+  indicator: string;
+  type: string;
+  kind: string;
+  how: string;
+  source: string;
+  feed: string;
+  family: string | null;
+  flow_tag: string;
+  confidence: number | null;
+  reference: string | null;
+  file: string;
+  line: number;
+  first_seen: string | null;
+  last_seen: string | null;
+  expired_at: string | null;
+}
+
+/** What the loaded feeds know about a value. */
+export interface IntelMatch {
+  query: string;
+  type: string | null;
+  allowed: boolean;
+  allow: IntelRecord[];
+  matches: IntelRecord[];
+  expired: IntelRecord[];
+  note?: string;
+}
+
+/** A loaded feed (GET /api/intel/feeds). */
+export interface IntelFeed {
+  source: string;
+  feed: string;
+  file: string;
+  title: string;
+  generated_at: string | null;
+  loaded_at: string;
+  entries: number;
+  active: number;
+  rejected: number;
+  added: number;
+  updated: number;
+  expired: number;
 }

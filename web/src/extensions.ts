@@ -34,7 +34,7 @@ export interface Section {
 
 /**
  * Registered sections. Planned, in this order, once their server side lands:
- *   pivot      /pivot/:entity   graph (Cytoscape.js, code-split): click expands a node, an edge's evidence is one click away
+ *   pivot      /pivot?entity=   graph (own SVG force layout, code-split): click expands a node, an edge's evidence is one click away
  *   findings   /findings        inbox: filter, acknowledge, mark false positive with a note
  *   watchlists /watchlists      watchlists and saved queries with their last answers
  *   notebook   /cases/:id       pin entities, queries and findings to a case with notes; export
@@ -43,4 +43,8 @@ export interface Section {
 export const SECTIONS: readonly Section[] = [
   // Verdicts and detection runs are offered to analysts inside the page; viewers read.
   { feature: 'findings', title: 'Findings', path: '/findings', key: 'f', permission: 'read', load: () => import('./pages/FindingsPage') },
+  // The graph: /pivot?entity=…; a node click expands it.
+  { feature: 'pivot', title: 'Pivot', path: '/pivot', key: 'p', permission: 'read', load: () => import('./pages/PivotPage') },
+  // Indicator lookup (/intel?value=…) and the loaded feeds.
+  { feature: 'intel', title: 'Intel', path: '/intel', key: 'n', permission: 'read', load: () => import('./pages/IntelPage') },
 ];

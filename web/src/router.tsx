@@ -51,3 +51,15 @@ export function explorePath(query: string, range?: { from?: string; to?: string 
   if (range?.to) p.set('to', range.to);
   return `/?${p.toString()}`;
 }
+
+/** The app path of the pivot graph from an entity (an address or a domain). */
+export function pivotPath(entity: string): string {
+  return `/pivot?${new URLSearchParams({ entity }).toString()}`;
+}
+
+/** The app path of an entity's profile: the IP page for addresses, the profile page otherwise. */
+export function profilePath(entity: string): string {
+  const v = entity.trim();
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v) || /^[0-9a-f:.]*:[0-9a-f:.]*$/i.test(v)) return ipPath(v);
+  return `/profile/${encodeURIComponent(v)}`;
+}

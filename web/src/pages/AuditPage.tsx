@@ -18,7 +18,7 @@ const COLUMNS: Column[] = [
   { name: 'target', kind: 'tags' },
 ];
 
-const ACTIONS = ['', 'query', 'query.stream', 'query.values', 'export', 'login', 'login.failed', 'logout', 'user.create', 'user.update', 'token.create', 'token.revoke', 'audit.export', 'finding.verdict', 'detect', 'intel.load'];
+const ACTIONS = ['', 'query', 'query.stream', 'query.values', 'export', 'login', 'login.failed', 'logout', 'user.create', 'user.update', 'token.create', 'token.revoke', 'audit.export', 'finding.verdict', 'detect', 'intel.load', 'profile', 'pivot'];
 
 export function AuditPage() {
   const [actor, setActor] = useState('');

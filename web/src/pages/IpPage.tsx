@@ -1,13 +1,15 @@
-// The IP entity page, built from queries until the profile/pivot engine lands: totals, first and
-// last seen, activity over time, top peers each way, ports, and the latest flows. Every panel
-// shows the query behind it, one click from Explore: the evidence is always reproducible.
+// The IP entity page: totals, first and last seen, activity over time, top peers each way, ports
+// and the latest flows from queries (every panel shows the query behind it, one click from
+// Explore: the evidence is always reproducible), the profile's sections (AS, intelligence,
+// passive DNS, services, certificates, findings), and the way into the pivot graph.
 
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { api, ApiFailure, type QueryResult, type TimeRange } from '../api';
 import { ResultsTable } from '../components/ResultsTable';
 import { TopBars } from '../components/TopBars';
 import { bytes, compact, utc } from '../format';
-import { explorePath, Link } from '../router';
+import { ProfileSections } from '../components/ProfileSections';
+import { explorePath, Link, pivotPath } from '../router';
 
 const TimeSeriesChart = lazy(() => import('../components/TimeSeriesChart'));
 
@@ -99,10 +101,13 @@ export function IpPage({ ip, range, rangeKey }: { ip: string; range: TimeRange; 
             <dd className="mono small">{last ? utc(last) : results.last ? '—' : '…'}</dd>
           </div>
         </dl>
+        <Link className="chip pivot-button" to={pivotPath(ip)} data-testid="ip-pivot" title="the graph of what this address connects to">
+          Pivot ⇢
+        </Link>
       </header>
       {error && <p className="error">{error}</p>}
       {empty && <p className="muted">No flows touch {ip} in this time range{results.totals?.scoped ? ' and your networks' : ''}.</p>}
-      {/* Extension point: the profile/pivot engine will add intel tags, passive DNS, certificates and ASN panels here. */}
+      <ProfileSections entity={ip} range={range} rangeKey={rangeKey} showPeers={false} />
       <Panel title="Activity" query={queries.timeline} range={range} testId="ip-timeline">
         {results.timeline ? (
           <Suspense fallback={<p className="muted">Loading chart…</p>}>

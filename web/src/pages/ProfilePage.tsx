@@ -1,0 +1,19 @@
+// The profile page of an entity that is not an address (/profile/ENTITY): a domain, a network or
+// an AS number, from GET /api/profile. Addresses have the IP page, which shows the same sections.
+
+import type { TimeRange } from '../api';
+import { ProfileSections } from '../components/ProfileSections';
+
+export default function ProfilePage({ entity, range, rangeKey }: { entity: string; range: TimeRange; rangeKey: string }) {
+  return (
+    <main className="page profile-page" data-testid="profile-page">
+      <header className="entity-head">
+        <div>
+          <div className="muted small">{/^AS\d+$/i.test(entity) ? 'AS number' : entity.includes('/') ? 'network' : 'domain'}</div>
+          <h1 className="mono">{entity}</h1>
+        </div>
+      </header>
+      <ProfileSections entity={entity} range={range} rangeKey={rangeKey} />
+    </main>
+  );
+}
