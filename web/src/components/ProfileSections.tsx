@@ -20,16 +20,14 @@ const entityLink = (value: unknown) => <Link to={profilePath(String(value ?? '')
 
 function Section({ title, rows, cols, testId, note }: { title: string; rows: ProfileRow[]; cols: Col[]; testId: string; note?: string }) {
   return (
-    <section className="card panel profile-section" data-testid={testId}>
+    <section className={`card panel profile-section${rows.length === 0 ? ' empty' : ''}`} data-testid={testId}>
       <header>
         <h2>
-          {title} <span className="muted small">{rows.length || ''}</span>
+          {title} <span className="muted small">{rows.length || 'none'}</span>
         </h2>
         {note && <span className="muted small">{note}</span>}
       </header>
-      {rows.length === 0 ? (
-        <p className="muted small">none</p>
-      ) : (
+      {rows.length === 0 ? null : (
         <div className="profile-scroll">
           <table className="simple profile-table">
             <thead>
