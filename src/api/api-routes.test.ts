@@ -53,6 +53,8 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/intel/match?value=198.51.100.7', doc: '/api/intel/match', least: 'viewer', ok: 200 },
   { method: 'GET', path: '/api/intel/feeds', doc: '/api/intel/feeds', least: 'viewer', ok: 200 },
   { method: 'POST', path: '/api/intel/feeds', doc: '/api/intel/feeds', body: { kind: 'list', source: 'route-test-{n}', text: '198.51.100.7\n' }, least: 'admin', ok: 200 },
+  { method: 'GET', path: '/api/profile/10.1.0.1', doc: '/api/profile/{entity}', least: 'viewer', ok: 200 },
+  { method: 'GET', path: '/api/pivot?entity=10.1.0.1&depth=1', doc: '/api/pivot', least: 'viewer', ok: 200 },
 ];
 
 const RANK: Record<Who, number> = { viewer: 0, analyst: 1, admin: 2 };
