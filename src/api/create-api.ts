@@ -22,6 +22,7 @@ import { registerPivotRoutes } from './routes/pivot-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
 import { registerStatsRoutes } from './routes/stats-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
+import { registerTaxiiRoutes } from './routes/taxii-routes.js';
 import { registerUiRoutes } from './routes/ui-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 
@@ -120,6 +121,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     }),
   );
 
+  // TAXII 2.1 (/taxii2/...) authenticates its own bearer tokens and answers TAXII errors: ahead of the API's auth.
+  registerTaxiiRoutes(app, deps);
   app.use('*', authenticate(deps));
   app.use('*', async (c, next) => {
     if (!c.get('principal') && !isOpen(c.req.method, c.req.path)) throw new ApiError('AUTH_REQUIRED', 'sign in or send Authorization: Bearer <token>');
