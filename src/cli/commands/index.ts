@@ -18,6 +18,7 @@ import { registerFindings } from './findings.js';
 import { registerProfile } from './profile.js';
 import { registerPivot } from './pivot.js';
 import { registerServices } from './services.js';
+import { registerAlert } from './alert.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -38,4 +39,5 @@ export function registerCommands(program: Command): void {
   registerProfile(program);
   registerPivot(program);
   registerServices(program);
+  registerAlert(program);
 }

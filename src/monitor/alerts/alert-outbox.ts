@@ -76,6 +76,17 @@ export class AlertOutbox {
     return this.select(`state = 'pending' AND next_attempt_at <= ${params.bind('i64', now)}`, params.params, `ORDER BY next_attempt_at, created_at, id LIMIT ${Math.max(1, Math.floor(limit))}`);
   }
 
+  /**
+   * Makes every pending finding alert waiting on backoff due at `now` (an operator's "send now";
+   * summaries keep waiting for their window to close). Returns how many.
+   */
+  async expedite(now: number): Promise<number> {
+    const params = this.store.dialect.newParams();
+    const waiting = await this.select(`state = 'pending' AND type = 'finding' AND next_attempt_at > ${params.bind('i64', now)}`, params.params);
+    await this.write(waiting.map((r) => ({ ...r, next_attempt_at: now, version: r.version + 1 })));
+    return waiting.length;
+  }
+
   /** Rows for display, newest first. */
   async list(filter: AlertListFilter = {}): Promise<OutboxEntry[]> {
     const params = this.store.dialect.newParams();
