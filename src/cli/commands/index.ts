@@ -18,7 +18,8 @@ import { registerFindings } from './findings.js';
 import { registerProfile } from './profile.js';
 import { registerPivot } from './pivot.js';
 import { registerServices } from './services.js';
-import { registerAlert } from './alert.js';
+import { registerTaxii } from './taxii.js';
+import { registerShare } from './share.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -39,5 +40,6 @@ export function registerCommands(program: Command): void {
   registerProfile(program);
   registerPivot(program);
   registerServices(program);
-  registerAlert(program);
+  registerTaxii(program);
+  registerShare(program);
 }
