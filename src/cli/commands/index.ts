@@ -20,6 +20,7 @@ import { registerPivot } from './pivot.js';
 import { registerServices } from './services.js';
 import { registerTaxii } from './taxii.js';
 import { registerShare } from './share.js';
+import { registerAlert } from './alert.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -42,4 +43,5 @@ export function registerCommands(program: Command): void {
   registerServices(program);
   registerTaxii(program);
   registerShare(program);
+  registerAlert(program);
 }
