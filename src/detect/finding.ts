@@ -30,6 +30,19 @@ export interface FindingIntel {
   readonly confidence: number | null;
 }
 
+/** A watchlist an entity of the finding belongs to (a partner, a supplier, our perimeter). */
+export interface FindingWatch {
+  readonly watchlist: string;
+  /** partner, supplier, peer, perimeter, other. */
+  readonly kind: string;
+  /** low, medium, high, critical. */
+  readonly criticality: string;
+  /** The entity's value (an address, a domain, AS64500). */
+  readonly value: string;
+  /** The watchlist member that covers it (a network, host, AS or domain). */
+  readonly member: string;
+}
+
 /** What supports a finding: counts, a few flows, and the query an analyst runs to see them all. */
 export interface FindingEvidence {
   readonly counts: Record<string, number>;
@@ -64,6 +77,8 @@ export interface Finding {
   readonly summary: string;
   readonly evidence: FindingEvidence;
   readonly intel: readonly FindingIntel[];
+  /** Watchlists its entities belong to (set when watchlists exist). */
+  readonly watched?: readonly FindingWatch[];
   readonly status: FindingStatus;
   readonly note: string | null;
   /** How many detection runs have raised or updated it. */

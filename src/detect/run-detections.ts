@@ -8,7 +8,7 @@ import type { StoredIndicator } from '../intel/indicator.js';
 import type { IntelIndex } from '../intel/intel-index.js';
 import type { Store } from '../store/store.js';
 import { allowListed } from './corroborate.js';
-import type { DetectorStats } from './detector.js';
+import type { DetectionContext, DetectorStats, NewFinding } from './detector.js';
 import { DETECTORS } from './detectors.js';
 import type { Finding } from './finding.js';
 import { ACCUSED_ROLES, FindingsRepository, type SaveFindingsSummary } from './findings-repository.js';
@@ -33,6 +33,11 @@ export interface DetectionOptions {
   readonly save?: boolean;
   /** The intelligence index, when the caller holds one already. */
   readonly intel?: IntelIndex<StoredIndicator>;
+  /**
+   * Sees the run's findings before they are saved: marks them and may add findings they imply
+   * (the monitor marks watched entities and raises "partner likely compromised").
+   */
+  readonly annotate?: (findings: readonly NewFinding[], context: DetectionContext) => Promise<NewFinding[]>;
   readonly now?: number;
 }
 
@@ -91,7 +96,7 @@ export async function runDetections(store: Store, options: DetectionOptions): Pr
   const from = options.from ?? to - DAY_MS;
   if (from >= to) throw new VantageError('USAGE', `the window is empty: --from ${new Date(from).toISOString()} is not before --to ${new Date(to).toISOString()}`);
   const intel = options.intel ?? (await loadIntelIndex(store, now));
-  const context = { store, from, to, intel, sampleSize: options.sampleSize ?? 5, sampleBudget: { left: options.sampleFindings ?? 50 } };
+  const context: DetectionContext = { store, from, to, intel, sampleSize: options.sampleSize ?? 5, sampleBudget: { left: options.sampleFindings ?? 50 } };
   const findings: Finding[] = [];
   const runs: DetectorRun[] = [];
   for (const kind of kinds) {
@@ -110,6 +115,10 @@ export async function runDetections(store: Store, options: DetectionOptions): Pr
       findings.push({ ...f, status: 'open', note: null, runs: 1 });
     }
     if (suppressed > 0) runs[runs.length - 1] = { ...runs[runs.length - 1]!, stats: { ...runs[runs.length - 1]!.stats, allowListed: suppressed } };
+  }
+  if (options.annotate) {
+    const annotated = await options.annotate(findings, context);
+    findings.splice(0, findings.length, ...annotated.map((f) => ({ ...f, status: 'open' as const, note: null, runs: 1 })));
   }
   let saved: SaveFindingsSummary | undefined;
   let out = findings;

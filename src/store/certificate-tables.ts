@@ -5,7 +5,7 @@
 // batches; ClickHouse AggregatingMergeTree, merged again at read). The two meet at read time, so
 // x509.log and ssl.log may be imported in either order. Reads serve the pivot engine.
 
-import { formatIp, parseIp, type Ip } from '../core/ip.js';
+import { formatIp, parseIp, type Ip, type IpRange } from '../core/ip.js';
 import { certNameCovers, normalizeCertName, type CertificateObservation, type TlsSighting } from '../decode/tls/tls-observation.js';
 import { storeDatabase } from '../intel/indicator-table.js';
 import { BatchedRowWriter, clickHouseIpText, duckDbIpFields, insertJsonRows, type SideTableStore } from './side-table-rows.js';
@@ -195,7 +195,7 @@ export interface ServedCertificate extends SightingRow {
   readonly certificate?: CertificateRow;
 }
 
-type Where = (bind: (kind: 'string', value: string) => string, ipEquals: (ip: Ip) => string) => string;
+type Where = (bind: (kind: 'string', value: string) => string, ipEquals: (ip: Ip) => string, ipIn: (range: IpRange) => string) => string;
 
 function ms(store: SideTableStore, agg: string): string {
   return store.dialect.name === 'duckdb' ? agg : `toUnixTimestamp64Milli(${agg})`;
@@ -218,7 +218,7 @@ async function selectCertificates(store: SideTableStore, where: Where): Promise<
   const sql =
     `SELECT ref, ${[...CERT_TEXT, 'not_before', 'not_after', 'key_length', 'is_ca'].map((c) => `${any}(${c}) AS a_${c}`).join(', ')}, ` +
     `${ms(store, 'min(first_seen)')} AS first_ms, ${ms(store, 'max(last_seen)')} AS last_ms, sum(count) AS n ` +
-    `FROM ${certificatesTable(store)} WHERE ${where((k, v) => params.bind(k, v), (ip) => d.ipEquals('ip', ip, params))} GROUP BY ref ORDER BY ref`;
+    `FROM ${certificatesTable(store)} WHERE ${where((k, v) => params.bind(k, v), (ip) => d.ipEquals('ip', ip, params), (range) => d.ipInRange('ip', range, params))} GROUP BY ref ORDER BY ref`;
   // Aliased apart from the columns: ClickHouse would read a WHERE on `cn` as the aggregate.
   const rows = (await store.execute(sql, params.params)).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.startsWith('a_') ? k.slice(2) : k, v])));
   return rows.map((r) => ({
@@ -251,7 +251,7 @@ async function selectSightings(store: SideTableStore, where: Where): Promise<Sig
   const sql =
     `SELECT ${SIGHTING_KEY}, ${ipCols.map((c, i) => `${c} AS ip_${i}`).join(', ')}, ` +
     `${ms(store, 'min(first_seen)')} AS first_ms, ${ms(store, 'max(last_seen)')} AS last_ms, sum(count) AS n ` +
-    `FROM ${certificateSightingsTable(store)} WHERE ${where((k, v) => params.bind(k, v), (ip) => d.ipEquals('ip', ip, params))} ` +
+    `FROM ${certificateSightingsTable(store)} WHERE ${where((k, v) => params.bind(k, v), (ip) => d.ipEquals('ip', ip, params), (range) => d.ipInRange('ip', range, params))} ` +
     `GROUP BY ${SIGHTING_KEY}, ${ipCols.join(', ')}`;
   const rows = await store.execute(sql, params.params);
   const out = rows.map((r) => ({
@@ -308,6 +308,12 @@ export async function tlsSightingsOf(store: SideTableStore, ip: Ip | string): Pr
   const addr = typeof ip === 'string' ? parseIp(ip.trim()) : ip;
   if (addr === undefined) return [];
   return selectSightings(store, (_bind, ipEquals) => ipEquals(addr));
+}
+
+/** The TLS servers seen on addresses inside any of the networks (watched assets). */
+export async function tlsSightingsIn(store: SideTableStore, ranges: readonly IpRange[]): Promise<SightingRow[]> {
+  if (ranges.length === 0) return [];
+  return selectSightings(store, (_bind, _ipEquals, ipIn) => `(${ranges.map(ipIn).join(' OR ')})`);
 }
 
 /**

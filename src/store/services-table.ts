@@ -161,3 +161,8 @@ export async function hostsServing(store: SideTableStore, port: number, transpor
     options.limit,
   );
 }
+
+/** Every stored service (at most `limit`, default 100,000), for callers that filter by their own networks. */
+export async function everyService(store: SideTableStore, options: { readonly limit?: number } = {}): Promise<ServiceRow[]> {
+  return select(store, () => '1 = 1', 'ip, port, transport, source', options.limit ?? 100_000);
+}

@@ -9,7 +9,7 @@ import { parseIp, rangeContains, type IpRange } from '../../core/ip.js';
 import { detectorKinds } from '../../detect/detectors.js';
 import { FINDING_STATUSES, SEVERITIES, type Finding } from '../../detect/finding.js';
 import { FindingsRepository } from '../../detect/findings-repository.js';
-import { runDetections } from '../../detect/run-detections.js';
+import { runWatchedDetections } from '../../monitor/watched-detections.js';
 import { ApiError, errorResponse } from '../api-error.js';
 import { audit, principalOf, requirePermission, type ApiDeps, type ApiEnv } from '../api-context.js';
 import { AUTH_ERRORS, ERRORS, TimeSchema } from '../api-schemas.js';
@@ -254,7 +254,7 @@ export function registerFindingsRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps):
     const detail = { kinds: kinds.length ? kinds : ['all'], ...(body.from ? { from: body.from } : {}), ...(body.to ? { to: body.to } : {}), ...(p.scopes.length ? { scope: p.scopes } : {}) };
     try {
       await repo();
-      const report = await runDetections(deps.store, { kinds, ...timeBounds(body.from, body.to), config: body.config, sampleSize: body.sample });
+      const report = await runWatchedDetections(deps.store, { kinds, ...timeBounds(body.from, body.to), config: body.config, sampleSize: body.sample });
       const findings = report.findings.filter((f) => findingInScope(f, p.ranges)).map((f) => scoped(f, p.ranges));
       const isScoped = p.ranges.length > 0;
       const detectors = report.detectors.map((d) =>

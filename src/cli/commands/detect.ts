@@ -7,7 +7,7 @@ import { VantageError } from '../../core/errors.js';
 import { parseTime } from '../../core/time.js';
 import { detectorKinds } from '../../detect/detectors.js';
 import type { Finding } from '../../detect/finding.js';
-import { runDetections } from '../../detect/run-detections.js';
+import { runWatchedDetections } from '../../monitor/watched-detections.js';
 import type { ResultRow } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, toJson, type OutputFormat } from '../output.js';
@@ -79,7 +79,7 @@ export function registerDetect(program: Command): void {
         save: cli.save,
         now,
       };
-      const report = await withStore(command, (store) => runDetections(store, options));
+      const report = await withStore(command, (store) => runWatchedDetections(store, options));
       process.stdout.write(formatFindings(report.findings, cli.format));
       for (const d of report.detectors) {
         const extra = Object.entries(d.stats).map(([k, v]) => `${k} ${v}`).join(', ');

@@ -18,6 +18,8 @@ import { registerFindings } from './findings.js';
 import { registerProfile } from './profile.js';
 import { registerPivot } from './pivot.js';
 import { registerServices } from './services.js';
+import { registerWatchlist } from './watchlist.js';
+import { registerMonitor } from './monitor.js';
 import { registerTaxii } from './taxii.js';
 import { registerShare } from './share.js';
 import { registerAlert } from './alert.js';
@@ -41,6 +43,8 @@ export function registerCommands(program: Command): void {
   registerProfile(program);
   registerPivot(program);
   registerServices(program);
+  registerWatchlist(program);
+  registerMonitor(program);
   registerTaxii(program);
   registerShare(program);
   registerAlert(program);

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { DEMO_SCENARIOS, type DemoScenarios } from '../../demo/demo-scenarios.js';
 import { writeDemoFlows } from '../../demo/write-demo-flows.js';
-import { runDetections } from '../../detect/run-detections.js';
+import { runWatchedDetections } from '../../monitor/watched-detections.js';
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
 import { runQuery } from '../../query/run-query.js';
 import type { Store } from '../../store/store.js';
@@ -152,7 +152,7 @@ async function detectOnDemo(store: Store, scenarios: DemoScenarios): Promise<str
     meta: { title: "the demo's known C2 server" },
     entries: 1,
   });
-  const report = await runDetections(store, { kinds: ['all'], from: scenarios.range.start, to: scenarios.range.end });
+  const report = await runWatchedDetections(store, { kinds: ['all'], from: scenarios.range.start, to: scenarios.range.end });
   const byKind = new Map<string, number>();
   for (const f of report.findings) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
   const counts = [...byKind.entries()].map(([k, n]) => `${n} ${k}`).join(', ');

@@ -1,12 +1,10 @@
 // The C2-contact detector: flows to or from addresses that intelligence names as command and
 // control or malware infrastructure, with who initiated, how much and how long. It rides on
 // the retro-hunt (distinct addresses matched in memory, the few hits aggregated in the store),
-// so indicators loaded after the traffic still find it. A watched partner network talking to
-// C2 becomes a critical "partner likely compromised" finding.
+// so indicators loaded after the traffic still find it. (A watched partner's host talking to C2
+// becomes a "partner likely compromised" finding in monitor/watchlists.)
 
 import { z } from 'zod';
-import { VantageError } from '../../core/errors.js';
-import { parseCidr, parseIp, rangeContains, type IpRange } from '../../core/ip.js';
 import { protocolName } from '../../core/protocols.js';
 import { retroHunt, type Sighting } from '../../intel/retro-hunt.js';
 import type { Detector, NewFinding } from '../detector.js';
@@ -25,31 +23,11 @@ export const c2Config = z.object({
   defaultConfidence: z.number().min(0).max(1).default(0.9),
   /** Contacts below this score are not reported. */
   minScore: z.number().min(0).max(1).default(0.25),
-  /** Watched partner networks: contacts from these are "partner likely compromised". */
-  partners: z
-    .array(z.object({ name: z.string().min(1), networks: z.array(z.string()).min(1) }))
-    .default([]),
 });
 export type C2Config = z.infer<typeof c2Config>;
 
 function excluded(tag: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith('*') ? tag.startsWith(p.slice(0, -1)) : tag === p));
-}
-
-interface Partner {
-  readonly name: string;
-  readonly ranges: IpRange[];
-}
-
-function partnersOf(config: C2Config): Partner[] {
-  return config.partners.map((p) => ({
-    name: p.name,
-    ranges: p.networks.map((n) => {
-      const range = parseCidr(n);
-      if (!range) throw new VantageError('DETECT_CONFIG', `c2.partners: '${n}' of ${p.name} is not a network`);
-      return range;
-    }),
-  }));
 }
 
 /** One conversation between our host and a C2, all its sightings (several feeds may name it). */
@@ -68,7 +46,6 @@ export const c2Detector: Detector<C2Config> = {
   description: 'flows to or from addresses intelligence names as C2 or malware infrastructure, with direction, volume and duration',
   config: c2Config,
   async run(context, config) {
-    const partners = partnersOf(config);
     const { sightings, stats } = await retroHunt(context.store, context.intel, { since: context.from, until: context.to });
     const contacts = new Map<string, Contact>();
     for (const s of sightings) {
@@ -93,8 +70,6 @@ export const c2Detector: Detector<C2Config> = {
       };
       const score = roundScore(c2Score(subscores));
       if (score < config.minScore) continue;
-      const hostIp = parseIp(c.host);
-      const partner = hostIp === undefined ? undefined : partners.find((p) => p.ranges.some((r) => rangeContains(r, hostIp)));
       const families = [...new Set(c.sightings.map((s) => s.family ?? s.tag))];
       const proto = protocolName(c.proto);
       const who = c.side === 'dst' ? `${c.host} connected to ${c.c2}:${c.port}/${proto}` : `${c.c2} connected to ${c.host}:${c.port}/${proto}`;
@@ -104,10 +79,10 @@ export const c2Detector: Detector<C2Config> = {
       findings.push({
         id: findingId('c2', c.host, c.c2, c.port, c.proto),
         kind: 'c2',
-        subkind: partner ? 'partner-compromised' : c.side === 'dst' ? 'outbound' : 'inbound',
+        subkind: c.side === 'dst' ? 'outbound' : 'inbound',
         score,
         subscores: { ...subscores },
-        severity: partner ? 'critical' : severityFor(score),
+        severity: severityFor(score),
         src: c.side === 'dst' ? c.host : c.c2,
         dst: c.side === 'dst' ? c.c2 : c.host,
         dport: c.port,
@@ -118,10 +93,9 @@ export const c2Detector: Detector<C2Config> = {
         ],
         first: t.first,
         last: t.last,
-        summary: partner ? `partner ${partner.name} likely compromised: ${text}` : text,
+        summary: text,
         evidence: await evidence(context, query, findingWindow(context, Date.parse(t.first), Date.parse(t.last)), { flows: t.flows, bytes: t.bytes, packets: t.packets }, {
           initiator: c.side === 'dst' ? c.host : c.c2,
-          ...(partner ? { partner: partner.name } : {}),
         }),
         intel: c.sightings.map((s) => ({ value: c.c2, indicator: s.indicator, source: s.source, tag: s.tag, family: s.family, confidence: s.confidence })),
       });
