@@ -17,6 +17,7 @@ import { ensureHttpRequestTable, httpRequestTable } from '../store/http-request-
 import { certificatesNaming, certificatesOf, type CertificateRow } from '../store/certificate-tables.js';
 import { passiveDnsByAnswer, passiveDnsByName, type PassiveDnsRow } from '../store/passive-dns-table.js';
 import { servicesOf } from '../store/services-table.js';
+import { tlsClientsNaming, tlsClientsOf, type TlsClientRow } from '../store/tls-client-table.js';
 import type { Dialect, ParamSink, Store } from '../store/store.js';
 import type { Entity } from './entity.js';
 
@@ -144,8 +145,10 @@ export interface Profile {
   readonly http: ProfileHttp[];
   /** Services seen on an address (scans, and derived from flows). */
   readonly services: ProfileService[];
-  /** Certificates an address presented, or that name a domain (Zeek ssl.log + x509.log). */
+  /** Certificates an address presented, or that name a domain (Zeek ssl.log + x509.log, captures). */
   readonly certificates: ProfileCertificate[];
+  /** TLS clients (from captures) the address was part of, or that asked for the domain (SNI), with JA3/JA4. */
+  readonly tlsClients: ProfileTlsClient[];
   readonly findings: ProfileFinding[];
 }
 
@@ -174,6 +177,21 @@ export interface ProfileCertificate {
   /** Addresses only: the port and the server name (SNI) it was presented for. */
   readonly port: number | null;
   readonly serverName: string;
+  readonly first: string | null;
+  readonly last: string | null;
+  readonly count: number;
+}
+
+/** A TLS client seen in captures: who said hello to whom, asking for what name, with which fingerprints. */
+export interface ProfileTlsClient {
+  readonly client: string;
+  readonly server: string;
+  readonly port: number;
+  readonly serverName: string;
+  readonly ja3: string;
+  readonly ja4: string;
+  /** For an address: whether it was the client or the server. */
+  readonly role: 'client' | 'server' | 'name';
   readonly first: string | null;
   readonly last: string | null;
   readonly count: number;
@@ -223,6 +241,7 @@ export async function buildProfile(store: Store, entity: Entity, options: Profil
     http: await httpOf(store, entity, options, limit),
     services: await servicesSection(store, entity, limit),
     certificates: await certificatesSection(store, entity, limit),
+    tlsClients: await tlsClientsSection(store, entity, limit),
     findings: await findingsOf(store, entity, addresses, options, limit),
   };
 }
@@ -261,6 +280,27 @@ async function certificatesSection(store: Store, entity: Entity, limit: number):
   if (entity.type === 'domain') {
     return (await certificatesNaming(store, entity.value)).slice(0, limit).map((c) => ({ ...of(c), port: null, serverName: '', first: iso(c.firstSeen), last: iso(c.lastSeen), count: c.count }));
   }
+  return [];
+}
+
+async function tlsClientsSection(store: Store, entity: Entity, limit: number): Promise<ProfileTlsClient[]> {
+  const of = (r: TlsClientRow, role: ProfileTlsClient['role']): ProfileTlsClient => ({
+    client: formatIp(r.src),
+    server: formatIp(r.dst),
+    port: r.dport,
+    serverName: r.serverName,
+    ja3: r.ja3,
+    ja4: r.ja4,
+    role,
+    first: iso(r.firstSeen),
+    last: iso(r.lastSeen),
+    count: r.count,
+  });
+  if (entity.type === 'ip') {
+    const own = formatIp(entity.ip);
+    return (await tlsClientsOf(store, entity.ip, { limit })).map((r) => of(r, formatIp(r.src) === own ? 'client' : 'server'));
+  }
+  if (entity.type === 'domain') return (await tlsClientsNaming(store, entity.value, limit)).map((r) => of(r, 'name'));
   return [];
 }
 

@@ -10,7 +10,7 @@ import { formatIp, parseIp } from '../core/ip.js';
 import type { TlsClientObservation } from '../decode/tls/tls-observation.js';
 import { testBackends } from '../test-support/test-backends.js';
 import type { Store } from './store.js';
-import { aggregateTlsClients, appendTlsClients, ensureTlsClientTable, TlsClientWriter, tlsClientsOf, tlsClientsWithFingerprint, type TlsClientRow } from './tls-client-table.js';
+import { aggregateTlsClients, appendTlsClients, ensureTlsClientTable, TlsClientWriter, tlsClientsNaming, tlsClientsOf, tlsClientsWithFingerprint, type TlsClientRow } from './tls-client-table.js';
 
 const ip = (s: string) => parseIp(s)!;
 const JA3 = '51c64c77e60f3980eea90869b68c58a8';
@@ -87,5 +87,12 @@ describe.each(testBackends())('tls_clients on %s', (_name, make) => {
     expect(show(await tlsClientsWithFingerprint(store, GO_JA4, 1))).toEqual([['2001:db8::5', '2001:db8::443', 443, 'go.example', 'aa'.repeat(16), GO_JA4, 2000, 2500, 3]]);
     expect(await tlsClientsWithFingerprint(store, 'ffffffffffffffffffffffffffffffff')).toEqual([]);
     expect(await tlsClientsWithFingerprint(store, '')).toEqual([]);
+  });
+
+  test('by server name: the name and names below it, not look-alikes', async () => {
+    expect(show(await tlsClientsNaming(store, 'Example.')).map((r) => r[3])).toEqual(['go.example', 'other.example']);
+    expect(show(await tlsClientsNaming(store, 'go.example')).map((r) => r[0])).toEqual(['2001:db8::5']);
+    expect(await tlsClientsNaming(store, 'o.example')).toEqual([]);
+    expect(await tlsClientsNaming(store, '')).toEqual([]);
   });
 });

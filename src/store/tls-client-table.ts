@@ -142,3 +142,11 @@ export async function tlsClientsWithFingerprint(store: SideTableStore, fingerpri
   if (fp === '') return [];
   return selectClients(store, (bind) => `(ja3 = ${bind(fp)} OR ja4 = ${bind(fp)})`, limit);
 }
+
+/** The clients that asked (SNI) for a domain or a name below it, any case; at most `limit` rows. */
+export async function tlsClientsNaming(store: SideTableStore, domain: string, limit = 1000): Promise<TlsClientRow[]> {
+  const name = domain.trim().toLowerCase().replace(/\.$/, '');
+  if (name === '') return [];
+  const ends = store.dialect.name === 'duckdb' ? 'ends_with' : 'endsWith';
+  return selectClients(store, (bind) => `(server_name = ${bind(name)} OR ${ends}(server_name, ${bind(`.${name}`)}))`, limit);
+}

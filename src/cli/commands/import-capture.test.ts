@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,13 @@ import { openCaptureFile } from '../../collect/capture-file.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { decodeCapture } from '../../decode/decode-capture.js';
 import { createDecoderState } from '../../decode/decoder-state.js';
+import { formatIp } from '../../core/ip.js';
+import { certificatesOf } from '../../store/certificate-tables.js';
+import type { Store } from '../../store/store.js';
+import { tlsClientsOf } from '../../store/tls-client-table.js';
 import { requireTool, sharedDataPath } from '../../test-support/shared-data.js';
+import { testBackends } from '../../test-support/test-backends.js';
+import { tsharkCertificates, tsharkClientHellos, tsharkServerHellos } from '../../test-support/tshark-tls.js';
 import { importCaptureFiles, planCaptureImport, type CaptureImportOptions } from './import-capture.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vantage-import-capture-'));
@@ -43,6 +50,15 @@ describe('import --format pcap', () => {
     const icmp = records.filter((r) => r.proto === 1);
     expect(icmp.length).toBeGreaterThan(0);
     for (const r of icmp) expect(r.dport).toBe(r.icmp_type! * 256 + r.icmp_code!);
+  });
+
+  it.skipIf(!emotet)('counts TLS clients, servers and certificates in the summary line', async () => {
+    const { summary, stderr } = await run([emotet!], { format: 'pcap' });
+    // tshark -r emotet.pcap -Y 'tls.handshake.type==1' (frames 141, 156), ==2 (143, 158), ==11
+    // (143, one certificate).
+    expect(stderr).toMatch(/, 2 TLS clients, 2 TLS servers, 1 certificates \(/);
+    expect(summary.files[0]).toMatchObject({ tlsClients: 2, tlsServers: 2, certificates: 1 });
+    expect(summary.files[0]!.problems).toEqual({});
   });
 
   it.skipIf(!datagram)('a raw export datagram is not a packet capture: IMPORT_FORMAT pointing at export-pcap', () => {
@@ -85,5 +101,29 @@ describe('import --format export-pcap', () => {
     const { records } = await run([datagram!], { format: 'export-pcap' });
     expect(records.length).toBeGreaterThan(0);
     expect(records.every((r) => (r as { version?: unknown }).version === 5)).toBe(true);
+  });
+});
+
+describe.skipIf(!malware || !requireTool('tshark')).each(testBackends())('import --format pcap: TLS into the store (%s)', (_name, makeStore) => {
+  let store: Store;
+  const dir = mkdtempSync(join(work, 'store-'));
+  afterAll(async () => store?.close());
+
+  it('malware.pcap: certificates served with SNI and JA3S, client fingerprints, as tshark reads them', async () => {
+    store = makeStore(dir);
+    await store.open();
+    await importCaptureFiles(store, [malware!], { format: 'pcap' }, { stderr: { write: () => true } });
+    const clients = tsharkClientHellos(malware!);
+    const servers = tsharkServerHellos(malware!);
+    const chains = tsharkCertificates(malware!);
+    const sha = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
+    for (const server of servers) {
+      const hello = clients.find((c) => c.dst === server.src && c.sport === server.dport)!;
+      const chain = chains.find((c) => c.src === server.src)!;
+      const served = await certificatesOf(store, server.src);
+      expect(served.map((s) => [s.port, s.serverName, s.ja3s, s.ref, s.certificate?.sha256])).toEqual([[server.sport, hello.sni, server.ja3s, sha(chain.der[0]!), sha(chain.der[0]!)]]);
+      const seen = await tlsClientsOf(store, server.src, { role: 'server' });
+      expect(seen.map((c) => [formatIp(c.src), c.dport, c.serverName, c.ja3, c.count])).toEqual([[hello.src, hello.dport, hello.sni, hello.ja3, 1]]);
+    }
   });
 });

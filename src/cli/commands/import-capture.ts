@@ -1,6 +1,7 @@
 // `vantage import --format pcap|export-pcap`: packet captures turned into flows (5-tuple
-// assembly with softflowd-like timeouts), the HTTP requests their TCP payloads carry and the
-// ARP requests (which flows cannot hold), or captured NetFlow/IPFIX/sFlow datagrams decoded.
+// assembly with softflowd-like timeouts), the HTTP requests their TCP payloads carry, the TLS
+// handshakes (client fingerprints, server sightings, certificates) and the ARP requests (which
+// flows cannot hold), or captured NetFlow/IPFIX/sFlow datagrams decoded.
 
 import { performance } from 'node:perf_hooks';
 import { openCaptureFile, type CaptureSource } from '../../collect/capture-file.js';
@@ -13,6 +14,10 @@ import { SOFTFLOWD_TIMEOUTS, type FlowTimeouts } from '../../decode/flow-assembl
 import { UdpDatagramExtractor } from '../../decode/packet/udp-datagram-extractor.js';
 import { HttpRequestExtractor } from '../../decode/http/http-request-extractor.js';
 import { ArpRequestExtractor } from '../../decode/arp/arp-request-extractor.js';
+import { TlsHandshakeExtractor } from '../../decode/tls/tls-handshake-extractor.js';
+import { CertificateWriter, SightingWriter } from '../../store/certificate-tables.js';
+import { asSideTableStore, type SideTableStore } from '../../store/side-table-rows.js';
+import { TlsClientWriter } from '../../store/tls-client-table.js';
 import { ArpRequestWriter, asArpRequestStore, type ArpRequestStore } from '../../store/arp-request-table.js';
 import { asHttpRequestStore, HttpRequestWriter, type HttpRequestStore } from '../../store/http-request-table.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
@@ -41,6 +46,11 @@ export interface CaptureImportOptions {
   readonly httpStore?: HttpRequestStore;
   /** pcap: where ARP requests go, grouped per sender, target and minute (default: the sink when it is a store). */
   readonly arpStore?: ArpRequestStore;
+  /**
+   * pcap: where TLS clients (tls_clients), server sightings and certificates go (default: the
+   * sink when it is a store, else the HTTP request store: side tables live in one store).
+   */
+  readonly tlsStore?: SideTableStore;
 }
 
 /** Counts for one capture. */
@@ -55,6 +65,12 @@ export interface CaptureFileSummary {
   readonly httpRequests?: number;
   /** pcap: ARP requests seen (stored grouped in arp_requests when there is a store). */
   readonly arpRequests?: number;
+  /** pcap: TLS ClientHellos read (stored merged in tls_clients when there is a store). */
+  readonly tlsClients?: number;
+  /** pcap: TLS ServerHellos read (stored as certificate_sightings). */
+  readonly tlsServers?: number;
+  /** pcap: distinct certificates read from TLS <= 1.2 Certificate messages (stored in certificates). */
+  readonly certificates?: number;
   /** Problems by code: capture damage (CAPTURE_*) and, for export-pcap, decode problems (DECODE_*). */
   readonly problems: Record<string, number>;
   readonly seconds: number;
@@ -99,6 +115,18 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
   const arp = new ArpRequestExtractor();
   const arpStore = options.arpStore ?? asArpRequestStore(sink);
   const arpWriter = arpStore ? new ArpRequestWriter(arpStore) : undefined;
+  const tls = new TlsHandshakeExtractor();
+  const tlsStore = options.tlsStore ?? asSideTableStore(sink) ?? options.httpStore;
+  const tlsWriters = tlsStore ? { clients: new TlsClientWriter(tlsStore), sightings: new SightingWriter(tlsStore), certificates: new CertificateWriter(tlsStore) } : undefined;
+  const certificateRefs = new Set<string>();
+  const takeTls = async () => {
+    const out = tls.takeOutput();
+    for (const c of out.certificates) certificateRefs.add(c.ref);
+    if (!tlsWriters) return;
+    await tlsWriters.clients.add(out.clients);
+    await tlsWriters.sightings.add(out.sightings);
+    await tlsWriters.certificates.add(out.certificates);
+  };
   let flows = 0;
   const problems: Record<string, number> = {};
   try {
@@ -106,6 +134,7 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
       assembler.addFrame(frame);
       http.addFrame(frame);
       arp.addFrame(frame);
+      tls.addFrame(frame);
       if (assembler.output.length >= batch) {
         const out = assembler.takeOutput();
         await sink.appendFlows(out);
@@ -113,6 +142,7 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
       }
       if (http.output.length >= 1000) await httpWriter?.add(http.takeOutput());
       if (arp.output.length >= 1000) await arpWriter?.add(arp.takeOutput());
+      if (tls.pending >= 1000) await takeTls();
     }
     noteProblems(source, problems, options, io);
     assembler.flush();
@@ -125,12 +155,19 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
     arp.flush();
     await arpWriter?.add(arp.takeOutput());
     await arpWriter?.flush();
+    tls.flush();
+    await takeTls();
+    await tlsWriters?.clients.flush();
+    await tlsWriters?.sightings.flush();
+    await tlsWriters?.certificates.flush();
   } finally {
     source.close();
   }
   const s = assembler.stats;
   if (s.unsupportedLink > 0) problems.CAPTURE_LINK_TYPE = s.unsupportedLink;
   for (const [code, n] of Object.entries(arp.stats.problems)) problems[code] = n;
+  for (const [code, n] of Object.entries(tls.stats.problems)) problems[code] = n;
+  const t = tls.stats;
   const seconds = (performance.now() - started) / 1000;
   io.stderr.write(
     `imported ${flows} flows from ${file}: ${s.packets} IP packets in ${s.frames} frames` +
@@ -139,9 +176,19 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
       (s.fragments > 0 ? `, ${s.fragments} fragments` : '') +
       (http.stats.requests > 0 ? `, ${http.stats.requests} HTTP requests` : '') +
       (arp.stats.requests > 0 ? `, ${arp.stats.requests} ARP requests` : '') +
+      (t.clientHellos > 0 ? `, ${t.clientHellos} TLS clients` : '') +
+      (t.serverHellos > 0 ? `, ${t.serverHellos} TLS servers` : '') +
+      (certificateRefs.size > 0 ? `, ${certificateRefs.size} certificates` : '') +
       ` (${seconds.toFixed(1)} s)\n`,
   );
-  return { file, format: 'pcap', frames: s.frames, packets: s.packets, flows, httpRequests: http.stats.requests, arpRequests: arp.stats.requests, problems, seconds };
+  return { file, format: 'pcap', frames: s.frames, packets: s.packets, flows, httpRequests: http.stats.requests,
+    arpRequests: arp.stats.requests,
+    tlsClients: t.clientHellos,
+    tlsServers: t.serverHellos,
+    certificates: certificateRefs.size,
+    problems,
+    seconds,
+  };
 }
 
 async function importExportPcap(
