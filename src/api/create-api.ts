@@ -11,6 +11,7 @@ import { Counter, Histogram } from 'prom-client';
 import { ApiError, errorResponse } from './api-error.js';
 import type { ApiDeps, ApiEnv } from './api-context.js';
 import { authenticate } from './auth/authenticate.js';
+import { registerAlertRoutes } from './routes/alert-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerExportRoutes } from './routes/export-routes.js';
@@ -153,6 +154,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerMetaRoutes(app, deps);
   registerFindingsRoutes(app, deps);
   registerIntelRoutes(app, deps);
+  registerAlertRoutes(app, deps);
   registerPivotRoutes(app, deps);
   // Extension point: the pivot graph, watchlists, notebook and intel routes register here
   // (one `registerXRoutes(app, deps)` per resource) and turn their flag on in ApiFeatures.

@@ -23,6 +23,8 @@ export type AuditAction =
   | 'finding.verdict'
   | 'detect'
   | 'intel.load'
+  | 'alert.rule.add'
+  | 'alert.rule.remove'
   | 'profile'
   | 'pivot';
 

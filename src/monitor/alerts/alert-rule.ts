@@ -64,6 +64,8 @@ export type AlertableFinding = Pick<Finding, 'id' | 'kind' | 'subkind' | 'severi
   Partial<Pick<Finding, 'status' | 'intel' | 'entities' | 'runs'>> & {
     /** Names of the watchlists whose entities the finding involves. */
     readonly watchlists?: readonly string[];
+    /** Watchlist hits as the watchlists module marks findings (only `watchlist` is read). */
+    readonly watched?: readonly { readonly watchlist: string }[];
     /** Labels such as `partner-compromised`. */
     readonly tags?: readonly string[];
   };
@@ -73,16 +75,24 @@ export function severityRank(s: Severity): number {
   return SEVERITIES.indexOf(s);
 }
 
-/** The finding's tags: its own and those of the intelligence that names its entities. */
+/**
+ * The finding's tags: its own, those of the intelligence that names its entities, and its kind
+ * (so a rule on the tag `partner-compromised` catches the finding of that kind).
+ */
 export function tagsOf(f: AlertableFinding): string[] {
-  return [...new Set([...(f.tags ?? []), ...(f.intel ?? []).map((i) => i.tag)])];
+  return [...new Set([...(f.tags ?? []), ...(f.intel ?? []).map((i) => i.tag), f.kind])];
+}
+
+/** The watchlists a finding says it involves (`watchlists` and `watched`). */
+export function watchlistsOf(f: AlertableFinding): string[] {
+  return [...new Set([...(f.watchlists ?? []), ...(f.watched ?? []).map((w) => w.watchlist)])];
 }
 
 /**
  * True when the rule fires on the finding: every condition the rule sets holds (within a list,
  * any entry will do). Disabled rules and findings marked false positive never match.
  */
-export function ruleMatches(rule: AlertRule, f: AlertableFinding, watchlists: readonly string[] = f.watchlists ?? []): boolean {
+export function ruleMatches(rule: AlertRule, f: AlertableFinding, watchlists: readonly string[] = watchlistsOf(f)): boolean {
   if (!rule.enabled || f.status === 'false-positive') return false;
   if (rule.kinds.length > 0 && !rule.kinds.includes(f.kind)) return false;
   if (severityRank(f.severity) < severityRank(rule.minSeverity)) return false;

@@ -72,25 +72,30 @@ describe.each(testBackends())('alerting on %s', (_name, make) => {
       testFinding('f-unwatched', 'c2', 'critical', { watchlists: ['suppliers'] }),
       testFinding('f-fp', 'c2', 'critical', { watchlists: ['partners'], status: 'false-positive' }),
       testFinding('f-tag', 'scan', 'info', { tags: ['partner-compromised'] }),
+      // Watchlist hits as the watchlists module marks them; the kind counts as a tag.
+      { ...testFinding('f-watched', 'c2', 'high'), watched: [{ watchlist: 'partners', kind: 'partner', criticality: 'high', value: '192.0.2.10', member: '192.0.2.0/24' }] },
+      testFinding('f-partner', 'partner-compromised', 'critical'),
     ];
     const first = await a.evaluate(findings);
-    expect(first).toMatchObject({ raised: 2, escalated: 0, duplicates: 0, suppressed: 0 });
+    expect(first).toMatchObject({ raised: 4, escalated: 0, duplicates: 0, suppressed: 0 });
     // Persisted before any delivery: both pending, never tried.
     const pending = await a.outbox.list({ state: 'pending' });
     expect(pending.map((p) => [p.rule, p.finding_id, p.attempts]).sort()).toEqual([
+      ['compromised', 'f-partner', 0],
       ['compromised', 'f-tag', 0],
       ['partners', 'f-match', 0],
+      ['partners', 'f-watched', 0],
     ]);
 
     // The same findings from the next three detector runs: nothing new.
     for (let run = 0; run < 3; run++) {
       now += 60_000;
-      expect(await a.evaluate(findings)).toMatchObject({ raised: 0, duplicates: 2 });
+      expect(await a.evaluate(findings)).toMatchObject({ raised: 0, duplicates: 4 });
     }
-    expect((await a.deliverDue()).delivered).toBe(2);
-    expect(sink.sent.map((m) => m.finding?.id).sort()).toEqual(['f-match', 'f-tag']);
+    expect((await a.deliverDue()).delivered).toBe(4);
+    expect(sink.sent.map((m) => m.finding?.id).sort()).toEqual(['f-match', 'f-partner', 'f-tag', 'f-watched']);
     now += 60_000;
-    expect(await a.evaluate(findings)).toMatchObject({ raised: 0, duplicates: 2 });
+    expect(await a.evaluate(findings)).toMatchObject({ raised: 0, duplicates: 4 });
 
     // Severity rises: one more alert, with a new id; then quiet again.
     const worse = { ...match, severity: 'critical' as const, score: 0.95 };
@@ -99,7 +104,7 @@ describe.each(testBackends())('alerting on %s', (_name, make) => {
     // Back down to medium: not worse than what was alerted.
     expect(await a.evaluate([match])).toMatchObject({ raised: 0, duplicates: 1 });
     expect((await a.deliverDue()).delivered).toBe(1);
-    const partners = sink.sent.filter((m) => m.rule === 'partners');
+    const partners = sink.sent.filter((m) => m.rule === 'partners' && m.finding?.id === 'f-match');
     expect(partners.map((m) => [m.finding?.id, m.severity])).toEqual([['f-match', 'medium'], ['f-match', 'critical']]);
     expect(partners[0]!.id).not.toBe(partners[1]!.id);
 

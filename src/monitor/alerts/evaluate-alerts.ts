@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Severity } from '../../detect/finding.js';
 import { findingAlertMessage, findingUrl, summaryAlertMessage, type AlertMessage, type SummarizedAlert } from './alert-message.js';
 import type { AlertOutbox } from './alert-outbox.js';
-import { ruleMatches, severityRank, type AlertableFinding, type AlertRule } from './alert-rule.js';
+import { ruleMatches, severityRank, watchlistsOf, type AlertableFinding, type AlertRule } from './alert-rule.js';
 import type { AlertOutboxRow } from './alert-tables.js';
 
 /** Watchlists a finding involves, when the finding does not say itself. */
@@ -78,7 +78,7 @@ export async function evaluateAlerts(findings: readonly AlertableFinding[], deps
   const watch = new Map<string, readonly string[]>();
   for (const f of byId.values()) {
     const extra = deps.watchlistsOf ? await deps.watchlistsOf(f) : [];
-    watch.set(f.id, [...new Set([...(f.watchlists ?? []), ...extra])]);
+    watch.set(f.id, [...new Set([...watchlistsOf(f), ...extra])]);
   }
 
   let raised = 0;
