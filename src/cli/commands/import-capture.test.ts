@@ -126,4 +126,11 @@ describe.skipIf(!malware || !requireTool('tshark')).each(testBackends())('import
       expect(seen.map((c) => [formatIp(c.src), c.dport, c.serverName, c.ja3, c.count])).toEqual([[hello.src, hello.dport, hello.sni, hello.ja3, 1]]);
     }
   });
+
+  it.skipIf(!emotet)('a sink that is not a store (the enriching one): TLS rows go to the store given for HTTP requests', async () => {
+    // One store per process for chdb: the Emotet capture goes into the same store, flows elsewhere.
+    await importCaptureFiles({ appendFlows: async () => undefined }, [emotet!], { format: 'pcap', httpStore: store }, { stderr: { write: () => true } });
+    const hello = tsharkClientHellos(emotet!)[0]!;
+    expect((await tlsClientsOf(store, hello.dst)).map((c) => [formatIp(c.src), c.ja3, c.count])).toEqual([[hello.src, hello.ja3, 2]]);
+  });
 });
