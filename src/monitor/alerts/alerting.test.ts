@@ -74,7 +74,8 @@ describe.each(testBackends())('alerting on %s', (_name, make) => {
       testFinding('f-tag', 'scan', 'info', { tags: ['partner-compromised'] }),
       // Watchlist hits as the watchlists module marks them; the kind counts as a tag.
       { ...testFinding('f-watched', 'c2', 'high'), watched: [{ watchlist: 'partners', kind: 'partner', criticality: 'high', value: '192.0.2.10', member: '192.0.2.0/24' }] },
-      testFinding('f-partner', 'partner-compromised', 'critical'),
+      // Text that must survive both engines' JSON round trip unchanged.
+      testFinding('f-partner', 'partner-compromised', 'critical', { summary: 'Partner host überall — "quoted" \\ back\\slash\nnew line' }),
     ];
     const first = await a.evaluate(findings);
     expect(first).toMatchObject({ raised: 4, escalated: 0, duplicates: 0, suppressed: 0 });
@@ -94,6 +95,7 @@ describe.each(testBackends())('alerting on %s', (_name, make) => {
     }
     expect((await a.deliverDue()).delivered).toBe(4);
     expect(sink.sent.map((m) => m.finding?.id).sort()).toEqual(['f-match', 'f-partner', 'f-tag', 'f-watched']);
+    expect(sink.sent.find((m) => m.finding?.id === 'f-partner')!.finding!.summary).toBe('Partner host überall — "quoted" \\ back\\slash\nnew line');
     now += 60_000;
     expect(await a.evaluate(findings)).toMatchObject({ raised: 0, duplicates: 4 });
 
