@@ -2,6 +2,7 @@
 // each run's answer kept; `run` runs what is due (or one monitor now) and reports what is new
 // and what is outside the expected range.
 
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/time.js';
@@ -23,6 +24,23 @@ interface AddCli {
   threshold: string;
   description?: string;
   disabled?: boolean;
+}
+
+/** A JSON object from a file; errors name the file. */
+function readJsonFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VantageError('IMPORT_FILE', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file });
+  }
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected an object of sink name -> settings');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new VantageError('IMPORT_FORMAT', `${file}: ${(err as Error).message}`, { file });
+  }
 }
 
 function runRow(r: MonitorRun): Record<string, string | number> {
@@ -69,7 +87,7 @@ export function registerMonitor(program: Command): void {
         if (windowMs === undefined || windowMs <= 0) throw new VantageError('USAGE', `--window '${cli.window}' is not a duration (e.g. 15m, 1h, 7d)`);
       }
       const job = await withStore(command, async (store) =>
-        (await createMonitoring(store)).add({
+        (await createMonitoring(store)).monitors.add({
           name,
           kind: cli.kind,
           schedule: cli.schedule,
@@ -92,7 +110,7 @@ export function registerMonitor(program: Command): void {
     .description('saved monitors')
     .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .action(async (cli: { format: OutputFormat }, command: Command) => {
-      const jobs = await withStore(command, async (store) => (await createMonitoring(store)).list());
+      const jobs = await withStore(command, async (store) => (await createMonitoring(store)).monitors.list());
       if (cli.format === 'json') {
         process.stdout.write(`${JSON.stringify(jobs, null, 2)}\n`);
         return;
@@ -106,18 +124,25 @@ export function registerMonitor(program: Command): void {
     .description('run every scheduled slot that is due (oldest first, each once), or --now one monitor immediately')
     .argument('[names...]', 'only these monitors')
     .option('--now', 'run the named monitors now, outside their schedule')
+    .option('--sinks <file>', 'JSON file of alert sink name -> settings (docs/alerting.md): due alerts are delivered after the runs')
+    .option('--ui-base-url <url>', 'base URL of the UI in alert evidence links')
     .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
-    .action(async (names: string[], cli: { now?: boolean; format: OutputFormat }, command: Command) => {
+    .action(async (names: string[], cli: { now?: boolean; sinks?: string; uiBaseUrl?: string; format: OutputFormat }, command: Command) => {
       if (cli.now && names.length === 0) throw new VantageError('USAGE', 'monitor run --now needs the monitor names');
+      const sinks = cli.sinks ? readJsonFile(cli.sinks) : undefined;
       const runs = await withStore(command, async (store) => {
-        const service = await createMonitoring(store);
-        if (cli.now) {
-          const out: MonitorRun[] = [];
-          for (const n of names) out.push(await service.runNow(n));
-          return out;
+        const monitoring = await createMonitoring(store, { ...(sinks ? { sinks } : {}), ...(cli.uiBaseUrl ? { uiBaseUrl: cli.uiBaseUrl } : {}) });
+        try {
+          if (cli.now) {
+            const out: MonitorRun[] = [];
+            for (const n of names) out.push(await monitoring.monitors.runNow(n));
+            return out;
+          }
+          for (const n of names) await monitoring.monitors.get(n);
+          return (await monitoring.monitors.runDue(names.length > 0 ? names : undefined)).runs;
+        } finally {
+          await monitoring.close();
         }
-        if (names.length > 0) for (const n of names) await service.get(n);
-        return (await service.runDue(names.length > 0 ? names : undefined)).runs;
       });
       printRuns(runs, cli.format);
     });
@@ -131,7 +156,7 @@ export function registerMonitor(program: Command): void {
     .action(async (name: string, cli: { limit: string; format: OutputFormat }, command: Command) => {
       const limit = Number(cli.limit);
       if (!Number.isSafeInteger(limit) || limit < 1) throw new VantageError('USAGE', `--limit must be a positive whole number, got '${cli.limit}'`);
-      const runs = await withStore(command, async (store) => (await createMonitoring(store)).history(name, limit));
+      const runs = await withStore(command, async (store) => (await createMonitoring(store)).monitors.history(name, limit));
       printRuns(runs, cli.format);
     });
 
@@ -140,7 +165,7 @@ export function registerMonitor(program: Command): void {
     .description('delete a monitor with its state and history')
     .argument('<name>', 'monitor name')
     .action(async (name: string, _cli: unknown, command: Command) => {
-      const gone = await withStore(command, async (store) => (await createMonitoring(store)).remove(name));
+      const gone = await withStore(command, async (store) => (await createMonitoring(store)).monitors.remove(name));
       if (!gone) throw new VantageError('NOT_FOUND', `no monitor '${name}'`);
       process.stdout.write(`monitor ${name} removed\n`);
     });
