@@ -79,6 +79,7 @@ const ProfileSchema = z
     http: Rows,
     services: Rows,
     certificates: Rows,
+    tlsClients: Rows,
     findings: Rows,
     scoped: z.boolean(),
   })
@@ -191,12 +192,12 @@ function knowsSomething(p: Profile): boolean {
     p.context.asn !== null ||
     p.context.country !== null ||
     p.flows.flows > 0 ||
-    [p.intel, p.dns.names, p.dns.answers, p.dns.subdomains, p.members, p.http, p.services, p.certificates, p.findings].some((s) => s.length > 0)
+    [p.intel, p.dns.names, p.dns.answers, p.dns.subdomains, p.members, p.http, p.services, p.certificates, p.tlsClients, p.findings].some((s) => s.length > 0)
   );
 }
 
 function profileRows(p: Profile): number {
-  return [p.intel, p.dns.names, p.dns.answers, p.dns.subdomains, p.peers.asSource, p.peers.asDestination, p.members, p.http, p.services, p.certificates, p.findings].reduce((n, s) => n + s.length, 0);
+  return [p.intel, p.dns.names, p.dns.answers, p.dns.subdomains, p.peers.asSource, p.peers.asDestination, p.members, p.http, p.services, p.certificates, p.tlsClients, p.findings].reduce((n, s) => n + s.length, 0);
 }
 
 /** Registers the profile and pivot routes. */

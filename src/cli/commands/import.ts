@@ -500,7 +500,7 @@ export function registerImport(program: Command): void {
         // Checked before the store opens: a typo in a file name creates no database.
         planCaptureImport(files, options);
         const summary = await withStore(command, async (store) =>
-          importCaptureFiles(cli.enrich ? enrichingSink(store, await createEnricher(store, { asnDb: cli.asnDb, countryDb: cli.geoDb })) : store, files, { ...options, httpStore: store, arpStore: store }),
+          importCaptureFiles(cli.enrich ? enrichingSink(store, await createEnricher(store, { asnDb: cli.asnDb, countryDb: cli.geoDb })) : store, files, { ...options, httpStore: store, arpStore: store, tlsStore: store }),
         );
         if (cli.json) process.stdout.write(`${toJson(summary)}\n`);
         return;

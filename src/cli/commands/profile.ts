@@ -99,6 +99,7 @@ export function profileText(p: Profile): string {
       p.certificates.map((c) => ({ ...c, names: c.names.slice(0, 5).join(' ') })),
       ['subject', 'issuer', 'port', 'serverName', 'names', 'notAfter', 'first', 'last', 'count'],
     );
+    out += section('TLS clients', p.tlsClients, ['client', 'server', 'port', 'serverName', 'ja3', 'ja4', 'role', 'first', 'last', 'count']);
   }
   out += section(
     'Findings',
