@@ -26,7 +26,15 @@ export type AuditAction =
   | 'alert.rule.add'
   | 'alert.rule.remove'
   | 'profile'
-  | 'pivot';
+  | 'pivot'
+  | 'sighting'
+  | 'taxii.add'
+  | 'taxii.delete'
+  | 'watchlist.put'
+  | 'watchlist.remove'
+  | 'monitor.add'
+  | 'monitor.remove'
+  | 'monitor.run';
 
 /** One audit entry as written. */
 export interface AuditEntry {

@@ -309,3 +309,55 @@ describe('the TAXII client against this server', () => {
     await expect(client.pull(SHARED)).rejects.toThrow(/404/);
   });
 });
+
+describe('TAXII writes in the audit trail', () => {
+  interface Entry {
+    actor: string;
+    action: string;
+    target: string;
+    detail: Record<string, unknown>;
+    rows: number;
+    status: string;
+    errorCode: string | null;
+  }
+  const entries = async (action: string): Promise<Entry[]> => {
+    const res = await fetch(`${t.base}/api/audit?action=${action}`, { headers: { authorization: `Bearer ${t.tokens.admin}` } });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { entries: Entry[] }).entries;
+  };
+  // Entries written in one millisecond have no defined order: compare as sorted lists.
+  const sorted = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort();
+
+  it('every POST of objects made above, accepted, refused or failed', async () => {
+    const posts = await entries('taxii.add');
+    // As the "adding objects" tests sent them: two refusals (no write right), a wrong content
+    // type, a body that is no envelope, the envelope of 5 (4 new versions, 1 bad), then a repeat.
+    expect(sorted(posts.map((e) => [e.actor, e.target, e.status, e.errorCode, e.rows]))).toEqual(sorted([
+      ['peer-reader', SHARED, 'denied', 'AUTH_FORBIDDEN', 0],
+      ['peer-writer', SECRET, 'denied', 'AUTH_FORBIDDEN', 0],
+      ['peer-writer', SHARED, 'error', 'REQUEST_INVALID', 0],
+      ['peer-writer', SHARED, 'error', 'REQUEST_INVALID', 0],
+      ['peer-writer', SHARED, 'ok', null, 4],
+      ['peer-writer', SHARED, 'ok', null, 0],
+    ]));
+    const ok = posts.filter((e) => e.status === 'ok').map((e) => e.detail);
+    expect(ok).toContainEqual(expect.objectContaining({ total: 5, added: 4, unchanged: 0, failed: 1 }));
+    expect(ok).toContainEqual(expect.objectContaining({ total: 1, added: 0, unchanged: 1, failed: 0 }));
+  });
+
+  it('every DELETE made above, with the versions it removed', async () => {
+    const deletes = await entries('taxii.delete');
+    const id = ind(1, '').id;
+    expect(sorted(deletes.map((e) => [e.actor, e.target, e.status, e.rows, e.detail.versions ?? null]))).toEqual(sorted([
+      ['peer-reader', id, 'denied', 0, null],
+      ['peer-writer', id, 'ok', 1, ['2026-01-01T00:00:00.000Z']],
+      ['peer-writer', id, 'ok', 1, ['2026-02-01T00:00:00.000Z']],
+    ]));
+    expect(deletes.every((e) => e.detail.collection === SHARED)).toBe(true);
+  });
+
+  it('reads are not audited as writes', async () => {
+    await taxii('GET', `${ROOT}collections/${SHARED}/objects/`, { token: reader });
+    expect((await entries('taxii.add')).length).toBe(6);
+  });
+});

@@ -7,6 +7,9 @@
 // grant for (`vantage taxii grant`), whatever its role. These routes are registered ahead of
 // the API's cookie/session middleware and authenticate bearer tokens themselves, so that even
 // an authentication failure is answered as TAXII.
+//
+// Writes (POST of objects, DELETE of an object) are in the audit trail as taxii.add and
+// taxii.delete, with what they changed, and refused or failed writes with their reason.
 
 import { randomUUID } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -16,7 +19,8 @@ import { checkStixObject } from '../../share/stix/stix-conformance.js';
 import { decodeNext, page, selectVersions, type TaxiiFilter } from '../../share/taxii/taxii-query.js';
 import { STIX_MEDIA_TYPE, TaxiiRepository, type TaxiiCollection, type TaxiiObjectMeta } from '../../share/taxii/taxii-repository.js';
 import { formatMicros, parseMicros } from '../../share/taxii/taxii-time.js';
-import type { ApiDeps, ApiEnv } from '../api-context.js';
+import { audit, type ApiDeps, type ApiEnv } from '../api-context.js';
+import type { AuditAction } from '../audit/audit-log.js';
 import type { Principal } from '../auth/principal.js';
 
 /** The TAXII media type of every request and response body. */
@@ -107,6 +111,32 @@ export function registerTaxiiRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, opt
   };
 
   type Handler = (c: Context<ApiEnv>, principal: Principal) => Promise<Response>;
+  /** What an audited handler reports of a change it made. */
+  interface AuditNote {
+    readonly target: string;
+    readonly detail: Record<string, unknown>;
+    readonly rows: number;
+  }
+  /**
+   * A handler whose every authenticated call is written to the audit trail (writes change what
+   * peers receive): what it changed when it succeeds, the refusal or failure otherwise.
+   */
+  const audited =
+    (action: AuditAction, target: (c: Context<ApiEnv>) => AuditNote, handler: (c: Context<ApiEnv>, principal: Principal, note: (n: AuditNote) => void) => Promise<Response>): Handler =>
+    async (c, principal) => {
+      const started = performance.now();
+      let noted = target(c);
+      try {
+        const response = await handler(c, principal, (n) => (noted = n));
+        await audit(c, deps, { action, target: noted.target, detail: noted.detail, rows: noted.rows, status: 'ok', elapsedMs: performance.now() - started }, principal);
+        return response;
+      } catch (err) {
+        const status = err instanceof TaxiiError ? err.status : 500;
+        const code = err instanceof VantageError ? err.code : ({ 400: 'REQUEST_INVALID', 403: 'AUTH_FORBIDDEN', 404: 'NOT_FOUND', 413: 'REQUEST_TOO_LARGE', 415: 'REQUEST_INVALID' } as Record<number, string>)[status] ?? 'INTERNAL';
+        await audit(c, deps, { action, target: noted.target, detail: noted.detail, status: status === 403 || status === 404 ? 'denied' : 'error', errorCode: code, elapsedMs: performance.now() - started }, principal);
+        throw err;
+      }
+    };
   const route = (method: 'get' | 'post' | 'delete', path: string, handler: Handler) => {
     const run = async (c: Context<ApiEnv>) => {
       try {
@@ -232,7 +262,7 @@ export function registerTaxiiRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, opt
     return json(c, objects.length > 0 ? { more: p.more, ...(p.next ? { next: p.next } : {}), objects } : {}, 200, dateHeaders(p.items));
   });
 
-  route('post', `${base}/collections/:id/objects/`, async (c, principal) => {
+  route('post', `${base}/collections/:id/objects/`, audited('taxii.add', (c) => ({ target: param(c, 'id'), detail: {}, rows: 0 }), async (c, principal, note) => {
     const { collection } = await access(principal, param(c, 'id'), 'write');
     if (!isTaxiiContentType(c.req.header('content-type'))) throw new TaxiiError(415, 'Unsupported Media Type', `send the envelope as ${TAXII_MEDIA_TYPE}`);
     const declared = Number(c.req.header('content-length') ?? '0');
@@ -270,8 +300,10 @@ export function registerTaxiiRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, opt
       pendings: [],
     };
     await repo.saveStatus(status.id, principal.id, status);
+    const fresh = added.filter((a) => a.added).length;
+    note({ target: collection.id, detail: { status: status.id, total: objects.length, added: fresh, unchanged: added.length - fresh, failed: failures.length }, rows: fresh });
     return json(c, status, 202);
-  });
+  }));
 
   route('get', `${base}/collections/:id/objects/:objectId/`, async (c, principal) => {
     const { collection } = await access(principal, param(c, 'id'), 'read');
@@ -284,7 +316,7 @@ export function registerTaxiiRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, opt
     return json(c, objects.length > 0 ? { more: p.more, ...(p.next ? { next: p.next } : {}), objects } : {}, 200, dateHeaders(p.items));
   });
 
-  route('delete', `${base}/collections/:id/objects/:objectId/`, async (c, principal) => {
+  route('delete', `${base}/collections/:id/objects/:objectId/`, audited('taxii.delete', (c) => ({ target: param(c, 'objectId'), detail: { collection: param(c, 'id') }, rows: 0 }), async (c, principal, note) => {
     const { collection } = await access(principal, param(c, 'id'), 'write');
     const filter = filterOf(c, false);
     const metas = await repo.objectMetas(collection.id, { ids: [param(c, 'objectId')] });
@@ -292,8 +324,9 @@ export function registerTaxiiRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps, opt
     // Without match[version], a delete removes every version.
     const doomed = selectVersions(metas, { ...filter, versions: filter.versions ?? ['all'] });
     await repo.deleteObjects(collection.id, doomed);
+    note({ target: param(c, 'objectId'), detail: { collection: collection.id, versions: doomed.map((m) => m.version) }, rows: doomed.length });
     return c.body(null, 200, { 'content-type': TAXII_MEDIA_TYPE });
-  });
+  }));
 
   route('get', `${base}/collections/:id/objects/:objectId/versions/`, async (c, principal) => {
     const { collection } = await access(principal, param(c, 'id'), 'read');
