@@ -1,6 +1,7 @@
 // What every route handler can reach: the shared services (deps) and the per-request variables
 // (the authenticated principal, the session, the client address), plus the permission check.
 
+import type { Monitoring } from '../monitor/create-monitoring.js';
 import type { Context } from 'hono';
 import type { Registry } from 'prom-client';
 import type { Store } from '../store/store.js';
@@ -52,6 +53,8 @@ export interface ApiDeps {
   /** Folder of the built UI (index.html and assets); undefined serves no UI. */
   readonly uiDir?: string;
   readonly features: ApiFeatures;
+  /** The server's monitors and alerting (with its sinks); routes build their own without sinks when absent. */
+  readonly monitoring?: Monitoring;
   /** Called with unexpected errors (logged by the server, never sent to clients). */
   readonly onError?: (err: unknown) => void;
 }

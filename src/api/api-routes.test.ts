@@ -2,6 +2,9 @@
 // malformed input gives a 4xx JSON error with a code (never a 500); the OpenAPI document lists
 // exactly the routes tested here.
 
+import { createAlerting } from '../monitor/alerts/create-alerting.js';
+import { createMonitoring } from '../monitor/create-monitoring.js';
+import { WatchlistRepository } from '../monitor/watchlists/watchlist-repository.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findingId } from '../detect/finding.js';
 import { FindingsRepository } from '../detect/findings-repository.js';
@@ -55,6 +58,19 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/api/intel/feeds', doc: '/api/intel/feeds', body: { kind: 'list', source: 'route-test-{n}', text: '198.51.100.7\n' }, least: 'admin', ok: 200 },
   { method: 'GET', path: '/api/profile/10.1.0.1', doc: '/api/profile/{entity}', least: 'viewer', ok: 200 },
   { method: 'GET', path: '/api/pivot?entity=10.1.0.1&depth=1', doc: '/api/pivot', least: 'viewer', ok: 200 },
+  { method: 'GET', path: '/api/alerts', doc: '/api/alerts', least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/alerts/rules', doc: '/api/alerts/rules', least: 'analyst', ok: 200 },
+  { method: 'POST', path: '/api/alerts/rules', doc: '/api/alerts/rules', body: { name: 'r-{n}', sinks: ['soc'] }, least: 'admin', ok: 200 },
+  { method: 'DELETE', path: '/api/alerts/rules/{rule}', doc: '/api/alerts/rules/{name}', least: 'admin', ok: 200 },
+  { method: 'GET', path: '/api/watchlists', doc: '/api/watchlists', least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/watchlists/{watchlist}', doc: '/api/watchlists/{name}', least: 'analyst', ok: 200 },
+  { method: 'POST', path: '/api/watchlists', doc: '/api/watchlists', body: { name: 'w-{n}', members: ['192.0.2.0/24'] }, least: 'analyst', ok: 200 },
+  { method: 'DELETE', path: '/api/watchlists/{watchlist}', doc: '/api/watchlists/{name}', least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/monitors', doc: '/api/monitors', least: 'analyst', ok: 200 },
+  { method: 'POST', path: '/api/monitors', doc: '/api/monitors', body: { name: 'm-{n}', kind: 'query', schedule: '0 * * * *', query: 'any | count' }, least: 'analyst', ok: 200 },
+  { method: 'DELETE', path: '/api/monitors/{monitor}', doc: '/api/monitors/{name}', least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/monitors/{monitor}/runs', doc: '/api/monitors/{name}/runs', least: 'analyst', ok: 200 },
+  { method: 'POST', path: '/api/monitors/{monitor}/run', doc: '/api/monitors/{name}/run', least: 'analyst', ok: 200 },
 ];
 
 const RANK: Record<Who, number> = { viewer: 0, analyst: 1, admin: 2 };
@@ -75,6 +91,21 @@ async function prepare(r: RouteCase): Promise<{ path: string; body?: unknown }> 
     const at = new Date(Date.UTC(2026, 9, 31)).toISOString();
     await repo.save([{ id, kind: 'scan', subkind: 'vertical', score: 0.5, subscores: {}, severity: 'low', src: '10.1.0.1', dst: null, dport: null, proto: 6, entities: [], first: at, last: at, summary: 'route test', evidence: { counts: {}, query: 'any', from: at, to: at, sample: [] }, intel: [] }]);
     path = path.replace('{finding}', id);
+  }
+  // Named things to read, run or remove, created through their repositories.
+  if (path.includes('{rule}')) {
+    const alerting = createAlerting({ store: t.store });
+    await alerting.ensureTables();
+    path = path.replace('{rule}', (await alerting.rules.put({ name: `rule-${n}`, sinks: ['soc'] })).name);
+  }
+  if (path.includes('{watchlist}')) {
+    const repo = new WatchlistRepository(t.store);
+    await repo.ensureTables();
+    path = path.replace('{watchlist}', (await repo.put({ name: `watch-${n}`, members: ['192.0.2.0/24'] })).name);
+  }
+  if (path.includes('{monitor}')) {
+    const { monitors } = await createMonitoring(t.store);
+    path = path.replace('{monitor}', (await monitors.add({ name: `monitor-${n}`, kind: 'query', schedule: '0 * * * *', query: 'any | count' })).name);
   }
   const body = r.body === undefined ? undefined : JSON.parse(JSON.stringify(r.body).replace('{n}', String(n)));
   return { path, body };

@@ -21,11 +21,13 @@ import { registerIntelRoutes } from './routes/intel-routes.js';
 import { registerMetaRoutes } from './routes/meta-routes.js';
 import { registerPivotRoutes } from './routes/pivot-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
+import { registerSightingsRoutes } from './routes/sightings-routes.js';
 import { registerStatsRoutes } from './routes/stats-routes.js';
 import { registerTokenRoutes } from './routes/token-routes.js';
 import { registerTaxiiRoutes } from './routes/taxii-routes.js';
 import { registerUiRoutes } from './routes/ui-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
+import { registerWatchlistRoutes } from './routes/watchlist-routes.js';
 
 /** Paths answered without credentials: health, sign-in, and the UI shell (which holds no data). */
 function isOpen(method: string, path: string): boolean {
@@ -156,6 +158,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerIntelRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerPivotRoutes(app, deps);
+  registerSightingsRoutes(app, deps);
+  registerWatchlistRoutes(app, deps);
   // Extension point: the pivot graph, watchlists, notebook and intel routes register here
   // (one `registerXRoutes(app, deps)` per resource) and turn their flag on in ApiFeatures.
 

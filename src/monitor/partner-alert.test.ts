@@ -15,7 +15,7 @@ import { importFiles } from '../cli/commands/import.js';
 import { FindingsRepository } from '../detect/findings-repository.js';
 import { IndicatorRepository } from '../intel/indicator-repository.js';
 import { loadFeeds } from '../intel/load-feeds.js';
-import { createMonitoring } from '../services/monitoring.js';
+import { createMonitoring } from './create-monitoring.js';
 import type { Store } from '../store/store.js';
 import { sharedDataPath } from '../test-support/shared-data.js';
 import { testBackends } from '../test-support/test-backends.js';

@@ -24,6 +24,12 @@ export const ServerConfigSchema = z.object({
   uiDir: z.string().optional(),
   /** Seconds in-flight requests get to finish at shutdown. */
   shutdownGraceSeconds: z.number().min(0).max(600).default(10),
+  /** Seconds between monitor scheduler passes (0: no scheduler in this process). */
+  monitorIntervalSeconds: z.number().min(0).max(3600).default(30),
+  /** JSON file of alert sink name -> settings (docs/alerting.md); without it alerts wait in the outbox. */
+  alertSinksFile: z.string().optional(),
+  /** Base URL of the UI in alerts' evidence links (default: the URL this server listens on). */
+  uiBaseUrl: z.string().url().optional(),
 });
 
 /** Server settings with defaults applied. */
@@ -42,6 +48,9 @@ const ENV: Record<string, [keyof ServerConfig, 'number' | 'string' | 'boolean']>
   VANTAGE_SESSION_IDLE_MINUTES: ['sessionIdleMinutes', 'number'],
   VANTAGE_SESSION_MAX_HOURS: ['sessionMaxHours', 'number'],
   VANTAGE_UI_DIR: ['uiDir', 'string'],
+  VANTAGE_MONITOR_INTERVAL: ['monitorIntervalSeconds', 'number'],
+  VANTAGE_ALERT_SINKS: ['alertSinksFile', 'string'],
+  VANTAGE_UI_BASE_URL: ['uiBaseUrl', 'string'],
 };
 
 /** Builds the configuration: explicit values (flags) win over the environment, then defaults. */

@@ -1,6 +1,8 @@
 // `vantage serve`: the HTTP API and web UI over one opened store. Wires the account tables,
 // sessions, audit trail, query service and metrics; listens; shuts down gracefully.
 
+import { readSinksFile } from '../monitor/alerts/sinks/read-sinks-file.js';
+import { createMonitoring } from '../monitor/create-monitoring.js';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -70,6 +72,7 @@ export async function openAccounts(store: Store, storeUrl: string, options: Acco
   return accounts;
 }
 
+
 /** Sections of the UI that exist in this build (see ApiFeatures for the extension points). */
 export const FEATURES: ApiFeatures = {
   query: true,
@@ -114,7 +117,11 @@ export async function startServer(store: Store, storeUrl: string, config: Server
       rows: new Counter({ name: 'vantage_query_rows_total', help: 'Rows returned by API queries', registers: [registry] }),
     },
   );
+  const sinks = config.alertSinksFile ? readSinksFile(config.alertSinksFile) : undefined;
+  const uiBase = config.uiBaseUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const monitoring = await createMonitoring(store, { ...(sinks ? { sinks } : {}), uiBaseUrl: uiBase, log });
   const app = createApi({
+    monitoring,
     store,
     accounts,
     audit: new AuditLog(store, accounts),
@@ -142,6 +149,8 @@ export async function startServer(store: Store, storeUrl: string, config: Server
   server.headersTimeout = 30_000;
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  // The scheduler runs saved monitors in this process (one process owns a DuckDB file).
+  if (config.monitorIntervalSeconds > 0) monitoring.monitors.start(config.monitorIntervalSeconds * 1000);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -150,7 +159,10 @@ export async function startServer(store: Store, storeUrl: string, config: Server
       force.unref();
       server.close(() => {
         clearTimeout(force);
-        resolve();
+        void monitoring.monitors
+          .stop()
+          .then(() => monitoring.close())
+          .finally(resolve);
       });
       server.closeIdleConnections();
     }));

@@ -2,7 +2,7 @@
 // findings against the rules (evaluate), and delivering what is due (send, with the sinks from a
 // JSON file). See docs/alerting.md.
 
-import { readFileSync } from 'node:fs';
+import { readSinksFile } from '../../monitor/alerts/sinks/read-sinks-file.js';
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { parseTime } from '../../core/time.js';
@@ -40,22 +40,6 @@ export function parseWindowMinutes(text: string): number {
   return n;
 }
 
-/** Sink settings from a JSON file (validated when the sinks are built). */
-function readSinks(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new VantageError('USAGE', `cannot read the sinks file: ${(err as Error).message}`, { file: path });
-  }
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected an object of sink name -> settings');
-    return value as Record<string, unknown>;
-  } catch (err) {
-    throw new VantageError('USAGE', `the sinks file is not valid: ${(err as Error).message}`, { file: path });
-  }
-}
 
 const RULE_COLUMNS = ['name', 'enabled', 'kinds', 'min_severity', 'min_score', 'watchlists', 'tags', 'sinks', 'rate_limit'];
 
@@ -201,7 +185,7 @@ export function registerAlert(program: Command): void {
     .requiredOption('--sinks <file>', 'JSON file of sink name -> settings (docs/alerting.md)')
     .option('--now', 'also retry alerts waiting on backoff now (summaries still wait for their window)')
     .action(async (cli: { sinks: string; now?: boolean }, command: Command) => {
-      const sinks = readSinks(cli.sinks);
+      const sinks = readSinksFile(cli.sinks);
       const { report, expedited } = await withStore(command, async (store) => {
         const a = createAlerting({ store, sinks });
         try {

@@ -2,13 +2,13 @@
 // each run's answer kept; `run` runs what is due (or one monitor now) and reports what is new
 // and what is outside the expected range.
 
-import { readFileSync } from 'node:fs';
+import { readSinksFile } from '../../monitor/alerts/sinks/read-sinks-file.js';
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/time.js';
 import { MONITOR_KINDS } from '../../monitor/jobs/monitor-job.js';
 import type { MonitorRun } from '../../monitor/jobs/monitor-run-table.js';
-import { createMonitoring } from '../../services/monitoring.js';
+import { createMonitoring } from '../../monitor/create-monitoring.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
 
@@ -26,22 +26,6 @@ interface AddCli {
   disabled?: boolean;
 }
 
-/** A JSON object from a file; errors name the file. */
-function readJsonFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new VantageError('IMPORT_FILE', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file });
-  }
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('expected an object of sink name -> settings');
-    return value as Record<string, unknown>;
-  } catch (err) {
-    throw new VantageError('IMPORT_FORMAT', `${file}: ${(err as Error).message}`, { file });
-  }
-}
 
 function runRow(r: MonitorRun): Record<string, string | number> {
   return {
@@ -129,7 +113,7 @@ export function registerMonitor(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .action(async (names: string[], cli: { now?: boolean; sinks?: string; uiBaseUrl?: string; format: OutputFormat }, command: Command) => {
       if (cli.now && names.length === 0) throw new VantageError('USAGE', 'monitor run --now needs the monitor names');
-      const sinks = cli.sinks ? readJsonFile(cli.sinks) : undefined;
+      const sinks = cli.sinks ? readSinksFile(cli.sinks) : undefined;
       const runs = await withStore(command, async (store) => {
         const monitoring = await createMonitoring(store, { ...(sinks ? { sinks } : {}), ...(cli.uiBaseUrl ? { uiBaseUrl: cli.uiBaseUrl } : {}) });
         try {

@@ -1,10 +1,10 @@
-// Composition of the monitoring side: the monitor scheduler over a store, with the enrichment
+// The monitoring side as one component: the monitor scheduler over a store, with the enrichment
 // database opened on demand and alerting (rules, outbox, sinks) wired in: each run's findings
 // are evaluated against the alert rules, and after each pass the due alerts are delivered.
 
 import { openGeoDatabase, type GeoDatabase } from '../enrich/geo-database.js';
-import { createAlerting, type Alerting } from '../monitor/alerts/create-alerting.js';
-import { MonitorService } from '../monitor/monitor-service.js';
+import { createAlerting, type Alerting } from './alerts/create-alerting.js';
+import { MonitorService } from './monitor-service.js';
 import type { Store } from '../store/store.js';
 
 /** Settings of the monitoring components. */
