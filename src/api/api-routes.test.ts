@@ -58,6 +58,7 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/api/intel/feeds', doc: '/api/intel/feeds', body: { kind: 'list', source: 'route-test-{n}', text: '198.51.100.7\n' }, least: 'admin', ok: 200 },
   { method: 'GET', path: '/api/profile/10.1.0.1', doc: '/api/profile/{entity}', least: 'viewer', ok: 200 },
   { method: 'GET', path: '/api/pivot?entity=10.1.0.1&depth=1', doc: '/api/pivot', least: 'viewer', ok: 200 },
+  { method: 'GET', path: '/api/sightings?value=10.1.0.1', doc: '/api/sightings', least: 'viewer', ok: 200 },
   { method: 'GET', path: '/api/alerts', doc: '/api/alerts', least: 'analyst', ok: 200 },
   { method: 'GET', path: '/api/alerts/rules', doc: '/api/alerts/rules', least: 'analyst', ok: 200 },
   { method: 'POST', path: '/api/alerts/rules', doc: '/api/alerts/rules', body: { name: 'r-{n}', sinks: ['soc'] }, least: 'admin', ok: 200 },

@@ -2,20 +2,25 @@
 
 import type { IpRange } from '../../core/ip.js';
 
-/** Roles, least to most privileged. */
-export const ROLES = ['viewer', 'analyst', 'admin'] as const;
+/**
+ * Roles, least to most privileged. `peer` is for other organisations' Vantage instances: it may
+ * ask for sightings (aggregate counts about an indicator) and nothing else.
+ */
+export const ROLES = ['peer', 'viewer', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
- * What a request may do. viewer: read (query, stats, IP pages); analyst: also export (and, when
- * they land, run detections and manage watchlists); admin: also users, tokens, the audit log.
+ * What a request may do. peer: sightings only (GET /api/sightings); viewer: read (query, stats,
+ * IP pages) and sightings; analyst: also export (and, when they land, run detections and manage
+ * watchlists); admin: also users, tokens, the audit log.
  */
-export type Permission = 'read' | 'export' | 'admin';
+export type Permission = 'read' | 'export' | 'admin' | 'sightings';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  viewer: ['read'],
-  analyst: ['read', 'export'],
-  admin: ['read', 'export', 'admin'],
+  peer: ['sightings'],
+  viewer: ['read', 'sightings'],
+  analyst: ['read', 'export', 'sightings'],
+  admin: ['read', 'export', 'admin', 'sightings'],
 };
 
 /** True when `role` holds `permission`. */

@@ -54,7 +54,7 @@ const password = createRoute({
 
 /** The caller as the API shows it. */
 export function describePrincipal(p: Principal, csrfToken?: string): z.infer<typeof MeSchema> {
-  const permissions = (['read', 'export', 'admin'] as const).filter((perm) => can(p.role, perm));
+  const permissions = (['read', 'export', 'admin', 'sightings'] as const).filter((perm) => can(p.role, perm));
   return { name: p.name, kind: p.kind, role: p.role, scopes: [...p.scopes], permissions, ...(csrfToken ? { csrfToken } : {}) };
 }
 
