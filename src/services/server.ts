@@ -1,6 +1,10 @@
 // `vantage serve`: the HTTP API and web UI over one opened store. Wires the account tables,
 // sessions, audit trail, query service and metrics; listens; shuts down gracefully.
 
+import { createCollector, type Collector } from './collector/collector.js';
+import type { CollectorConfigInput } from './collector/collector-config.js';
+import { sharedStoreTarget } from './collector/store-target.js';
+import { createEnricher } from '../enrich/create-enricher.js';
 import { readSinksFile } from '../monitor/alerts/sinks/read-sinks-file.js';
 import { createMonitoring } from '../monitor/create-monitoring.js';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -81,9 +85,11 @@ export const FEATURES: ApiFeatures = {
   admin: true,
   pivot: true,
   findings: true,
-  watchlists: false,
-  notebook: false,
+  watchlists: true,
+  notebook: true,
   intel: true,
+  monitors: true,
+  alerts: true,
 };
 
 /** A running server. */
@@ -91,12 +97,16 @@ export interface VantageServer {
   readonly url: string;
   readonly port: number;
   readonly accounts: AccountStore;
+  /** The collector running in this process, when flow exports are received here. */
+  readonly collector?: Collector;
   /** Stops accepting connections, lets in-flight requests finish (up to the grace period), then closes them. */
   stop(): Promise<void>;
 }
 
 /** Test and embedding hooks. */
 export interface ServerOptions {
+  /** Also receive flow exports in this process (one process owns a DuckDB file), written to the same store. */
+  readonly collector?: CollectorConfigInput;
   readonly accountOptions?: AccountStoreOptions;
   readonly loginLimits?: LoginLimiterOptions;
   readonly log?: (line: string) => void;
@@ -151,6 +161,18 @@ export async function startServer(store: Store, storeUrl: string, config: Server
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // The scheduler runs saved monitors in this process (one process owns a DuckDB file).
   if (config.monitorIntervalSeconds > 0) monitoring.monitors.start(config.monitorIntervalSeconds * 1000);
+  let collector: Collector | undefined;
+  if (options.collector) {
+    const enricher = await createEnricher(store);
+    collector = createCollector(options.collector, { target: sharedStoreTarget(store, (records) => enricher.enrich(records)), log: (line) => log(`collector: ${line}`) });
+    try {
+      await collector.start();
+    } catch (err) {
+      await monitoring.monitors.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    }
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
@@ -159,15 +181,15 @@ export async function startServer(store: Store, storeUrl: string, config: Server
       force.unref();
       server.close(() => {
         clearTimeout(force);
-        void monitoring.monitors
-          .stop()
+        void Promise.resolve(collector?.stop())
+          .then(() => monitoring.monitors.stop())
           .then(() => monitoring.close())
           .finally(resolve);
       });
       server.closeIdleConnections();
     }));
 
-  return { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/`, port, accounts, stop };
+  return { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/`, port, accounts, stop, collector };
 }
 
 /** What `ensureInitialAdmin` did. */

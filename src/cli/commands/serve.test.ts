@@ -3,10 +3,13 @@
 // sign in, answering, and stopping on SIGTERM.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { freeUdpPort } from '../../test-support/flow-tools.js';
+import { encodeV5, numberedFlow } from '../../test-support/netflow-v5-datagrams.js';
 import { repoRoot } from '../../test-support/shared-data.js';
 
 const main = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
@@ -65,6 +68,38 @@ describe.skipIf(!existsSync(main))('vantage user / token / serve', () => {
       expect(health.status).toBe(200);
       const login = await fetch(`${url}api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
       expect(login.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('collects NetFlow in the same process with --listen and answers queries over what arrived', async () => {
+    const fresh = join(dir, 'collecting', 'store.duckdb');
+    mkdirSync(join(dir, 'collecting'));
+    const token = spawnSync(process.execPath, [main, '--db', fresh, 'token', 'create', '--name', 'probe', '--role', 'viewer'], { encoding: 'utf8', timeout: 60_000 }).stdout.trim();
+    const port = await freeUdpPort();
+    const child = spawn(process.execPath, [main, '--db', fresh, 'serve', '--port', '0', '--listen', `udp://127.0.0.1:${port}`, '--spool', join(dir, 'collecting', 'spool'), '--workers', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await expect.poll(() => out, { timeout: 30_000 }).toContain('Press Ctrl+C');
+      expect(out).toContain(`Flows:   NetFlow/IPFIX/sFlow on udp://127.0.0.1:${port}`);
+      const url = /Web UI: +(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1]!;
+      // 90 flows, 10 packets and 1,000 bytes each unless numberedFlow says otherwise: summed here.
+      const flows = Array.from({ length: 90 }, (_, i) => numberedFlow(i));
+      const socket = createSocket('udp4');
+      for (const d of encodeV5(flows)) await new Promise<void>((resolve, reject) => socket.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+      socket.close();
+      const count = async () => {
+        const res = await fetch(`${url}api/query`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: 'any | count', from: '2020-01-01' }) });
+        const body = (await res.json()) as { rows?: { flows: number; packets: number; bytes: number }[] };
+        if (!body.rows) throw new Error(`query failed: ${JSON.stringify(body)}`);
+        return body.rows[0];
+      };
+      await expect.poll(async () => (await count())?.flows, { timeout: 30_000 }).toBe(90);
+      expect(await count()).toEqual({ flows: 90, packets: flows.reduce((n, f) => n + f.packets, 0), bytes: flows.reduce((n, f) => n + f.bytes, 0) });
     } finally {
       child.kill('SIGTERM');
     }

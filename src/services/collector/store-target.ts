@@ -57,3 +57,23 @@ export function storeReplayTarget(store: Store, enrich?: (records: FlowRecord[])
     },
   };
 }
+
+/**
+ * A store the caller has opened and keeps (the server's): the collector appends to it but
+ * never opens or closes it.
+ */
+export function sharedStoreTarget(store: Store, enrich?: (records: FlowRecord[]) => void): StoreTarget {
+  return {
+    isOpen: true,
+    async ensureOpen() {},
+    async appendFlows(records) {
+      enrich?.(records as FlowRecord[]);
+      await store.appendFlows(records);
+    },
+    async countFlows() {
+      const { rows } = await runQuery(store, 'any | count');
+      return Number(rows[0]?.flows ?? 0);
+    },
+    async close() {},
+  };
+}
