@@ -23,6 +23,7 @@ import { registerMonitor } from './monitor.js';
 import { registerTaxii } from './taxii.js';
 import { registerShare } from './share.js';
 import { registerAlert } from './alert.js';
+import { registerPeer } from './peer.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -48,4 +49,5 @@ export function registerCommands(program: Command): void {
   registerTaxii(program);
   registerShare(program);
   registerAlert(program);
+  registerPeer(program);
 }
