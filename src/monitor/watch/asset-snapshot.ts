@@ -96,8 +96,9 @@ export function diffSnapshots(before: AssetSnapshot, after: AssetSnapshot, watch
       if (!(asset in b)) changes.push({ category, change: 'new', asset, before: null, after: value, watchlists: listsOf(watch, asset) });
       else if (b[asset] !== value) changes.push({ category, change: 'changed', asset, before: b[asset]!, after: value, watchlists: listsOf(watch, asset) });
     }
-    // Threat contacts that stop are good news, not a change to raise.
-    if (category === 'threat-peer') continue;
+    // Threat contacts that stop are good news, and a name nobody looked up in the window has
+    // not changed: neither is a change to raise.
+    if (category === 'threat-peer' || category === 'dns') continue;
     for (const [asset, value] of Object.entries(b)) {
       if (!(asset in a)) changes.push({ category, change: 'gone', asset, before: value, after: null, watchlists: listsOf(watch, asset) });
     }
