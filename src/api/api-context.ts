@@ -37,6 +37,10 @@ export interface ApiFeatures {
   readonly watchlists: boolean;
   readonly notebook: boolean;
   readonly intel: boolean;
+  /** Saved monitors with their run history (the watchlists' routes). */
+  readonly monitors: boolean;
+  /** Alert rules and the alert outbox. */
+  readonly alerts: boolean;
 }
 
 /** The services routes use. */

@@ -5,6 +5,7 @@
 import { createAlerting } from '../monitor/alerts/create-alerting.js';
 import { createMonitoring } from '../monitor/create-monitoring.js';
 import { WatchlistRepository } from '../monitor/watchlists/watchlist-repository.js';
+import { CaseNotebook } from './cases/case-notebook.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findingId } from '../detect/finding.js';
 import { FindingsRepository } from '../detect/findings-repository.js';
@@ -72,6 +73,13 @@ const ROUTES: RouteCase[] = [
   { method: 'DELETE', path: '/api/monitors/{monitor}', doc: '/api/monitors/{name}', least: 'analyst', ok: 200 },
   { method: 'GET', path: '/api/monitors/{monitor}/runs', doc: '/api/monitors/{name}/runs', least: 'analyst', ok: 200 },
   { method: 'POST', path: '/api/monitors/{monitor}/run', doc: '/api/monitors/{name}/run', least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/cases', doc: '/api/cases', least: 'viewer', ok: 200 },
+  { method: 'POST', path: '/api/cases', doc: '/api/cases', body: { name: 'c-{n}' }, least: 'analyst', ok: 201 },
+  { method: 'GET', path: '/api/cases/{case}', doc: '/api/cases/{name}', least: 'viewer', ok: 200 },
+  { method: 'DELETE', path: '/api/cases/{case}', doc: '/api/cases/{name}', least: 'analyst', ok: 200 },
+  { method: 'POST', path: '/api/cases/{case}/items', doc: '/api/cases/{name}/items', body: { type: 'note', value: 'route test' }, least: 'analyst', ok: 201 },
+  { method: 'DELETE', path: '/api/cases/{case}/items/1', doc: '/api/cases/{name}/items/{item}', least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/cases/{case}/export?format=md', doc: '/api/cases/{name}/export', least: 'viewer', ok: 200 },
 ];
 
 const RANK: Record<Who, number> = { viewer: 0, analyst: 1, admin: 2 };
@@ -107,6 +115,14 @@ async function prepare(r: RouteCase): Promise<{ path: string; body?: unknown }> 
   if (path.includes('{monitor}')) {
     const { monitors } = await createMonitoring(t.store);
     path = path.replace('{monitor}', (await monitors.add({ name: `monitor-${n}`, kind: 'query', schedule: '0 * * * *', query: 'any | count' })).name);
+  }
+  if (path.includes('{case}')) {
+    // A case with one pinned item (item 1), opened by an unscoped caller.
+    const notebook = new CaseNotebook(t.store);
+    const actor = { name: 'route-test', kind: 'user' as const, scoped: false };
+    const { case: opened } = await notebook.put({ name: `case-${n}` }, actor);
+    await notebook.pin(opened.name, { type: 'note', value: 'route test' }, actor);
+    path = path.replace('{case}', opened.name);
   }
   const body = r.body === undefined ? undefined : JSON.parse(JSON.stringify(r.body).replace('{n}', String(n)));
   return { path, body };

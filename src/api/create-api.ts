@@ -14,6 +14,7 @@ import { authenticate } from './auth/authenticate.js';
 import { registerAlertRoutes } from './routes/alert-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerCaseRoutes } from './routes/case-routes.js';
 import { registerExportRoutes } from './routes/export-routes.js';
 import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
@@ -160,6 +161,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerPivotRoutes(app, deps);
   registerSightingsRoutes(app, deps);
   registerWatchlistRoutes(app, deps);
+  registerCaseRoutes(app, deps);
   // Extension point: the pivot graph, watchlists, notebook and intel routes register here
   // (one `registerXRoutes(app, deps)` per resource) and turn their flag on in ApiFeatures.
 

@@ -34,7 +34,12 @@ export type AuditAction =
   | 'watchlist.remove'
   | 'monitor.add'
   | 'monitor.remove'
-  | 'monitor.run';
+  | 'monitor.run'
+  | 'case.put'
+  | 'case.remove'
+  | 'case.pin'
+  | 'case.unpin'
+  | 'case.export';
 
 /** One audit entry as written. */
 export interface AuditEntry {
