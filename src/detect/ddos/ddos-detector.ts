@@ -143,19 +143,33 @@ function attackStart(v: VictimSeries, episodeFirst: SeriesBucket, expected: Expe
   return start;
 }
 
-async function episodeVectors(context: DetectionContext, config: DdosConfig, ports: readonly number[], victim: Ip, window: { from: number; to: number }): Promise<VectorTraffic[]> {
-  const store = context.store;
-  const d = store.dialect;
+/** One episode's traffic per vector, before the solicitation check of reflection vectors. */
+type RawVector = Omit<VectorTraffic, 'solicitedShare'>;
+
+/** The traffic per vector of each of a victim's episodes (by index in `windows`), in one query. */
+async function episodesVectors(context: DetectionContext, config: DdosConfig, ports: readonly number[], victim: Ip, windows: readonly { from: number; to: number }[]): Promise<RawVector[][]> {
+  const out: RawVector[][] = windows.map(() => []);
+  if (windows.length === 0) return out;
+  const d = context.store.dialect;
   const params = d.newParams();
-  const rows = await store.execute(vectorsSql(d, params, victim, window, config, ports), params.params);
-  const raw = rows.map((r) => ({
-    vector: vectorFromKey(num(r, 'vk')),
-    packets: num(r, 'n_packets'),
-    bytes: num(r, 'n_bytes'),
-    flows: num(r, 'n_flows'),
-    sources: num(r, 'n_sources'),
-    packetsPerFlow: num(r, 'n_sampled') / Math.max(1, num(r, 'n_flows')),
-  }));
+  for (const r of await context.store.execute(vectorsSql(d, params, victim, windows, config, ports), params.params)) {
+    out[num(r, 'ep')]!.push({
+      vector: vectorFromKey(num(r, 'vk')),
+      packets: num(r, 'n_packets'),
+      bytes: num(r, 'n_bytes'),
+      flows: num(r, 'n_flows'),
+      sources: num(r, 'n_sources'),
+      packetsPerFlow: num(r, 'n_sampled') / Math.max(1, num(r, 'n_flows')),
+    });
+  }
+  // Engines return groups in any order: keep the vector order stable for ranking ties.
+  for (const list of out) list.sort((a, b) => vectorKey(a.vector) - vectorKey(b.vector));
+  return out;
+}
+
+/** Adds, to reflection vectors carrying a real share of the episode, the share of reflectors the victim had asked. */
+async function withSolicitation(context: DetectionContext, config: DdosConfig, victim: Ip, window: { from: number; to: number }, raw: readonly RawVector[]): Promise<VectorTraffic[]> {
+  const d = context.store.dialect;
   // Shares only matter to decide which reflection vectors are worth the solicitation query.
   const totalPackets = raw.reduce((s, v) => s + v.packets, 0) || 1;
   const totalBytes = raw.reduce((s, v) => s + v.bytes, 0) || 1;
@@ -167,7 +181,7 @@ async function episodeVectors(context: DetectionContext, config: DdosConfig, por
     }
     const p = d.newParams();
     const requestsFrom = window.from - config.requestLookbackMinutes * 60_000;
-    const [row] = await store.execute(solicitedSql(d, p, victim, window, requestsFrom, v.vector.port!), p.params);
+    const [row] = await context.store.execute(solicitedSql(d, p, victim, window, requestsFrom, v.vector.port!), p.params);
     out.push({ ...v, solicitedShare: (row ? num(row, 'n') : 0) / v.sources });
   }
   return out;
@@ -280,8 +294,14 @@ export const ddosDetector: Detector<DdosConfig> = {
         config.episodeGapBuckets,
       );
       episodes += found.length;
-      for (const e of found) {
-        const finding = await episodeFinding(context, config, services, ports, v, e, windowRates, ratios, baseline, expected);
+      // Episodes that can still reach minScore get their vectors in one query per victim.
+      const open = found.flatMap((e) => {
+        const span = episodeSpan(context, config, v, e, ratios);
+        return span ? [{ e, span }] : [];
+      });
+      const raws = await episodesVectors(context, config, ports, v.ip, open.map((o) => o.span.window));
+      for (let i = 0; i < open.length; i++) {
+        const finding = await episodeFinding(context, config, services, ports, v, open[i]!.e, open[i]!.span, raws[i]!, windowRates, ratios, baseline, expected);
         if (finding) findings.push(finding);
       }
     }
@@ -292,6 +312,30 @@ export const ddosDetector: Detector<DdosConfig> = {
   },
 };
 
+/** An episode's time span, or null when its peak rate and an upper bound of its fan-in cannot reach minScore. */
+interface EpisodeSpan {
+  readonly window: { from: number; to: number };
+  readonly firstMs: number;
+  readonly lastMs: number;
+  readonly buckets: readonly SeriesBucket[];
+}
+
+function episodeSpan(context: DetectionContext, config: DdosConfig, v: VictimSeries, e: Episode, ratios: readonly number[]): EpisodeSpan | null {
+  // The score is rate x (a blend of at most 1): an episode whose peak rate alone cannot reach
+  // minScore needs no query.
+  if (rateScore(ratios[e.peak]!) < config.minScore) return null;
+  const bucketMs = config.bucketSeconds * 1000;
+  const buckets = v.window.slice(e.first, e.last + 1);
+  const firstMs = Math.min(...buckets.map((b) => b.first));
+  const lastMs = Math.max(...buckets.map((b) => b.last));
+  const window = { from: Math.max(context.from, buckets[0]!.bucket), to: Math.min(context.to, buckets[buckets.length - 1]!.bucket + bucketMs) };
+  // An upper bound: the main vector's sources are at most the buckets' distinct sources summed,
+  // and its vector score at most 1.
+  const sourcesAtMost = buckets.reduce((n, b) => n + b.sources, 0);
+  const bound = rateScore(ratios[e.peak]!) * (0.5 + 0.3 * fanInScore(sourcesAtMost) + 0.2 * durationScore((lastMs - firstMs) / 1000));
+  return bound < config.minScore ? null : { window, firstMs, lastMs, buckets };
+}
+
 async function episodeFinding(
   context: DetectionContext,
   config: DdosConfig,
@@ -299,25 +343,15 @@ async function episodeFinding(
   ports: readonly number[],
   v: VictimSeries,
   e: Episode,
+  span: EpisodeSpan,
+  raw: readonly RawVector[],
   windowRates: readonly { pps: number; bps: number }[],
   ratios: readonly number[],
   baseline: Baseline,
   expected: Expected,
 ): Promise<NewFinding | null> {
-  // The score is rate x (a blend of at most 1): an episode whose peak rate alone cannot reach
-  // minScore needs none of the queries below.
-  if (rateScore(ratios[e.peak]!) < config.minScore) return null;
-  const bucketMs = config.bucketSeconds * 1000;
-  const buckets = v.window.slice(e.first, e.last + 1);
-  const firstMs = Math.min(...buckets.map((b) => b.first));
-  const lastMs = Math.max(...buckets.map((b) => b.last));
-  const window = { from: Math.max(context.from, buckets[0]!.bucket), to: Math.min(context.to, buckets[buckets.length - 1]!.bucket + bucketMs) };
-  // An upper bound before the queries: the main vector's sources are at most the buckets'
-  // distinct sources summed, and its vector score at most 1.
-  const sourcesAtMost = buckets.reduce((n, b) => n + b.sources, 0);
-  const bound = rateScore(ratios[e.peak]!) * (0.5 + 0.3 * fanInScore(sourcesAtMost) + 0.2 * durationScore((lastMs - firstMs) / 1000));
-  if (bound < config.minScore) return null;
-  const vectors = rankVectors(await episodeVectors(context, config, ports, v.ip, window));
+  const { window, firstMs, lastMs, buckets } = span;
+  const vectors = rankVectors(await withSolicitation(context, config, v.ip, window, raw));
   const main = vectors[0];
   if (!main) return null;
   const victim = formatIp(v.ip);

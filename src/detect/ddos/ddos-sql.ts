@@ -162,14 +162,21 @@ function towards(d: Dialect, params: ParamSink, victim: Ip, window: { from: numb
   return `${q('start')} >= ${params.bind('time', window.from)} AND ${q('start')} < ${params.bind('time', window.to)} AND ${d.ipEquals('dst', victim, params)}`;
 }
 
-/** Traffic towards the victim per vector key (`vk`), with exact distinct sources and packets in sampled units (`n_sampled`). */
-export function vectorsSql(d: Dialect, params: ParamSink, victim: Ip, window: { from: number; to: number }, config: DdosConfig, ports: readonly number[]): string {
+/**
+ * Traffic towards the victim per episode (`ep`, the index of its window) and vector key (`vk`),
+ * with exact distinct sources and packets in sampled units (`n_sampled`): one pass over the
+ * victim's flows for all its episodes. Windows must not overlap.
+ */
+export function vectorsSql(d: Dialect, params: ParamSink, victim: Ip, windows: readonly { from: number; to: number }[], config: DdosConfig, ports: readonly number[]): string {
   const q = d.quote;
   const key = vectorKeySql(d, params, ports, config.floodFlowPackets);
+  const span = { from: Math.min(...windows.map((w) => w.from)), to: Math.max(...windows.map((w) => w.to)) };
+  const ep =
+    `CASE ${windows.map((w, i) => `WHEN ${q('start')} >= ${params.bind('time', w.from)} AND ${q('start')} < ${params.bind('time', w.to)} THEN ${i}`).join(' ')} ELSE -1 END`;
   return (
-    `SELECT ${key} AS vk, COUNT(*) AS n_flows, SUM(${q('packets')}) AS n_packets, SUM(${q('bytes')}) AS n_bytes, ${d.countDistinct('src', 'ip')} AS n_sources, ` +
+    `SELECT ep, vk, COUNT(*) AS n_flows, SUM(${q('packets')}) AS n_packets, SUM(${q('bytes')}) AS n_bytes, ${d.countDistinct('src', 'ip')} AS n_sources, ` +
     `SUM(CAST(${q('packets')} AS DOUBLE) / GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS n_sampled ` +
-    `FROM flows WHERE ${towards(d, params, victim, window)} GROUP BY vk`
+    `FROM (SELECT *, ${ep} AS ep, ${key} AS vk FROM flows WHERE ${towards(d, params, victim, span)}) AS t WHERE ep >= 0 GROUP BY ep, vk`
   );
 }
 
