@@ -112,7 +112,8 @@ describe.skipIf(!emotet || !maltrail || !dnsLog).each(testBackends())('pivot gra
     expect(talked).toHaveLength(1);
     expect(g.truncated).toContainEqual({ node: 'ip:10.4.25.101', relation: 'talked-to', shown: 1, total: 2 });
     await expect(pivot(store, parseEntity('nothing.example'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^nothing known about nothing\.example/) });
-    await expect(pivot(store, parseEntity('AS64500'))).rejects.toMatchObject({ code: 'USAGE' });
+    // An AS is a root now: one with no flows and no database entry is unknown, not refused.
+    await expect(pivot(store, parseEntity('AS64500'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 

@@ -1,5 +1,5 @@
-// `vantage pivot ENTITY`: the graph of what the datasets connect an address or a domain to,
-// expanded to a depth, as JSON (nodes and edges) or as readable lists.
+// `vantage pivot ENTITY`: the graph of what the datasets connect an address, a domain, a network,
+// an AS or a certificate to, expanded to a depth, as JSON (nodes and edges) or as readable lists.
 
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
@@ -45,14 +45,14 @@ export function pivotText(g: PivotGraph): string {
 export function registerPivot(program: Command): void {
   program
     .command('pivot')
-    .description('expand the graph around an address or a domain: peers, passive DNS, AS, intelligence')
-    .argument('<entity>', 'an address or a domain')
+    .description('expand the graph around an entity: peers, passive DNS, services, certificates, fingerprints, banners, AS prefixes, intelligence')
+    .argument('<entity>', 'an address, a domain, a network (10.0.0.0/24), an AS number (AS64500) or a certificate SHA-256')
     .option('--depth <n>', 'steps from the entity (1-4)', '2')
     .option('--from <time>', 'flows starting at or after (ISO 8601, epoch, or relative like -7d)')
     .option('--to <time>', 'flows starting before')
     .option('--limit <n>', 'edges kept per node and relation, strongest first', '10')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('json'))
-    .option('--no-geo', 'skip the ASN database (no in-asn edges)')
+    .option('--no-geo', 'skip the ASN database (no in-asn edges from addresses, no announces edges)')
     .option('--asn-db <file>', 'ASN database instead of the bundled one')
     .action(async (text: string, cli: PivotCli, command: Command) => {
       const entity = parseEntity(text);
