@@ -39,7 +39,7 @@ export const ERRORS = {
 export const AUTH_ERRORS = { 401: ERRORS[401], 403: ERRORS[403] } as const;
 
 /** A role name. */
-export const RoleSchema = z.enum(ROLES).openapi({ description: 'viewer: read; analyst: read and export; admin: also users, tokens, audit' });
+export const RoleSchema = z.enum(ROLES).openapi({ description: 'peer: sightings only (another Vantage asking); viewer: read; analyst: read and export; admin: also users, tokens, audit' });
 
 /** Network scope: CIDR prefixes (or single addresses) the account is confined to; empty = all. */
 export const ScopesSchema = z

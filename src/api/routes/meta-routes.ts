@@ -2,7 +2,7 @@
 // The OpenAPI document is served by create-api.ts at /api/openapi.json.
 
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { principalOf, type ApiDeps, type ApiEnv } from '../api-context.js';
+import { principalOf, requirePermission, type ApiDeps, type ApiEnv } from '../api-context.js';
 import { AUTH_ERRORS } from '../api-schemas.js';
 
 const FeaturesSchema = z
@@ -26,7 +26,7 @@ const metrics = createRoute({
   method: 'get',
   path: '/metrics',
   tags: ['meta'],
-  summary: 'Prometheus metrics (any authenticated caller; scrape with a viewer token)',
+  summary: 'Prometheus metrics (viewer and above; scrape with a viewer token)',
   responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } }, ...AUTH_ERRORS },
 });
 
@@ -39,7 +39,8 @@ export function registerMetaRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): voi
   });
 
   app.openapi(metrics, async (c) => {
-    principalOf(c);
+    // Peers (sightings only) have no business reading our counters.
+    requirePermission(c, 'read');
     return c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }) as never;
   });
 }

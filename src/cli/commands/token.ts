@@ -13,7 +13,7 @@ export function registerToken(program: Command): void {
     .command('create')
     .description('create a token and print it (the only time it is shown)')
     .requiredOption('--name <name>', 'what the token is for, e.g. "siem-export"')
-    .requiredOption('--role <role>', 'viewer | analyst | admin')
+    .requiredOption('--role <role>', 'peer | viewer | analyst | admin')
     .option('--scope <cidr>', 'confine the token to flows touching these networks (repeatable, or comma-separated)', collectScope)
     .option('--expires-days <n>', 'stop working after N days')
     .action(async (options: { name: string; role: string; scope?: string[]; expiresDays?: string }, command: Command) => {

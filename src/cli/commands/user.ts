@@ -40,7 +40,7 @@ export async function withAccounts<T>(command: Command, work: (accounts: Account
 
 /** Checks a --role value. */
 export function roleOption(text: string | undefined): Role {
-  if (!text || !isRole(text)) throw new VantageError('USAGE', `--role must be viewer, analyst or admin, not '${text ?? ''}'`);
+  if (!text || !isRole(text)) throw new VantageError('USAGE', `--role must be peer, viewer, analyst or admin, not '${text ?? ''}'`);
   return text;
 }
 
@@ -104,7 +104,7 @@ export function registerUser(program: Command): void {
     .command('add')
     .description('create a user; the password is read from standard input (first line) or prompted for')
     .argument('<name>', 'user name')
-    .requiredOption('--role <role>', 'viewer | analyst | admin')
+    .requiredOption('--role <role>', 'peer | viewer | analyst | admin')
     .option('--scope <cidr>', 'confine the user to flows touching these networks (repeatable, or comma-separated)', collectScope)
     .action(async (name: string, options: { role: string; scope?: string[] }, command: Command) => {
       const role = roleOption(options.role);
