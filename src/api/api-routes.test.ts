@@ -6,6 +6,7 @@ import { createAlerting } from '../monitor/alerts/create-alerting.js';
 import { createMonitoring } from '../monitor/create-monitoring.js';
 import { WatchlistRepository } from '../monitor/watchlists/watchlist-repository.js';
 import { CaseNotebook } from './cases/case-notebook.js';
+import { BlocklistRepository } from '../share/blocklist/blocklist-repository.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findingId } from '../detect/finding.js';
 import { FindingsRepository } from '../detect/findings-repository.js';
@@ -80,6 +81,11 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/api/cases/{case}/items', doc: '/api/cases/{name}/items', body: { type: 'note', value: 'route test' }, least: 'analyst', ok: 201 },
   { method: 'DELETE', path: '/api/cases/{case}/items/1', doc: '/api/cases/{name}/items/{item}', least: 'analyst', ok: 200 },
   { method: 'GET', path: '/api/cases/{case}/export?format=md', doc: '/api/cases/{name}/export', least: 'viewer', ok: 200 },
+  { method: 'GET', path: '/api/blocklists', doc: '/api/blocklists', least: 'viewer', ok: 200 },
+  { method: 'POST', path: '/api/blocklists', doc: '/api/blocklists', body: { name: 'block-{n}', criteria: { kinds: ['scan'] } }, least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/blocklists/{blocklist}?format=csv', doc: '/api/blocklists/{name}', least: 'viewer', ok: 200 },
+  { method: 'GET', path: '/api/blocklists/{blocklist}/edl', doc: '/api/blocklists/{name}/edl', least: 'viewer', ok: 200 },
+  { method: 'DELETE', path: '/api/blocklists/{blocklist}', doc: '/api/blocklists/{name}', least: 'analyst', ok: 200 },
 ];
 
 const RANK: Record<Who, number> = { viewer: 0, analyst: 1, admin: 2 };
@@ -115,6 +121,11 @@ async function prepare(r: RouteCase): Promise<{ path: string; body?: unknown }> 
   if (path.includes('{monitor}')) {
     const { monitors } = await createMonitoring(t.store);
     path = path.replace('{monitor}', (await monitors.add({ name: `monitor-${n}`, kind: 'query', schedule: '0 * * * *', query: 'any | count' })).name);
+  }
+  if (path.includes('{blocklist}')) {
+    const repo = new BlocklistRepository(t.store);
+    await repo.ensureTables();
+    path = path.replace('{blocklist}', (await repo.save({ name: `block-${n}`, criteria: { kinds: ['scan'] }, savedBy: 'test' })).name);
   }
   if (path.includes('{case}')) {
     // A case with one pinned item (item 1), opened by an unscoped caller.

@@ -13,6 +13,7 @@ import type { ApiDeps, ApiEnv } from './api-context.js';
 import { authenticate } from './auth/authenticate.js';
 import { registerAlertRoutes } from './routes/alert-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
+import { registerBlocklistRoutes } from './routes/blocklist-routes.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
 import { registerCaseRoutes } from './routes/case-routes.js';
 import { registerExportRoutes } from './routes/export-routes.js';
@@ -159,6 +160,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerIntelRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerPivotRoutes(app, deps);
+  registerBlocklistRoutes(app, deps);
   registerSightingsRoutes(app, deps);
   registerWatchlistRoutes(app, deps);
   registerCaseRoutes(app, deps);

@@ -39,7 +39,9 @@ export type AuditAction =
   | 'case.remove'
   | 'case.pin'
   | 'case.unpin'
-  | 'case.export';
+  | 'case.export'
+  | 'blocklist.save'
+  | 'blocklist.remove';
 
 /** One audit entry as written. */
 export interface AuditEntry {

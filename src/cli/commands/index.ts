@@ -24,6 +24,7 @@ import { registerTaxii } from './taxii.js';
 import { registerShare } from './share.js';
 import { registerAlert } from './alert.js';
 import { registerPeer } from './peer.js';
+import { registerBlocklist } from './blocklist.js';
 
 /** Adds all verbs to the program. */
 export function registerCommands(program: Command): void {
@@ -50,4 +51,5 @@ export function registerCommands(program: Command): void {
   registerShare(program);
   registerAlert(program);
   registerPeer(program);
+  registerBlocklist(program);
 }

@@ -20,8 +20,7 @@ export const BLOCK_ROLES = ['attacker', 'scanner', 'c2', 'reflector', 'server', 
 export const BLOCKLIST_FORMATS = ['plain', 'csv', 'json', 'nft', 'ipset'] as const;
 export type BlocklistFormat = (typeof BLOCKLIST_FORMATS)[number];
 
-const duration = (what: string) =>
-  z.string().refine((t) => parseDuration(t) !== undefined, { message: `${what}: a duration such as 12h, 7d or 2w` });
+const duration = (hint = '') => z.string().refine((t) => parseDuration(t) !== undefined, { message: `a duration such as 12h, 7d or 2w${hint}` });
 
 /**
  * The safety check's settings. An address carries substantial established two-way traffic when,
@@ -32,7 +31,7 @@ const duration = (what: string) =>
 export const safetyConfig = z
   .object({
     /** How far back from the newest stored flow two-way traffic is counted. */
-    lookback: duration('safety.lookback').default('30d'),
+    lookback: duration().default('30d'),
     /** Distinct internal peers with established two-way TCP that make an address a service we use (a CDN, a SaaS API). */
     minPeers: z.number().int().min(1).default(10),
     /** Or: established flows from the address to our peers (each way counted once per flow)... */
@@ -81,7 +80,7 @@ export const blocklistCriteria = z
     /** Only indicators whose address or network appears in stored flows over the safety lookback. */
     seenOnly: z.boolean().default(false),
     /** How long an entry stays after its last activity (`7d`), or `never`. */
-    expire: z.union([z.literal('never'), duration('expire')]).default('7d'),
+    expire: z.union([z.literal('never'), duration(", or 'never'")]).default('7d'),
     safety: safetyConfig.prefault({}),
   })
   .strict();
