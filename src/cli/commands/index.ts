@@ -17,6 +17,7 @@ import { registerDetect } from './detect.js';
 import { registerFindings } from './findings.js';
 import { registerProfile } from './profile.js';
 import { registerPivot } from './pivot.js';
+import { registerPlaybook } from './playbook.js';
 import { registerServices } from './services.js';
 import { registerWatchlist } from './watchlist.js';
 import { registerMonitor } from './monitor.js';
@@ -44,6 +45,7 @@ export function registerCommands(program: Command): void {
   registerFindings(program);
   registerProfile(program);
   registerPivot(program);
+  registerPlaybook(program);
   registerServices(program);
   registerWatchlist(program);
   registerMonitor(program);
