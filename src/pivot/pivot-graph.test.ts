@@ -2,6 +2,7 @@
 // independent reading of the same data: tshark over the capture, the dns.log split in the test.
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +105,24 @@ describe.skipIf(!emotet || !maltrail || !dnsLog).each(testBackends())('pivot gra
     const e = edge(g, 'ip:138.197.147.101', 'exposes', 'service:138.197.147.101:443/tcp')!;
     expect(e).toMatchObject({ count: 3, first: new Date(t).toISOString(), last: new Date(t + 60_000).toISOString() });
     expect(g.nodes.find((n) => n.id === 'service:138.197.147.101:443/tcp')!.tags).toEqual(['https', 'nginx', 'source:masscan', 'source:nmap']);
+  });
+
+  it('sibling pivots and a certificate root: the JA3S and JA3 tshark computes, the certificate by its SHA-256', async () => {
+    if (!requireTool('tshark')) return;
+    const fields = (filter: string, field: string) =>
+      execFileSync('tshark', ['-r', emotet!, '-Y', filter, '-T', 'fields', '-e', field], { encoding: 'utf8' }).trim().split('\n').filter((l) => l !== '');
+    const c2 = await pivot(store, parseEntity('138.197.147.101'), { depth: 2, limit: 100 });
+    const ja3s = new Set(fields('tls.handshake.type==2 && ip.src==138.197.147.101', 'tls.handshake.ja3s'));
+    expect(new Set(c2.edges.filter((e) => e.relation === 'ja3s' && e.from === 'ip:138.197.147.101').map((e) => e.to))).toEqual(new Set([...ja3s].map((h) => `ja3s:${h}`)));
+    const victim = await pivot(store, parseEntity('10.4.25.101'), { depth: 1, limit: 100 });
+    const ja3 = new Set(fields('tls.handshake.type==1 && ip.src==10.4.25.101', 'tls.handshake.ja3'));
+    expect(new Set(victim.edges.filter((e) => e.relation === 'ja3').map((e) => e.to))).toEqual(new Set([...ja3].map((h) => `ja3:${h}`)));
+    // The certificate's DER as tshark shows it, hashed here: the root the analyst pastes.
+    const der = fields('tls.handshake.type==11 && ip.src==138.197.147.101', 'tls.handshake.certificate')[0]!.split(',')[0]!;
+    const sha256 = createHash('sha256').update(Buffer.from(der.replace(/:/g, ''), 'hex')).digest('hex');
+    const cert = await pivot(store, parseEntity(sha256), { depth: 1 });
+    expect(cert.root).toBe(`cert:${sha256}`);
+    expect(edge(cert, 'ip:138.197.147.101', 'served', `cert:${sha256}`)).toBeDefined();
   });
 
   it('keeps the strongest edges of a step and counts the rest; an unknown entity is an error', async () => {
