@@ -70,6 +70,8 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/api/watchlists', doc: '/api/watchlists', body: { name: 'w-{n}', members: ['192.0.2.0/24'] }, least: 'analyst', ok: 200 },
   { method: 'DELETE', path: '/api/watchlists/{watchlist}', doc: '/api/watchlists/{name}', least: 'analyst', ok: 200 },
   { method: 'GET', path: '/api/monitors', doc: '/api/monitors', least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/share/stix?tlp=green', doc: '/api/share/stix', least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/share/misp', doc: '/api/share/misp', least: 'analyst', ok: 200 },
   { method: 'POST', path: '/api/monitors', doc: '/api/monitors', body: { name: 'm-{n}', kind: 'query', schedule: '0 * * * *', query: 'any | count' }, least: 'analyst', ok: 200 },
   { method: 'DELETE', path: '/api/monitors/{monitor}', doc: '/api/monitors/{name}', least: 'analyst', ok: 200 },
   { method: 'GET', path: '/api/monitors/{monitor}/runs', doc: '/api/monitors/{name}/runs', least: 'analyst', ok: 200 },

@@ -30,6 +30,7 @@ import { registerTaxiiRoutes } from './routes/taxii-routes.js';
 import { registerUiRoutes } from './routes/ui-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { registerWatchlistRoutes } from './routes/watchlist-routes.js';
+import { registerShareRoutes } from './routes/share-routes.js';
 
 /** Paths answered without credentials: health, sign-in, and the UI shell (which holds no data). */
 function isOpen(method: string, path: string): boolean {
@@ -163,6 +164,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerBlocklistRoutes(app, deps);
   registerSightingsRoutes(app, deps);
   registerWatchlistRoutes(app, deps);
+  registerShareRoutes(app, deps);
   registerCaseRoutes(app, deps);
   // Extension point: the pivot graph, watchlists, notebook and intel routes register here
   // (one `registerXRoutes(app, deps)` per resource) and turn their flag on in ApiFeatures.

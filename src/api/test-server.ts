@@ -71,7 +71,7 @@ export async function startTestServer(config: Partial<ServerConfig> = {}, load?:
   await store.open();
   if (load) await load(store);
   else await store.appendFlows(fixtureFlows());
-  const server = await startServer(store, `duckdb:${path}`, serverConfig({ port: 0, host: '127.0.0.1', ...config }, {}), {
+  const server = await startServer(store, `duckdb:${path}`, serverConfig({ port: 0, host: '127.0.0.1', monitorIntervalSeconds: 0, ...config }, {}), {
     accountOptions: { passwordCost: { N: 1024, r: 8, p: 1 }, cacheMs: 0 },
     loginLimits: { maxPerAccount: 5, maxPerClient: 50 },
     log: () => undefined,

@@ -35,6 +35,7 @@ export type AuditAction =
   | 'monitor.add'
   | 'monitor.remove'
   | 'monitor.run'
+  | 'share.export'
   | 'case.put'
   | 'case.remove'
   | 'case.pin'

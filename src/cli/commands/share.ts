@@ -4,8 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parseTime } from '../../core/time.js';
-import { FindingsRepository } from '../../detect/findings-repository.js';
-import { IndicatorRepository } from '../../intel/indicator-repository.js';
+import { shareInputs, type ShareInputs } from '../../share/share-inputs.js';
 import { exportMisp } from '../../share/misp/misp-export.js';
 import { exportStix } from '../../share/stix/stix-export.js';
 import type { Store } from '../../store/store.js';
@@ -22,15 +21,8 @@ interface ShareCli {
   indicators: boolean;
 }
 
-async function load(store: Store, cli: ShareCli) {
-  const findingsRepo = new FindingsRepository(store);
-  await findingsRepo.ensureTables();
-  const intel = new IndicatorRepository(store);
-  await intel.ensureTables();
-  const since = cli.since === undefined ? undefined : parseTime(cli.since);
-  const findings = (await findingsRepo.list({ since, limit: 100_000 })).filter((f) => f.status !== 'false-positive');
-  const indicators = cli.indicators ? (await intel.active()).filter((i) => i.kind === 'threat' && i.detect && (since === undefined || (i.lastSeen ?? i.loadedLast) >= since)) : [];
-  return { findings, indicators };
+function load(store: Store, cli: ShareCli): Promise<ShareInputs> {
+  return shareInputs(store, { since: cli.since === undefined ? undefined : parseTime(cli.since), indicators: cli.indicators });
 }
 
 function emit(text: string, out: string | undefined, what: string, skipped: number): void {
