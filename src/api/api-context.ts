@@ -41,6 +41,8 @@ export interface ApiFeatures {
   readonly monitors: boolean;
   /** Alert rules and the alert outbox. */
   readonly alerts: boolean;
+  /** Saved block lists (entries, held-back entries, the EDL). */
+  readonly blocklists: boolean;
 }
 
 /** The services routes use. */

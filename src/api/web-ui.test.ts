@@ -1,7 +1,9 @@
 // End to end in a real browser (Debian's chromium driven by playwright-core): sign in, run a
 // query (with completion and an error shown at its column), chart it, open an IP page (with its
 // profile sections), expand a pivot graph from it, look an indicator up, run the detections and
-// triage a finding, visit the audit trail, saving screenshots. They go to a
+// triage a finding, create a watchlist (the next detection run marks its host), save a query as a
+// monitor and run it, pin an address to a case and export it, visit the audit trail, saving
+// screenshots. They go to a
 // temporary folder, or to docs/screenshots/ (the README shows one) when VANTAGE_UPDATE_SCREENSHOTS=1,
 // so a test run leaves the tree clean.
 // Skipped with a notice when chromium is missing, unless VANTAGE_REQUIRE_ALL=1.
@@ -241,6 +243,132 @@ describe.skipIf(!available)('web UI in Chromium', () => {
     await expect.poll(() => page.locator('[data-testid=results-table] .tr').first().textContent()).toContain(scan.scanner);
     await page.click('nav >> text=Findings');
     await page.waitForSelector('[data-testid=findings-page]');
+  });
+
+  /** An API answer outside the browser, with the admin token. */
+  async function apiGet<T>(path: string): Promise<T> {
+    const res = await fetch(`${t.base}${path}`, { headers: { authorization: `Bearer ${t.tokens.admin}` } });
+    expect(res.status, path).toBe(200);
+    return (await res.json()) as T;
+  }
+
+  it('creates a watchlist and sees it listed; the next detection run marks the watched scanner and raises partner-compromised', async () => {
+    const scan = DEMO_SCENARIOS.horizontalScan;
+    await page.click('nav >> text=Watchlists');
+    await page.waitForSelector('[data-testid=watchlists-page]');
+    await page.click('[data-testid=watchlist-new]');
+    await page.fill('[data-testid=wl-name]', 'acme');
+    await page.selectOption('[data-testid=wl-kind]', 'partner');
+    await page.fill('[data-testid=wl-owner]', 'ACME Payments Ltd');
+    await page.selectOption('[data-testid=wl-criticality]', 'high');
+    await page.fill('[data-testid=wl-contacts]', 'soc@acme.example, +44 20 7946 0000');
+    await page.fill('[data-testid=wl-members]', `${scan.scanner} # their jump host\nAS64500\nacme.example`);
+    await page.click('[data-testid=wl-save]');
+    const row = page.locator('[data-testid=watchlists-table] tr[data-name=acme]');
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.locator('td').allTextContents()).toEqual(['acme', 'partner', 'ACME Payments Ltd', 'high', 'soc@acme.example, +44 20 7946 0000', '3']);
+    // What the form sent, as the server stored it.
+    const stored = await apiGet<{ name: string; owner: string; contacts: string[]; members: { type: string; value: string; note?: string }[] }>('/api/watchlists/acme');
+    expect(stored.contacts).toEqual(['soc@acme.example', '+44 20 7946 0000']);
+    expect(stored.members).toEqual([
+      { type: 'host', value: scan.scanner, note: 'their jump host' },
+      { type: 'asn', value: 'AS64500' },
+      { type: 'domain', value: 'acme.example' },
+    ]);
+    expect(page.url()).toContain('/watchlists/acme');
+    await page.screenshot({ path: join(shots, 'watchlists.png') });
+
+    // Detections run again: the scan findings carry the watchlist, and the partner's scanning host is a partner-compromised finding.
+    await page.click('nav >> text=Findings');
+    await page.click('[data-testid=run-detections]');
+    await expect.poll(() => page.locator('[data-testid=detect-report]').textContent(), { timeout: 60_000 }).toContain('new');
+    const partner = page.locator('[data-testid=findings-table] tbody tr', { hasText: 'partner-compromised' });
+    await expect.poll(() => partner.count()).toBe(1);
+    expect(await partner.locator('[data-testid=watch-badge]').textContent()).toContain('acme');
+    await partner.locator('td.summary').click();
+    const details = page.locator('[data-testid=partner-details]');
+    await details.waitFor();
+    expect(await details.locator('[data-testid=partner-owner]').textContent()).toBe('ACME Payments Ltd');
+    expect(await details.locator('[data-testid=partner-contacts]').textContent()).toBe('soc@acme.example, +44 20 7946 0000');
+    const id = (await partner.getAttribute('data-id'))!;
+    const finding = await apiGet<{ evidence: { details: { triggers: { id: string }[] } } }>(`/api/findings/${id}`);
+    expect(await details.locator('[data-testid=partner-triggers] tbody tr').count()).toBe(finding.evidence.details.triggers.length);
+  });
+
+  it('saves a query from Explore as a monitor and runs it; the history shows the run as the API keeps it', async () => {
+    await page.click('nav >> text=Explore');
+    await typeQuery('dst port 23 | count by src');
+    // Explore first runs its default query: wait for the answer to this one.
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/query') && (r.request().postData() ?? '').includes('dst port 23 | count by src'));
+    await page.keyboard.press('Enter');
+    expect((await answered).status()).toBe(200);
+    await page.waitForSelector('[data-testid=results-table] .tr');
+    await page.click('[data-testid=save-monitor]');
+    await page.waitForSelector('[data-testid=monitor-form]');
+    expect(await page.locator('[data-testid=mon-query]').inputValue()).toBe('dst port 23 | count by src');
+    await page.fill('[data-testid=mon-name]', 'telnet-sweepers');
+    await page.fill('[data-testid=mon-schedule]', '0 * * * *');
+    // A window reaching back over the demo days (which end on 2026-11-01) from any run time.
+    await page.fill('[data-testid=mon-window]', '3650d');
+    await page.click('[data-testid=mon-save]');
+    await page.waitForSelector('[data-testid=monitor-detail]');
+    expect(await page.locator('[data-testid=monitors-table] tr[data-name=telnet-sweepers] td').first().textContent()).toBe('telnet-sweepers');
+    // Each run is answered before the next click (the button is disabled while one runs).
+    for (const n of [1, 2]) {
+      const ran = page.waitForResponse((r) => r.url().endsWith('/api/monitors/telnet-sweepers/run') && r.request().method() === 'POST', { timeout: 60_000 });
+      await page.click('[data-testid=monitor-run]');
+      expect((await ran).status()).toBe(200);
+      await expect.poll(() => page.locator('[data-testid=monitor-run-row]').count()).toBe(n);
+    }
+    // The run's row count is the query's answer over the run's window, asked again through the query API.
+    const { runs } = await apiGet<{ runs: { slot: number; rows: number; status: string }[] }>('/api/monitors/telnet-sweepers/runs');
+    expect(runs.map((r) => r.status)).toEqual(['ok', 'ok']);
+    const windowMs = 3650 * 86_400_000;
+    const res = await fetch(`${t.base}/api/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'dst port 23 | count by src', from: new Date(runs[0]!.slot - windowMs).toISOString(), to: new Date(runs[0]!.slot).toISOString() }),
+    });
+    const answer = (await res.json()) as { rowCount: number };
+    expect(answer.rowCount).toBeGreaterThan(0);
+    expect(runs[0]!.rows).toBe(answer.rowCount);
+    expect(await page.locator('[data-testid=monitor-run-row]').first().locator('td:nth-child(4)').textContent()).toBe(String(answer.rowCount));
+    await page.screenshot({ path: join(shots, 'monitors.png') });
+  });
+
+  it('pins the scanner to a new case from its IP page, adds a note and exports the case as Markdown', async () => {
+    const scan = DEMO_SCENARIOS.horizontalScan;
+    await page.fill('[data-testid=goto-ip]', scan.scanner);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=ip-page]');
+    await page.click('[data-testid=pin-button]');
+    await page.selectOption('[data-testid=pin-case]', { label: 'New case…' });
+    await page.fill('[data-testid=pin-new-case]', 'scan-case');
+    await page.fill('[data-testid=pin-note]', 'sweeps telnet and SMB');
+    await page.click('[data-testid=pin-submit]');
+    await page.locator('[data-testid=pin-done] a').click();
+    await page.waitForSelector('[data-testid=case-detail]');
+    const items = page.locator('[data-testid=case-item]');
+    await expect.poll(() => items.count()).toBe(1);
+    expect(await items.first().getAttribute('data-type')).toBe('entity');
+    expect(await items.first().locator('.what').textContent()).toBe(scan.scanner);
+    expect(await items.first().locator('.note').textContent()).toBe('sweeps telnet and SMB');
+    await page.fill('[data-testid=case-note]', 'Blocked at the perimeter; ticket 4711.');
+    await page.click('[data-testid=case-add-note]');
+    await expect.poll(() => items.count()).toBe(2);
+    await page.screenshot({ path: join(shots, 'case.png') });
+
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid=case-export-md]');
+    const file = await (await download).path();
+    const { readFileSync } = await import('node:fs');
+    const md = readFileSync(file!, 'utf8');
+    // The same export asked outside the browser: byte for byte the file the browser saved.
+    const res = await fetch(`${t.base}/api/cases/scan-case/export?format=md`, { headers: { authorization: `Bearer ${t.tokens.viewer}` } });
+    expect(md).toBe(await res.text());
+    expect(md.split('\n').slice(0, 3)).toEqual(['# scan-case', '', '- Case: `scan-case`']);
+    expect(md).toContain(`## Entities\n\n- \`${scan.scanner}\` — sweeps telnet and SMB · _alice, `);
+    expect(md).toContain('## Notes\n\n- Blocked at the perimeter; ticket 4711. · _alice, ');
   });
 
   it('shows the audit trail in the light theme', async () => {

@@ -90,6 +90,7 @@ export const FEATURES: ApiFeatures = {
   intel: true,
   monitors: true,
   alerts: true,
+  blocklists: true,
 };
 
 /** A running server. */

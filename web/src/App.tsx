@@ -42,6 +42,11 @@ const SHORTCUTS: [string, string][] = [
   ['g f', 'Findings'],
   ['g p', 'Pivot graph'],
   ['g n', 'Intelligence'],
+  ['g w', 'Watchlists'],
+  ['g m', 'Monitors'],
+  ['g l', 'Alerts'],
+  ['g b', 'Block lists'],
+  ['g c', 'Cases (investigation notebook)'],
   ['g i', 'go to an IP address, domain or AS'],
   ['g a', 'Audit trail (admins)'],
   ['g u', 'Users and tokens (admins)'],
@@ -150,16 +155,19 @@ export function App() {
     );
 
   const isAdmin = me.permissions.includes('admin');
+  // Analysts (and admins) pin to the notebook's cases once the server has it.
+  const canPin = !!features?.features.notebook && (me.role === 'analyst' || me.role === 'admin');
+  const canMonitor = !!features?.features.monitors && me.permissions.includes('export');
   const sections = SECTIONS.filter((s) => features?.features[s.feature] && (!s.permission || me.permissions.includes(s.permission)));
   let page: React.ReactNode;
   if (path.startsWith('/ip/')) {
     const ip = decodeURIComponent(path.slice(4));
-    page = <IpPage key={ip} ip={ip} range={range} rangeKey={rangeKey} />;
+    page = <IpPage key={ip} ip={ip} range={range} rangeKey={rangeKey} canPin={canPin} />;
   } else if (path.startsWith('/profile/')) {
     const entity = decodeURIComponent(path.slice(9));
     page = (
       <Suspense fallback={<p className="muted">Loading…</p>}>
-        <ProfilePage key={entity} entity={entity} range={range} rangeKey={rangeKey} />
+        <ProfilePage key={entity} entity={entity} range={range} rangeKey={rangeKey} canPin={canPin} />
       </Suspense>
     );
   } else if (path === '/audit' && isAdmin) page = <AuditPage />;
@@ -170,10 +178,10 @@ export function App() {
       const Page = sectionPage(section);
       page = (
         <Suspense fallback={<p className="muted">Loading…</p>}>
-          <Page me={me} range={range} subpath={path.slice(section.path.length)} />
+          <Page me={me} range={range} subpath={path.slice(section.path.length)} features={features?.features ?? {}} />
         </Suspense>
       );
-    } else page = <ExplorePage me={me} vocabulary={vocabulary} range={range} rangeKey={rangeKey} />;
+    } else page = <ExplorePage me={me} vocabulary={vocabulary} range={range} rangeKey={rangeKey} canPin={canPin} canMonitor={canMonitor} />;
   }
 
   return (

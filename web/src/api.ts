@@ -155,6 +155,32 @@ export const api = {
     json<PivotGraph>('GET', `/api/pivot${qs({ entity, ...options })}`, undefined, signal),
   intelMatch: (value: string, signal?: AbortSignal) => json<IntelMatch>('GET', `/api/intel/match${qs({ value })}`, undefined, signal),
   intelFeeds: (signal?: AbortSignal) => json<{ feeds: IntelFeed[] }>('GET', '/api/intel/feeds', undefined, signal),
+  watchlists: (signal?: AbortSignal) => json<{ watchlists: Watchlist[] }>('GET', '/api/watchlists', undefined, signal),
+  putWatchlist: (w: WatchlistInput) => json<Watchlist>('POST', '/api/watchlists', w),
+  deleteWatchlist: (name: string) => json<{ removed: string }>('DELETE', `/api/watchlists/${encodeURIComponent(name)}`),
+  monitors: (signal?: AbortSignal) => json<{ monitors: Monitor[] }>('GET', '/api/monitors', undefined, signal),
+  putMonitor: (m: MonitorInput) => json<Monitor>('POST', '/api/monitors', m),
+  deleteMonitor: (name: string) => json<{ removed: string }>('DELETE', `/api/monitors/${encodeURIComponent(name)}`),
+  monitorRuns: (name: string, limit = 50, signal?: AbortSignal) => json<{ runs: MonitorRun[] }>('GET', `/api/monitors/${encodeURIComponent(name)}/runs${qs({ limit })}`, undefined, signal),
+  runMonitor: (name: string) => json<MonitorRun>('POST', `/api/monitors/${encodeURIComponent(name)}/run`),
+  alerts: (filter: { state?: string; rule?: string; limit?: number }, signal?: AbortSignal) => json<{ alerts: Alert[]; scoped: boolean }>('GET', `/api/alerts${qs(filter)}`, undefined, signal),
+  alertRules: (signal?: AbortSignal) => json<{ rules: AlertRule[] }>('GET', '/api/alerts/rules', undefined, signal),
+  putAlertRule: (r: AlertRule) => json<AlertRule>('POST', '/api/alerts/rules', r),
+  deleteAlertRule: (name: string) => json<AlertRule>('DELETE', `/api/alerts/rules/${encodeURIComponent(name)}`),
+  cases: (signal?: AbortSignal) => json<{ cases: CaseSummary[] }>('GET', '/api/cases', undefined, signal),
+  case: (name: string, signal?: AbortSignal) => json<InvestigationCase>('GET', `/api/cases/${encodeURIComponent(name)}`, undefined, signal),
+  putCase: (c: { name: string; title?: string; description?: string }) => json<InvestigationCase>('POST', '/api/cases', c),
+  deleteCase: (name: string) => json<{ removed: string }>('DELETE', `/api/cases/${encodeURIComponent(name)}`),
+  pin: (name: string, pin: CasePin) => json<{ item: CaseItem; case: InvestigationCase }>('POST', `/api/cases/${encodeURIComponent(name)}/items`, pin),
+  unpin: (name: string, id: number) => json<InvestigationCase>('DELETE', `/api/cases/${encodeURIComponent(name)}/items/${id}`),
+  /** Downloads a case as Markdown or JSON (the export is audited). */
+  exportCase: async (name: string, format: 'md' | 'json') => {
+    const res = await request('GET', `/api/cases/${encodeURIComponent(name)}/export${qs({ format })}`);
+    const file = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `vantage-case-${name}.${format}`;
+    saveBlob(await res.blob(), file);
+  },
+  blocklists: (signal?: AbortSignal) => json<{ blocklists: SavedBlocklist[] }>('GET', '/api/blocklists', undefined, signal),
+  blocklist: (name: string, signal?: AbortSignal) => json<BuiltBlocklist>('GET', `/api/blocklists/${encodeURIComponent(name)}`, undefined, signal),
 };
 
 /** Saves a blob as a file download. */
@@ -237,6 +263,8 @@ export interface Finding {
   summary: string;
   evidence: { counts: Record<string, number>; query: string; from: string; to: string; sample: Row[]; details?: Record<string, unknown> };
   intel: { value: string; indicator: string; source: string; tag: string; family: string | null; confidence: number | null }[];
+  /** Watchlists its entities are on (src/monitor/watchlists on the server). */
+  watched?: FindingWatch[];
   status: FindingStatus;
   note: string | null;
   runs: number;
@@ -360,4 +388,187 @@ export interface IntelFeed {
   added: number;
   updated: number;
   expired: number;
+}
+
+/** A watchlist an entity of a finding is on. */
+export interface FindingWatch {
+  watchlist: string;
+  kind: string;
+  criticality: string;
+  value: string;
+  member: string;
+}
+
+/** Watchlist kinds and criticalities (src/monitor/watchlists/watchlist.ts). */
+export const WATCHLIST_KINDS = ['partner', 'supplier', 'peer', 'perimeter', 'other'] as const;
+export const CRITICALITIES = ['low', 'medium', 'high', 'critical'] as const;
+
+/** A stored watchlist (GET /api/watchlists). */
+export interface Watchlist {
+  name: string;
+  kind: (typeof WATCHLIST_KINDS)[number];
+  owner: string;
+  criticality: (typeof CRITICALITIES)[number];
+  contacts: string[];
+  description: string;
+  members: { type: 'network' | 'host' | 'asn' | 'domain'; value: string; note?: string }[];
+}
+
+/** A watchlist as sent (members as users write them). */
+export interface WatchlistInput {
+  name: string;
+  kind?: string;
+  owner?: string;
+  criticality?: string;
+  contacts?: string[];
+  description?: string;
+  members?: (string | { value: string; note?: string })[];
+}
+
+/** Monitor kinds (src/monitor/jobs/monitor-job.ts). */
+export const MONITOR_KINDS = ['query', 'pivot', 'detect', 'watch'] as const;
+
+/** A saved monitor as sent. */
+export interface MonitorInput {
+  name: string;
+  kind: (typeof MONITOR_KINDS)[number];
+  schedule: string;
+  query?: string;
+  entity?: string;
+  depth?: number;
+  detectors?: string[];
+  windowMs?: number;
+  raise?: boolean;
+  threshold?: number;
+  minHistory?: number;
+  description?: string;
+  enabled?: boolean;
+}
+
+/** A saved monitor (GET /api/monitors). */
+export type Monitor = MonitorInput & { createdAt?: number };
+
+/** One run of a monitor. */
+export interface MonitorRun {
+  monitor: string;
+  slot: number;
+  startedAt: number;
+  finishedAt: number;
+  status: 'ok' | 'error';
+  rows: number;
+  newValues: string[];
+  anomalies: { key: string; metric: string; value: number; median: number; low: number; high: number }[];
+  result: unknown;
+  truncated: boolean;
+  error?: string;
+  findings: string[];
+}
+
+/** An alert rule (GET /api/alerts/rules). */
+export interface AlertRule {
+  name: string;
+  kinds?: string[];
+  minSeverity?: string;
+  minScore?: number;
+  watchlists?: string[];
+  tags?: string[];
+  sinks: string[];
+  rateLimit?: { max: number; windowMinutes: number };
+  enabled?: boolean;
+}
+
+/** An alert in the outbox (GET /api/alerts). */
+export interface Alert {
+  alert: string;
+  type: 'finding' | 'summary';
+  rule: string;
+  sink: string;
+  finding: string | null;
+  severity: string;
+  state: 'pending' | 'delivered' | 'suppressed';
+  attempts: number;
+  created: string;
+  nextAttempt: string | null;
+  delivered: string | null;
+  lastError: string | null;
+  message: Record<string, unknown>;
+}
+
+/** What can be pinned to a case. */
+export type CaseItemType = 'entity' | 'query' | 'finding' | 'note';
+
+/** A pin as sent. */
+export interface CasePin {
+  type: CaseItemType;
+  value: string;
+  note?: string;
+  from?: string;
+  to?: string;
+}
+
+/** A pinned item. */
+export interface CaseItem {
+  id: number;
+  type: CaseItemType;
+  value: string;
+  note: string;
+  from?: string;
+  to?: string;
+  finding?: { kind: string; subkind: string; severity: string; summary: string };
+  addedBy: string;
+  addedAt: string;
+}
+
+/** A case of the investigation notebook (GET /api/cases/{name}). */
+export interface InvestigationCase {
+  name: string;
+  title: string;
+  description: string;
+  owner: string;
+  ownerKind: 'user' | 'token';
+  ownerScoped: boolean;
+  createdAt: string;
+  updatedAt: string;
+  items: CaseItem[];
+}
+
+/** A case in the list. */
+export interface CaseSummary {
+  name: string;
+  title: string;
+  owner: string;
+  createdAt: string;
+  updatedAt: string;
+  items: number;
+}
+
+/** A saved block list (GET /api/blocklists). */
+export interface SavedBlocklist {
+  name: string;
+  description: string;
+  criteria: Record<string, unknown>;
+  savedBy: string;
+  savedAt: string;
+}
+
+/** A block-list entry with its evidence. */
+export interface BlocklistEntry {
+  value: string;
+  family: number;
+  reason: string;
+  confidence: number | null;
+  firstSeen: string;
+  lastSeen: string;
+  expires: string | null;
+  evidence: Record<string, unknown>[];
+}
+
+/** A block list built now (GET /api/blocklists/{name}). */
+export interface BuiltBlocklist {
+  name?: string;
+  builtAt: string;
+  criteria: Record<string, unknown>;
+  window: { from: string; to: string } | null;
+  entries: BlocklistEntry[];
+  held: (BlocklistEntry & { held: { rule: string; detail: string }[] })[];
 }

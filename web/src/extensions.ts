@@ -16,6 +16,8 @@ export interface SectionProps {
   range: TimeRange;
   /** The rest of the path after the section's own, e.g. an entity id. */
   subpath: string;
+  /** The server's feature flags (a page offers what exists, e.g. pinning once the notebook does). */
+  features: Record<string, boolean>;
 }
 
 /** One pluggable section. */
@@ -36,8 +38,9 @@ export interface Section {
  * Registered sections. Planned, in this order, once their server side lands:
  *   pivot      /pivot?entity=   graph (own SVG force layout, code-split): click expands a node, an edge's evidence is one click away
  *   findings   /findings        inbox: filter, acknowledge, mark false positive with a note
- *   watchlists /watchlists      watchlists and saved queries with their last answers
+ *   watchlists /watchlists      watchlists (monitors /monitors: saved queries with their run history; alerts /alerts)
  *   notebook   /cases/:id       pin entities, queries and findings to a case with notes; export
+ *   blocklists /blocklists      saved block lists: entries, held-back entries with reasons, EDL URL
  *   intel      /intel           feeds: status, freshness, counts
  */
 export const SECTIONS: readonly Section[] = [
@@ -47,4 +50,11 @@ export const SECTIONS: readonly Section[] = [
   { feature: 'pivot', title: 'Pivot', path: '/pivot', key: 'p', permission: 'read', load: () => import('./pages/PivotPage') },
   // Indicator lookup (/intel?value=…) and the loaded feeds.
   { feature: 'intel', title: 'Intel', path: '/intel', key: 'n', permission: 'read', load: () => import('./pages/IntelPage') },
+  // Organisation-wide settings (analysts): a network-scoped account sees the server's refusal.
+  { feature: 'watchlists', title: 'Watchlists', path: '/watchlists', key: 'w', permission: 'export', load: () => import('./pages/WatchlistsPage') },
+  { feature: 'monitors', title: 'Monitors', path: '/monitors', key: 'm', permission: 'export', load: () => import('./pages/MonitorsPage') },
+  { feature: 'alerts', title: 'Alerts', path: '/alerts', key: 'l', permission: 'export', load: () => import('./pages/AlertsPage') },
+  { feature: 'blocklists', title: 'Block lists', path: '/blocklists', key: 'b', permission: 'read', load: () => import('./pages/BlocklistsPage') },
+  // The notebook: viewers read cases, analysts pin to them.
+  { feature: 'notebook', title: 'Cases', path: '/cases', key: 'c', permission: 'read', load: () => import('./pages/CasesPage') },
 ];

@@ -18,7 +18,7 @@ const COLUMNS: Column[] = [
   { name: 'target', kind: 'tags' },
 ];
 
-const ACTIONS = ['', 'query', 'query.stream', 'query.values', 'export', 'login', 'login.failed', 'logout', 'user.create', 'user.update', 'token.create', 'token.revoke', 'audit.export', 'finding.verdict', 'detect', 'intel.load', 'profile', 'pivot'];
+const ACTIONS = ['', 'query', 'query.stream', 'query.values', 'export', 'login', 'login.failed', 'logout', 'user.create', 'user.update', 'token.create', 'token.revoke', 'audit.export', 'finding.verdict', 'detect', 'intel.load', 'profile', 'pivot', 'alert.rule.add', 'alert.rule.remove', 'watchlist.put', 'watchlist.remove', 'monitor.add', 'monitor.remove', 'monitor.run', 'taxii.add', 'taxii.delete', 'sighting', 'case.put', 'case.remove', 'case.pin', 'case.unpin', 'case.export', 'blocklist.save', 'blocklist.remove'];
 
 export function AuditPage() {
   const [actor, setActor] = useState('');

@@ -3,6 +3,7 @@
 
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiFailure, type Me, type QueryResult, type TimeRange, type Vocabulary } from '../api';
+import { PinToCase } from '../components/PinToCase';
 import { QueryBar, type QueryProblem } from '../components/QueryBar';
 import { ResultsTable } from '../components/ResultsTable';
 import { TopBars } from '../components/TopBars';
@@ -23,9 +24,13 @@ interface Props {
   vocabulary?: Vocabulary;
   range: TimeRange;
   rangeKey: string;
+  /** Offer "Pin to case" (the notebook exists and the caller is an analyst). */
+  canPin?: boolean;
+  /** Offer "Save as monitor". */
+  canMonitor?: boolean;
 }
 
-export function ExplorePage({ me, vocabulary, range, rangeKey }: Props) {
+export function ExplorePage({ me, vocabulary, range, rangeKey, canPin = false, canMonitor = false }: Props) {
   const { search } = useLocation();
   const urlQuery = search.get('q') ?? '';
   const [text, setText] = useState(urlQuery || EXAMPLES[0]!);
@@ -110,6 +115,12 @@ export function ExplorePage({ me, vocabulary, range, rangeKey }: Props) {
               {result.scoped ? ' · limited to your networks' : ''}
             </span>
             <span className="spacer" />
+            {canPin && <PinToCase pin={{ type: 'query', value: ran, ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) }} />}
+            {canMonitor && (
+              <button className="chip" onClick={() => navigate(`/monitors/new?${new URLSearchParams({ query: ran }).toString()}`)} data-testid="save-monitor" title="run this query on a schedule, keeping each answer">
+                ⏱ Save as monitor
+              </button>
+            )}
             {canExport && (
               <>
                 <button className="chip" onClick={() => void api.exportQuery(ran, range, 'csv').catch((e: Error) => alert(e.message))}>

@@ -5,7 +5,8 @@
 // (/findings/ID), so a view can be linked and survives a reload.
 
 import { useCallback, useEffect, useState } from 'react';
-import { api, ApiFailure, type Column, type DetectReport, type Finding, type FindingStatus } from '../api';
+import { api, ApiFailure, type Column, type DetectReport, type Finding, type FindingStatus, type FindingWatch } from '../api';
+import { PinToCase } from '../components/PinToCase';
 import { ResultsTable } from '../components/ResultsTable';
 import type { SectionProps } from '../extensions';
 import { compact, protocol, utc } from '../format';
@@ -47,6 +48,29 @@ function StatusBadge({ status }: { status: string }) {
   );
 }
 
+/** The watchlists a finding's entities are on, one badge per list (the value and member in its title). */
+function WatchBadges({ watched }: { watched?: FindingWatch[] }) {
+  if (!watched?.length) return null;
+  const lists = new Map<string, FindingWatch[]>();
+  for (const w of watched) lists.set(w.watchlist, [...(lists.get(w.watchlist) ?? []), w]);
+  return (
+    <>
+      {[...lists.entries()].map(([name, hits]) => (
+        <Link
+          key={name}
+          to={`/watchlists/${encodeURIComponent(name)}`}
+          className={`watch-badge crit-${hits[0]!.criticality}`}
+          title={`${hits[0]!.kind} watchlist ${name} (${hits[0]!.criticality}): ${hits.map((h) => (h.value === h.member ? h.value : `${h.value} in ${h.member}`)).join(', ')}`}
+          onClick={(e) => e.stopPropagation()}
+          data-testid="watch-badge"
+        >
+          👁 {name}
+        </Link>
+      ))}
+    </>
+  );
+}
+
 function Address({ ip }: { ip: string | null }) {
   return ip ? (
     <Link to={ipPath(ip)} className="ip-link mono" onClick={(e) => e.stopPropagation()}>
@@ -58,13 +82,14 @@ function Address({ ip }: { ip: string | null }) {
 }
 
 /** The findings page (section `findings`). */
-export default function FindingsPage({ me, range, subpath }: SectionProps) {
+export default function FindingsPage({ me, range, subpath, features }: SectionProps) {
   const { search } = useLocation();
   const kind = search.get('kind') ?? '';
   const status = search.get('status') ?? '';
   const severity = search.get('severity') ?? '';
   const selected = decodeURIComponent(subpath.replace(/^\//, ''));
   const canJudge = me.role === 'analyst' || me.role === 'admin';
+  const canPin = canJudge && !!features.notebook;
 
   const [kinds, setKinds] = useState<string[]>([]);
   const [findings, setFindings] = useState<Finding[]>();
@@ -257,6 +282,7 @@ export default function FindingsPage({ me, range, subpath }: SectionProps) {
                       <td className="num mono">{f.dport ?? ''}</td>
                       <td className="mono small nowrap">{utc(f.last).slice(0, 19)}</td>
                       <td className="summary" title={f.summary}>
+                        <WatchBadges watched={f.watched} />
                         {f.summary}
                       </td>
                       <td>
@@ -269,13 +295,13 @@ export default function FindingsPage({ me, range, subpath }: SectionProps) {
             </div>
           )}
         </section>
-        {detail && <FindingDetail f={detail} canJudge={canJudge} onJudge={(next) => void judge(detail, next)} onClose={() => go('')} />}
+        {detail && <FindingDetail f={detail} canJudge={canJudge} canPin={canPin} onJudge={(next) => void judge(detail, next)} onClose={() => go('')} />}
       </div>
     </main>
   );
 }
 
-function FindingDetail({ f, canJudge, onJudge, onClose }: { f: Finding; canJudge: boolean; onJudge: (s: FindingStatus) => void; onClose: () => void }) {
+function FindingDetail({ f, canJudge, canPin, onJudge, onClose }: { f: Finding; canJudge: boolean; canPin: boolean; onJudge: (s: FindingStatus) => void; onClose: () => void }) {
   const subscores = Object.entries(f.subscores);
   const counts = Object.entries(f.evidence.counts);
   const sample = f.evidence.sample.map((r) => ({ ...r, tcp_flags: flags(r.tcp_flags) }));
@@ -294,6 +320,11 @@ function FindingDetail({ f, canJudge, onJudge, onClose }: { f: Finding; canJudge
         </button>
       </header>
       <p className="finding-summary">{f.summary}</p>
+      {f.watched && f.watched.length > 0 && (
+        <p className="small finding-watched" data-testid="finding-watched">
+          On watchlists: <WatchBadges watched={f.watched} />
+        </p>
+      )}
       {f.note && (
         <p className="small finding-note" data-testid="finding-note">
           Note: {f.note}
@@ -316,8 +347,10 @@ function FindingDetail({ f, canJudge, onJudge, onClose }: { f: Finding; canJudge
               ↺ Reopen
             </button>
           )}
+          {canPin && <PinToCase pin={{ type: 'finding', value: f.id }} />}
         </div>
       )}
+      {f.kind === 'partner-compromised' && f.evidence.details && <PartnerDetails details={f.evidence.details} />}
 
       <dl className="finding-facts">
         <div>
@@ -449,5 +482,126 @@ function FindingDetail({ f, canJudge, onJudge, onClose }: { f: Finding; canJudge
       )}
       <p className="muted small mono finding-id">id {f.id}</p>
     </section>
+  );
+}
+
+interface PartnerConnection {
+  peer: string;
+  direction: 'out' | 'in';
+  port: number;
+  proto: number;
+  flows: number;
+  bytes: number;
+  ours: string[];
+}
+
+interface PartnerTrigger {
+  id: string;
+  kind: string;
+  subkind: string;
+  score: number;
+  summary: string;
+  query: string;
+}
+
+/** A partner-compromised finding's details: whose host, whom to call, what it did, what it talked to. */
+function PartnerDetails({ details }: { details: Record<string, unknown> }) {
+  const text = (k: string) => (typeof details[k] === 'string' ? (details[k] as string) : '');
+  const contacts = Array.isArray(details.contacts) ? (details.contacts as string[]) : [];
+  const triggers = Array.isArray(details.triggers) ? (details.triggers as PartnerTrigger[]) : [];
+  const connections = Array.isArray(details.connections) ? (details.connections as PartnerConnection[]) : [];
+  return (
+    <div className="partner-details" data-testid="partner-details">
+      <h3>Watched partner</h3>
+      <dl className="finding-facts">
+        <div>
+          <dt>Watchlist</dt>
+          <dd>
+            <Link to={`/watchlists/${encodeURIComponent(text('watchlist'))}`} className="mono" data-testid="partner-watchlist">
+              {text('watchlist')}
+            </Link>{' '}
+            <span className="muted small">{text('watchlistKind')}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Owner</dt>
+          <dd data-testid="partner-owner">{text('owner') || '—'}</dd>
+        </div>
+        <div>
+          <dt>Criticality</dt>
+          <dd>{text('criticality')}</dd>
+        </div>
+        <div>
+          <dt>Member</dt>
+          <dd className="mono">{text('member')}</dd>
+        </div>
+        <div>
+          <dt>Contacts</dt>
+          <dd data-testid="partner-contacts">{contacts.length ? contacts.join(', ') : '—'}</dd>
+        </div>
+      </dl>
+      <h3>What it did</h3>
+      <table className="simple small" data-testid="partner-triggers">
+        <thead>
+          <tr>
+            <th>Finding</th>
+            <th className="num">Score</th>
+            <th>Summary</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {triggers.map((t) => (
+            <tr key={t.id}>
+              <td className="mono nowrap">
+                <Link to={`/findings/${t.id}`}>
+                  {t.kind}/{t.subkind}
+                </Link>
+              </td>
+              <td className="num mono">{t.score.toFixed(3)}</td>
+              <td>{t.summary}</td>
+              <td>
+                <Link to={explorePath(t.query)} className="small">
+                  query
+                </Link>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3>Its connections (ours first)</h3>
+      {connections.length === 0 ? (
+        <p className="muted small">No other traffic with this host in the lookback.</p>
+      ) : (
+        <table className="simple small" data-testid="partner-connections">
+          <thead>
+            <tr>
+              <th>Peer</th>
+              <th>Direction</th>
+              <th className="num">Port</th>
+              <th className="num">Flows</th>
+              <th className="num">Bytes</th>
+              <th>Ours</th>
+            </tr>
+          </thead>
+          <tbody>
+            {connections.map((c) => (
+              <tr key={`${c.peer}-${c.direction}-${c.port}-${c.proto}`}>
+                <td>
+                  <Address ip={c.peer} />
+                </td>
+                <td>{c.direction === 'out' ? 'partner → peer' : 'peer → partner'}</td>
+                <td className="num mono">
+                  {c.port}/{protocol(c.proto).toLowerCase()}
+                </td>
+                <td className="num mono">{compact(c.flows)}</td>
+                <td className="num mono">{compact(c.bytes)}</td>
+                <td>{c.ours.join(', ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
   );
 }

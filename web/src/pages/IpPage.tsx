@@ -8,6 +8,7 @@ import { api, ApiFailure, type QueryResult, type TimeRange } from '../api';
 import { ResultsTable } from '../components/ResultsTable';
 import { TopBars } from '../components/TopBars';
 import { bytes, compact, utc } from '../format';
+import { PinToCase } from '../components/PinToCase';
 import { ProfileSections } from '../components/ProfileSections';
 import { explorePath, Link, pivotPath } from '../router';
 
@@ -44,7 +45,7 @@ function Panel({ title, query, range, children, testId }: { title: string; query
   );
 }
 
-export function IpPage({ ip, range, rangeKey }: { ip: string; range: TimeRange; rangeKey: string }) {
+export function IpPage({ ip, range, rangeKey, canPin = false }: { ip: string; range: TimeRange; rangeKey: string; canPin?: boolean }) {
   const [results, setResults] = useState<Partial<Record<Key, QueryResult>>>({});
   const [error, setError] = useState<string>();
   const span = range.from && range.to ? Date.parse(range.to) - Date.parse(range.from) : 7 * 86_400_000;
@@ -104,6 +105,7 @@ export function IpPage({ ip, range, rangeKey }: { ip: string; range: TimeRange; 
         <Link className="chip pivot-button" to={pivotPath(ip)} data-testid="ip-pivot" title="the graph of what this address connects to">
           Pivot ⇢
         </Link>
+        {canPin && <PinToCase pin={{ type: 'entity', value: ip }} className="chip pivot-button" />}
       </header>
       {error && <p className="error">{error}</p>}
       {empty && <p className="muted">No flows touch {ip} in this time range{results.totals?.scoped ? ' and your networks' : ''}.</p>}
