@@ -1,6 +1,8 @@
 // Fills DuckDB data chunks from flow records through typed arrays: the ingest hot path.
 // The generic node-api vector setters convert every value (and use BigInt for validity bits),
-// which caps appends near 200k rows/s; writing the raw buffers directly is several times faster.
+// which caps appends near 200k rows/s. Here one generated function reads each record once and
+// fills every fixed-width column's typed array, which is then copied into the chunk's vector
+// (the bindings hand out copies of vector memory, not views, so it cannot be written in place).
 
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
@@ -10,221 +12,182 @@ import type { PhysicalColumn } from './duckdb-dialect.js';
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
 export const CHUNK_ROWS = 2048;
 
-const TWO_32 = 4294967296;
+/** Bytes of a validity mask for a full chunk (uint64 words, bit set = value present). */
+const VALIDITY_BYTES = (CHUNK_ROWS / 64) * 8;
+const NO_VALUES = new Uint8Array(VALIDITY_BYTES);
 
 type Row = Record<string, unknown>;
-type Getter = (row: Row) => unknown;
 
-/**
- * A field reader compiled for one property name: a constant property access keeps V8's inline
- * cache monomorphic, where `row[name]` with a variable name is several times slower per value.
- */
-function getter(name: string): Getter {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad column name ${name}`);
-  return new Function('row', `return row.${name};`) as Getter;
-}
+/** How one physical column is read from a record and stored in its vector. */
+type Layout = 'u8' | 'u16' | 'u32' | 'country' | 'int64' | 'ipv4' | 'ipv6' | 'tags';
 
-/** True when no row in [offset, offset+count) has a value for the field. */
-function allNull(rows: readonly Row[], get: Getter, offset: number, count: number, present: (v: unknown) => boolean): boolean {
-  for (let i = 0; i < count; i++) if (present(get(rows[offset + i]!))) return false;
-  return true;
-}
+const BYTES: Record<Layout, number> = { u8: 1, u16: 2, u32: 4, country: 2, int64: 8, ipv4: 4, ipv6: 16, tags: 0 };
 
-const NO_VALUES = new Uint8Array((CHUNK_ROWS / 64) * 8);
-
-/** Marks every row of a vector null without touching its data: optional columns are often empty. */
-function writeAllNull(vector: duckdb.Vector, count: number): void {
-  duckdb.vector_ensure_validity_writable(vector);
-  duckdb.copy_data_to_vector_validity(vector, 0, NO_VALUES.buffer, 0, Math.ceil(count / 64) * 8);
-}
-
-/** Wraps a writer with the all-null fast path. */
-function skippingNulls(name: string, present: (v: unknown) => boolean, write: ColumnWriter): ColumnWriter {
-  const get = getter(name);
-  return (chunk, columnIndex, rows, offset, count) => {
-    if (allNull(rows, get, offset, count, present)) writeAllNull(duckdb.data_chunk_get_vector(chunk.chunk, columnIndex), count);
-    else write(chunk, columnIndex, rows, offset, count);
-  };
-}
-
-const isNumber = (v: unknown): boolean => typeof v === 'number';
-const isBigint = (v: unknown): boolean => typeof v === 'bigint';
-const isValue = (v: unknown): boolean => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0);
-
-/** Writes one column of `count` rows starting at `offset` into a chunk vector. */
-type ColumnWriter = (chunk: DuckDBDataChunk, columnIndex: number, rows: readonly Row[], offset: number, count: number) => void;
-
-/** A validity bitmap (bit set = value present), laid out as DuckDB's uint64 words, little-endian. */
-class Validity {
-  readonly bytes = new Uint8Array((CHUNK_ROWS / 64) * 8);
-  hasNull = false;
-  reset(): void {
-    this.bytes.fill(0xff);
-    this.hasNull = false;
-  }
-  setNull(i: number): void {
-    this.bytes[i >>> 3]! &= ~(1 << (i & 7));
-    this.hasNull = true;
-  }
-  flush(vector: duckdb.Vector, count: number): void {
-    if (!this.hasNull) return;
-    duckdb.vector_ensure_validity_writable(vector);
-    const n = Math.ceil(count / 64) * 8;
-    duckdb.copy_data_to_vector_validity(vector, 0, this.bytes.buffer, 0, n);
-  }
-}
-
-function numericWriter(ArrayType: Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor, name: string, read: Getter = getter(name)): ColumnWriter {
-  const get = read;
-  const items = new ArrayType(CHUNK_ROWS);
-  const validity = new Validity();
-  return (chunk, columnIndex, rows, offset, count) => {
-    validity.reset();
-    for (let i = 0; i < count; i++) {
-      const v = get(rows[offset + i]!);
-      if (typeof v === 'number') items[i] = v;
-      else {
-        items[i] = 0;
-        validity.setNull(i);
-      }
-    }
-    const vector = duckdb.data_chunk_get_vector(chunk.chunk, columnIndex);
-    duckdb.copy_data_to_vector(vector, 0, items.buffer, 0, count * items.BYTES_PER_ELEMENT);
-    validity.flush(vector, count);
-  };
-}
-
-/** 64-bit integers written as two 32-bit words, so no BigInt is made per value. */
-function int64Writer(name: string): ColumnWriter {
-  const get = getter(name);
-  const words = new Uint32Array(CHUNK_ROWS * 2);
-  const view = new DataView(words.buffer);
-  const validity = new Validity();
-  return (chunk, columnIndex, rows, offset, count) => {
-    validity.reset();
-    for (let i = 0; i < count; i++) {
-      const v = get(rows[offset + i]!);
-      if (typeof v === 'number' && v >= 0) {
-        words[2 * i] = v % TWO_32;
-        words[2 * i + 1] = Math.floor(v / TWO_32);
-      } else if (typeof v === 'number' || typeof v === 'bigint') {
-        view.setBigInt64(8 * i, BigInt(v), true);
-      } else {
-        words[2 * i] = 0;
-        words[2 * i + 1] = 0;
-        validity.setNull(i);
-      }
-    }
-    const vector = duckdb.data_chunk_get_vector(chunk.chunk, columnIndex);
-    duckdb.copy_data_to_vector(vector, 0, words.buffer, 0, count * 8);
-    validity.flush(vector, count);
-  };
-}
-
-/** The IPv4 half of an address: present only when the record holds an IPv4 number. */
-function ipv4Writer(name: string): ColumnWriter {
-  const get = getter(name);
-  const items = new Uint32Array(CHUNK_ROWS);
-  const validity = new Validity();
-  return (chunk, columnIndex, rows, offset, count) => {
-    validity.reset();
-    for (let i = 0; i < count; i++) {
-      const v = get(rows[offset + i]!);
-      if (typeof v === 'number') items[i] = v;
-      else {
-        items[i] = 0;
-        validity.setNull(i);
-      }
-    }
-    const vector = duckdb.data_chunk_get_vector(chunk.chunk, columnIndex);
-    duckdb.copy_data_to_vector(vector, 0, items.buffer, 0, count * 4);
-    validity.flush(vector, count);
-  };
-}
-
-/** The IPv6 half of an address (UHUGEINT: low 64 bits first, little-endian). */
-function ipv6Writer(name: string): ColumnWriter {
-  const get = getter(name);
-  const bytes = new Uint8Array(CHUNK_ROWS * 16);
-  const view = new DataView(bytes.buffer);
-  const validity = new Validity();
-  return (chunk, columnIndex, rows, offset, count) => {
-    validity.reset();
-    for (let i = 0; i < count; i++) {
-      const v = get(rows[offset + i]!);
-      if (typeof v === 'bigint') {
-        view.setBigUint64(16 * i, v & 0xffffffffffffffffn, true);
-        view.setBigUint64(16 * i + 8, v >> 64n, true);
-      } else {
-        view.setBigUint64(16 * i, 0n, true);
-        view.setBigUint64(16 * i + 8, 0n, true);
-        validity.setNull(i);
-      }
-    }
-    const vector = duckdb.data_chunk_get_vector(chunk.chunk, columnIndex);
-    duckdb.copy_data_to_vector(vector, 0, bytes.buffer, 0, count * 16);
-    validity.flush(vector, count);
-  };
-}
-
-/** Strings and lists are rare and short: the node-api setters are fast enough for them. */
-function genericWriter(name: string, toValue: (v: unknown) => unknown): ColumnWriter {
-  const get = getter(name);
-  return (chunk, columnIndex, rows, offset, count) => {
-    const vector = chunk.getColumnVector(columnIndex);
-    for (let i = 0; i < count; i++) vector.setItem(i, toValue(get(rows[offset + i]!)) as never);
-    vector.flush();
-  };
-}
-
-function writerFor(column: PhysicalColumn, listValue: (items: string[]) => unknown): ColumnWriter {
-  const name = column.source.name;
-  if (column.family === 4) return skippingNulls(name, isNumber, ipv4Writer(name));
-  if (column.family === 6) return skippingNulls(name, isBigint, ipv6Writer(name));
+function layoutOf(column: PhysicalColumn): Layout {
+  if (column.family === 4) return 'ipv4';
+  if (column.family === 6) return 'ipv6';
   switch (column.sqlType) {
     case 'UTINYINT':
-      return skippingNulls(name, isNumber, numericWriter(Uint8Array, name));
+      return 'u8';
     case 'USMALLINT':
-      if (column.source.kind === 'country') {
-        const text = getter(name);
-        const code = (row: Row): number | undefined => {
-          const v = text(row);
-          return typeof v === 'string' ? countryCode(v) : undefined;
-        };
-        return skippingNulls(name, isValue, numericWriter(Uint16Array, name, code));
-      }
-      return skippingNulls(name, isNumber, numericWriter(Uint16Array, name));
+      return column.source.kind === 'country' ? 'country' : 'u16';
     case 'UINTEGER':
-      return skippingNulls(name, isNumber, numericWriter(Uint32Array, name));
+      return 'u32';
     case 'BIGINT':
     case 'UBIGINT':
-      return skippingNulls(name, isValue, int64Writer(name));
-    case 'VARCHAR':
-      return skippingNulls(name, isValue, genericWriter(name, (v) => (typeof v === 'string' ? v : null)));
+      return 'int64';
     case 'VARCHAR[]':
-      return skippingNulls(name, isValue, genericWriter(name, (v) => (Array.isArray(v) && v.length > 0 ? listValue(v as string[]) : null)));
+      return 'tags';
     default:
       throw new Error(`no chunk writer for ${column.sqlType}`);
   }
 }
 
+/**
+ * The per-row code for column `j`: on a value, store it in `D[j]` and count it in `P[j]`; on a
+ * missing value, clear its bit in the scratch validity `V[j]` (and store 0, so compression sees a
+ * constant rather than stale memory). Each property is read with a constant name, which keeps
+ * V8's inline caches monomorphic: `row[name]` with a variable name is several times slower.
+ */
+function rowCode(j: number, field: string, layout: Layout): string {
+  const read = `v = r.${field};`;
+  const none = `V${j}[i >>> 3] &= ~(1 << (i & 7));`;
+  switch (layout) {
+    case 'u8':
+    case 'u16':
+    case 'u32':
+    case 'ipv4':
+      return `${read} if (typeof v === 'number') { D${j}[i] = v; P${j}++; } else { D${j}[i] = 0; ${none} }`;
+    case 'country':
+      return `${read} c = typeof v === 'string' ? code(v) : undefined; if (c !== undefined) { D${j}[i] = c; P${j}++; } else { D${j}[i] = 0; ${none} }`;
+    case 'int64':
+      // Two 32-bit words per value: no BigInt per value unless it is negative or a bigint.
+      return (
+        `${read} if (typeof v === 'number' && v >= 0) { D${j}[2 * i] = v >>> 0; D${j}[2 * i + 1] = (v / 4294967296) >>> 0; P${j}++; } ` +
+        `else if (typeof v === 'number' || typeof v === 'bigint') { S${j}[i] = BigInt(v); P${j}++; } ` +
+        `else { D${j}[2 * i] = 0; D${j}[2 * i + 1] = 0; ${none} }`
+      );
+    case 'ipv6':
+      // UHUGEINT: low 64 bits first, little-endian.
+      return `${read} if (typeof v === 'bigint') { D${j}[2 * i] = BigInt.asUintN(64, v); D${j}[2 * i + 1] = v >> 64n; P${j}++; } else { S${j}[4 * i] = 0; S${j}[4 * i + 1] = 0; S${j}[4 * i + 2] = 0; S${j}[4 * i + 3] = 0; ${none} }`;
+    case 'tags':
+      // Only counted here: a chunk with any tags writes them through the node-api setters.
+      return `${read} if (Array.isArray(v) && v.length > 0) P${j}++;`;
+  }
+}
+
+/** Fills the views `D` (and `S`, see `otherView`) and the scratch validity `V` for rows [offset, offset+count), counting values per column into `P`. */
+type FillFunction = (rows: readonly Row[], offset: number, count: number, D: readonly (ArrayBufferView | undefined)[], S: readonly (ArrayBufferView | undefined)[], V: Uint8Array[], P: Int32Array, code: (text: string) => number | undefined) => void;
+
+function compileFill(fields: readonly string[], layouts: readonly Layout[]): FillFunction {
+  for (const f of fields) if (!/^[a-z_][a-z0-9_]*$/.test(f)) throw new Error(`bad column name ${f}`);
+  const n = fields.length;
+  const lines: string[] = [];
+  for (let j = 0; j < n; j++) lines.push(`const D${j} = D[${j}], S${j} = S[${j}], V${j} = V[${j}]; let P${j} = 0;`);
+  lines.push('let v, c;');
+  lines.push('for (let i = 0; i < count; i++) {');
+  lines.push('  const r = rows[offset + i];');
+  for (let j = 0; j < n; j++) lines.push(`  ${rowCode(j, fields[j]!, layouts[j]!)}`);
+  lines.push('}');
+  for (let j = 0; j < n; j++) lines.push(`P[${j}] = P${j};`);
+  return new Function('rows', 'offset', 'count', 'D', 'S', 'V', 'P', 'code', lines.join('\n')) as FillFunction;
+}
+
+/** A column's staging array for the layout (copied into the vector after filling), or undefined for list columns. */
+function stagingArray(layout: Layout): ArrayBufferView | undefined {
+  switch (layout) {
+    case 'tags':
+      return undefined;
+    case 'u8':
+      return new Uint8Array(CHUNK_ROWS);
+    case 'u16':
+    case 'country':
+      return new Uint16Array(CHUNK_ROWS);
+    case 'u32':
+    case 'ipv4':
+      return new Uint32Array(CHUNK_ROWS);
+    case 'int64':
+      return new Uint32Array(CHUNK_ROWS * 2);
+    case 'ipv6':
+      return new BigUint64Array(CHUNK_ROWS * 2);
+  }
+}
+
+/**
+ * A second view of the same memory: signed 64-bit for an int64 column (the rare negative or
+ * bigint value), 32-bit words for an IPv6 column (zeroing a missing value without a BigInt).
+ */
+function otherView(data: ArrayBufferView | undefined, layout: Layout): ArrayBufferView | undefined {
+  if (!data || (layout !== 'int64' && layout !== 'ipv6')) return undefined;
+  const { buffer, byteOffset, byteLength } = data;
+  return layout === 'int64' ? new BigInt64Array(buffer, byteOffset, byteLength / 8) : new Uint32Array(buffer, byteOffset, byteLength / 4);
+}
+
 /** Builds data chunks of up to CHUNK_ROWS flows for a fixed physical layout. */
 export class ChunkWriter {
-  private readonly writers: ColumnWriter[];
+  private readonly layouts: Layout[];
+  private readonly fill: FillFunction;
+  private readonly validity: Uint8Array[];
+  private readonly present: Int32Array;
+  private readonly fields: string[];
+  private readonly data: (ArrayBufferView | undefined)[];
+  private readonly other: (ArrayBufferView | undefined)[];
 
   constructor(
     private readonly types: readonly DuckDBType[],
     columns: readonly PhysicalColumn[],
-    listValue: (items: string[]) => unknown,
+    private readonly listValue: (items: string[]) => unknown,
   ) {
-    this.writers = columns.map((c) => writerFor(c, listValue));
+    this.layouts = columns.map(layoutOf);
+    this.fields = columns.map((c) => c.source.name);
+    this.fill = compileFill(this.fields, this.layouts);
+    this.validity = columns.map(() => new Uint8Array(VALIDITY_BYTES).fill(0xff));
+    this.present = new Int32Array(columns.length);
+    this.data = this.layouts.map(stagingArray);
+    this.other = this.data.map((d, c) => otherView(d, this.layouts[c]!));
   }
 
   /** A chunk holding rows [offset, offset+count) of `records`; count <= CHUNK_ROWS. */
   chunk(records: readonly FlowRecord[], offset: number, count: number): DuckDBDataChunk {
     const chunk = DuckDBDataChunk.create(this.types, count);
     const rows = records as unknown as readonly Row[];
-    for (let c = 0; c < this.writers.length; c++) this.writers[c]!(chunk, c, rows, offset, count);
+    const n = this.layouts.length;
+    this.fill(rows, offset, count, this.data, this.other, this.validity, this.present, countryCode);
+    const maskBytes = Math.ceil(count / 64) * 8;
+    for (let c = 0; c < n; c++) {
+      const present = this.present[c]!;
+      const vector = duckdb.data_chunk_get_vector(chunk.chunk, c);
+      const data = this.data[c];
+      if (data && present > 0) duckdb.copy_data_to_vector(vector, 0, data.buffer as ArrayBuffer, 0, count * BYTES[this.layouts[c]!]);
+      if (this.layouts[c] === 'tags') {
+        if (present > 0) this.writeTags(chunk, c, rows, offset, count);
+        else writeAllNull(vector, maskBytes);
+      } else if (present === 0) {
+        writeAllNull(vector, maskBytes);
+        this.validity[c]!.fill(0xff);
+      } else if (present < count) {
+        duckdb.vector_ensure_validity_writable(vector);
+        duckdb.copy_data_to_vector_validity(vector, 0, this.validity[c]!.buffer as ArrayBuffer, 0, maskBytes);
+        this.validity[c]!.fill(0xff);
+      }
+    }
     return chunk;
   }
+
+  /** Tags are rare and short: the node-api setters are fast enough for them. */
+  private writeTags(chunk: DuckDBDataChunk, columnIndex: number, rows: readonly Row[], offset: number, count: number): void {
+    const vector = chunk.getColumnVector(columnIndex);
+    const field = this.fields[columnIndex]!;
+    for (let i = 0; i < count; i++) {
+      const v = rows[offset + i]![field];
+      vector.setItem(i, (Array.isArray(v) && v.length > 0 ? this.listValue(v as string[]) : null) as never);
+    }
+    vector.flush();
+  }
+}
+
+/** Marks every row of a vector null without touching its data: optional columns are often empty. */
+function writeAllNull(vector: duckdb.Vector, maskBytes: number): void {
+  duckdb.vector_ensure_validity_writable(vector);
+  duckdb.copy_data_to_vector_validity(vector, 0, NO_VALUES.buffer, 0, maskBytes);
 }
