@@ -60,9 +60,13 @@ export function ipIn(d: Dialect, column: string, ips: readonly Ip[], p: ParamSin
   const [c4, c6] = d.ipColumns(column);
   const v4 = ips.filter((ip): ip is number => typeof ip === 'number');
   const v6 = ips.filter((ip): ip is bigint => typeof ip === 'bigint');
+  // One value is an equality the scan filters; a parameter list becomes a join, which DuckDB plans
+  // as a semi-join on a subquery (rows are dropped before the other columns are read) but as a
+  // mark join after a full projection when written as a plain IN list.
+  const list = (column: string, values: string[]) => (values.length === 1 ? `${column} = ${values[0]}` : `${column} IN (SELECT unnest([${values.join(', ')}]))`);
   const parts = [
-    ...(v4.length > 0 ? [`${c4} IN (${v4.map((ip) => p.bind('u32', ip)).join(', ')})`] : []),
-    ...(v6.length > 0 ? [`${c6} IN (${v6.map((ip) => p.bind('u128', ip)).join(', ')})`] : []),
+    ...(v4.length > 0 ? [list(c4!, v4.map((ip) => p.bind('u32', ip)))] : []),
+    ...(v6.length > 0 ? [list(c6!, v6.map((ip) => p.bind('u128', ip)))] : []),
   ];
   return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
 }
