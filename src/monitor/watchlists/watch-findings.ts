@@ -19,6 +19,7 @@ export const MISBEHAVING_ROLES: Readonly<Record<string, string>> = {
   beacon: 'client',
   scan: 'scanner',
   bruteforce: 'attacker',
+  exfil: 'client',
 };
 
 /** Settings. */
@@ -100,7 +101,7 @@ async function partnerCompromised(index: WatchIndex, hit: FindingWatch, triggers
   const score = roundScore(Math.max(...triggers.map((t) => t.score)));
   const raised: Severity = list.criticality === 'high' || list.criticality === 'critical' ? 'critical' : 'high';
   const severity = triggers.reduce<Severity>((s, t) => maxSeverity(s, t.severity), raised);
-  const doing = kinds.map((k) => ({ c2: 'talks to C2', beacon: 'beacons', scan: 'scans outward', bruteforce: 'brute-forces logins' })[k] ?? k).join(', ');
+  const doing = kinds.map((k) => ({ c2: 'talks to C2', beacon: 'beacons', scan: 'scans outward', bruteforce: 'brute-forces logins', exfil: 'uploads to' })[k] ?? k).join(', ');
   const peers = new Set(connections.map((c) => c.peer));
   const intel = dedupeIntel(triggers.flatMap((t) => t.intel));
   const entities: FindingEntity[] = [
