@@ -68,6 +68,9 @@ function chunkType(column: PhysicalColumn): DuckDBType {
   }
 }
 
+/** Block size of new database files (DuckDB's default is 256 KiB). */
+const BLOCK_SIZE = 65_536;
+
 /** Options for the DuckDB store. */
 export interface DuckDbStoreConfig {
   /** Database file, or ':memory:'. */
@@ -97,7 +100,11 @@ export class DuckDbStore implements Store {
     const { path } = this.config;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      const options: Record<string, string> = {};
+      // New files get 64 KiB blocks instead of 256 KiB: every append commits its own row group,
+      // and the partly filled block each commit leaves behind costs up to a block. Measured on
+      // 1.2M bench flows in 122,880-row appends: 26.25 -> 24.28 bytes/flow, same append time.
+      // Existing files keep the block size they were created with.
+      const options: Record<string, string> = { default_block_size: String(BLOCK_SIZE) };
       if (this.config.memoryLimit) options.memory_limit = this.config.memoryLimit;
       if (this.config.threads) options.threads = String(this.config.threads);
       this.instance = await DuckDBInstance.create(path, options);
