@@ -12,7 +12,8 @@ const Step = z
     /** A label for the step, shown in the per-step counts. */
     name: z.string().min(1).max(100).optional(),
     /** Relations to follow from every node of the frontier (at least one). */
-    follow: z.union([z.enum(PIVOT_RELATIONS), z.array(z.enum(PIVOT_RELATIONS)).min(1)]).transform((f) => (Array.isArray(f) ? f : [f])),
+    // One relation or a list; a single one is read as a list so that errors name the bad entry.
+    follow: z.preprocess((f) => (typeof f === 'string' ? [f] : f), z.array(z.enum(PIVOT_RELATIONS)).min(1)),
     /** Keep only edges to nodes of these types. */
     types: z.array(z.enum(PIVOT_NODE_TYPES)).min(1).optional(),
     /** Keep only edges to nodes carrying one of these tags (`prefix*` matches a prefix). */
