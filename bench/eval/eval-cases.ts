@@ -128,7 +128,7 @@ export const EVAL_DATASETS: readonly EvalDataset[] = [
   {
     name: 'ctu-003-androidtester',
     files: [{ path: 'labeled-flows/stratosphere-security-datasets/003-zeek-scenario-malicious/conn.log', format: 'auto' }],
-    expect: [{ kinds: ['c2', 'beacon'], src: '10.8.0.61', dst: '147.32.83.234', dport: 1337, what: 'AndroidTester RAT C2, 12 connections (SOURCES 3.1)' }],
+    expect: [{ kinds: ['c2', 'beacon', 'exfil'], src: '10.8.0.61', dst: '147.32.83.234', dport: 1337, what: 'AndroidTester RAT C2, 12 connections (SOURCES 3.1)' }],
   },
   {
     name: 'ctu-008-010-two-days',

@@ -14,7 +14,7 @@ import type { StoredIndicator } from '../../intel/indicator.js';
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
 import type { IntelIndex } from '../../intel/intel-index.js';
 import { parseEntity, type Entity } from '../../pivot/entity.js';
-import { assertPivotable, pivot, type PivotGraph } from '../../pivot/pivot-graph.js';
+import { assertPivotable, pivot, PIVOT_NODE_TYPES, PIVOT_RELATIONS, type PivotGraph } from '../../pivot/pivot-graph.js';
 import { assertProfilable, buildProfile, type Profile } from '../../pivot/profile.js';
 import { ApiError, errorResponse } from '../api-error.js';
 import { audit, requirePermission, type ApiDeps, type ApiEnv } from '../api-context.js';
@@ -29,7 +29,7 @@ const EntityText = z.string().min(1).max(300);
 const NodeSchema = z
   .object({
     id: z.string().openapi({ example: 'ip:138.197.147.101', description: '`type:value` (indicators: `indicator:SOURCE:VALUE`)' }),
-    type: z.enum(['ip', 'domain', 'asn', 'indicator', 'service', 'cert']),
+    type: z.enum(PIVOT_NODE_TYPES),
     value: z.string(),
     tags: z.array(z.string()).openapi({ description: 'intelligence tags; for an AS its organisation; for a certificate its CN' }),
     depth: z.number().int().openapi({ description: 'steps from the root' }),
@@ -40,7 +40,7 @@ const EdgeSchema = z
   .object({
     from: z.string(),
     to: z.string(),
-    relation: z.enum(['talked-to', 'resolved-to', 'in-asn', 'tagged', 'exposes', 'served', 'names']),
+    relation: z.enum(PIVOT_RELATIONS),
     count: z.number().openapi({ description: 'flows, DNS observations or TLS sightings; 1 for facts' }),
     first: z.string().nullable(),
     last: z.string().nullable(),
@@ -111,10 +111,10 @@ const pivotRoute = createRoute({
   method: 'get',
   path: '/api/pivot',
   tags: ['pivot'],
-  summary: 'The graph around an address or a domain, expanded breadth first (as `vantage pivot`)',
+  summary: 'The graph around an address, domain, network, AS or certificate, expanded breadth first (as `vantage pivot`)',
   request: {
     query: z.object({
-      entity: EntityText.openapi({ example: '138.197.147.101', description: 'an address or a domain' }),
+      entity: EntityText.openapi({ example: '138.197.147.101', description: 'an address, a domain, a network (CIDR), an AS number (AS64500) or a certificate SHA-256' }),
       depth: z.coerce.number().int().min(1).max(4).optional().openapi({ description: 'steps from the entity (default 2)' }),
       limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: 'edges kept per node and relation, strongest first (default 10)' }),
       ...WindowQuery,
