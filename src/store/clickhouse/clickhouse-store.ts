@@ -1,6 +1,9 @@
 // The ClickHouse flow store, over HTTP to a server or cluster (clickhouse://) or embedded through
 // chdb (chdb:PATH), both through the official @clickhouse/client.
 
+import { closeSync, existsSync, openSync, unlinkSync, writevSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { FLOW_COLUMNS, type FlowRecord } from '../../core/columns.js';
@@ -10,6 +13,7 @@ import { decodeRows } from '../decode-rows.js';
 import { formatIpv4, formatIpv6 } from '../../core/ip.js';
 import { clickHouseDialect, clickHouseQueryParams } from './clickhouse-dialect.js';
 import { clickHouseMigrations, ROLLUP_DIMENSIONS, ROLLUPS, rollupBackfills } from './clickhouse-schema.js';
+import { NativeBlockEncoder } from './clickhouse-native-block.js';
 
 /** Where the ClickHouse store lives. */
 export type ClickHouseTarget =
@@ -28,6 +32,10 @@ export interface ClickHouseStoreConfig {
 
 // The chdb package is installed on demand (see README): its lockfile entries break `npm ci`.
 const CHDB_MODULE = 'chdb/connection';
+
+// Where embedded inserts stage their Native block: memory-backed when the system has it.
+const STAGING_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+let stagingSequence = 0;
 
 function tsvText(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
@@ -62,6 +70,7 @@ export class ClickHouseStore implements Store {
   readonly location: string;
   readonly rollups = ROLLUPS.map((r) => ({ table: r.table, bucketMs: r.bucketMs, dimensions: ROLLUP_DIMENSIONS }));
   private client?: ClickHouseClient;
+  private readonly native = new NativeBlockEncoder();
 
   constructor(private readonly config: ClickHouseStoreConfig) {
     this.location = config.target.kind === 'chdb' ? `chdb:${config.target.path}` : `${config.target.url.replace(/\/\/[^@/]*@/, '//')}/${config.database}`;
@@ -152,6 +161,39 @@ export class ClickHouseStore implements Store {
 
   async appendFlows(records: readonly FlowRecord[]): Promise<void> {
     if (records.length === 0) return;
+    if (this.config.target.kind === 'chdb') await this.appendNative(records);
+    else await this.appendText(records);
+  }
+
+  /**
+   * Embedded ClickHouse: the batch as one binary Native block in a staging file, read with
+   * file(). chdb's insert entry points take text only, and parsing TabSeparated text was most of
+   * the insert time; Native columns are copied, not parsed.
+   */
+  private async appendNative(records: readonly FlowRecord[]): Promise<void> {
+    const block = this.native.encode(records as unknown as readonly Record<string, unknown>[]);
+    const path = join(STAGING_DIR, `vantage-flows-${process.pid}-${++stagingSequence}.native`);
+    const fd = openSync(path, 'w', 0o600);
+    try {
+      writevSync(fd, block.pieces);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      const columns = block.columns.map((c) => `\`${c}\``).join(', ');
+      await this.ch.command({
+        query: `INSERT INTO ${this.table()} (${columns}) SELECT * FROM file({path:String}, 'Native')`,
+        query_params: { path },
+      });
+    } catch (err) {
+      throw this.explain(err);
+    } finally {
+      unlinkSync(path);
+    }
+  }
+
+  /** A ClickHouse server: the batch as TabSeparated text in the request body. */
+  private async appendText(records: readonly FlowRecord[]): Promise<void> {
     const kinds = FLOW_COLUMNS.map((c) => [c.name, c.kind] as const);
     const lines: string[] = new Array(records.length);
     for (let i = 0; i < records.length; i++) {
