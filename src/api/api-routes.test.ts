@@ -7,6 +7,8 @@ import { createMonitoring } from '../monitor/create-monitoring.js';
 import { WatchlistRepository } from '../monitor/watchlists/watchlist-repository.js';
 import { CaseNotebook } from './cases/case-notebook.js';
 import { BlocklistRepository } from '../share/blocklist/blocklist-repository.js';
+import { PeerRepository } from '../share/peers/peer-repository.js';
+import { TaxiiRepository } from '../share/taxii/taxii-repository.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findingId } from '../detect/finding.js';
 import { FindingsRepository } from '../detect/findings-repository.js';
@@ -88,6 +90,16 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/api/blocklists/{blocklist}?format=csv', doc: '/api/blocklists/{name}', least: 'viewer', ok: 200 },
   { method: 'GET', path: '/api/blocklists/{blocklist}/edl', doc: '/api/blocklists/{name}/edl', least: 'viewer', ok: 200 },
   { method: 'DELETE', path: '/api/blocklists/{blocklist}', doc: '/api/blocklists/{name}', least: 'analyst', ok: 200 },
+  { method: 'GET', path: '/api/taxii/collections', doc: '/api/taxii/collections', least: 'analyst', ok: 200 },
+  { method: 'POST', path: '/api/taxii/collections', doc: '/api/taxii/collections', body: { title: 'c-{n}' }, least: 'admin', ok: 201 },
+  { method: 'GET', path: '/api/taxii/grants', doc: '/api/taxii/grants', least: 'admin', ok: 200 },
+  { method: 'POST', path: '/api/taxii/grants', doc: '/api/taxii/grants', body: { token: 'viewer', collection: '{collection}', read: true }, least: 'admin', ok: 200 },
+  { method: 'POST', path: '/api/taxii/publish', doc: '/api/taxii/publish', body: { collection: '{collection}', tlp: 'green' }, least: 'analyst', ok: 200 },
+  { method: 'POST', path: '/api/taxii/pull', doc: '/api/taxii/pull', body: { url: '{base}/taxii2/', collection: '{collection}', token: '{taxiiToken}' }, least: 'admin', ok: 200 },
+  { method: 'GET', path: '/api/peers', doc: '/api/peers', least: 'admin', ok: 200 },
+  { method: 'POST', path: '/api/peers', doc: '/api/peers', body: { name: 'peer-{n}', url: 'http://127.0.0.1:9', token: 'vtk_000000000000_x' }, least: 'admin', ok: 200 },
+  { method: 'DELETE', path: '/api/peers/{peer}', doc: '/api/peers/{name}', least: 'admin', ok: 200 },
+  { method: 'POST', path: '/api/peers/ask', doc: '/api/peers/ask', body: { value: '10.1.0.1', peers: ['{peer}'], timeoutSeconds: 10 }, least: 'analyst', ok: 200 },
 ];
 
 const RANK: Record<Who, number> = { viewer: 0, analyst: 1, admin: 2 };
@@ -137,7 +149,24 @@ async function prepare(r: RouteCase): Promise<{ path: string; body?: unknown }> 
     await notebook.pin(opened.name, { type: 'note', value: 'route test' }, actor);
     path = path.replace('{case}', opened.name);
   }
-  const body = r.body === undefined ? undefined : JSON.parse(JSON.stringify(r.body).replace('{n}', String(n)));
+  // Body placeholders: a TAXII collection (with a token granted to read it) and a peer (this server, asked with the viewer token).
+  const fill: Record<string, string> = { '{n}': String(n), '{base}': t.base };
+  const wanted = `${path} ${JSON.stringify(r.body ?? null)}`;
+  if (wanted.includes('{collection}')) {
+    const repo = new TaxiiRepository(t.store);
+    await repo.ensureTables();
+    fill['{collection}'] = (await repo.addCollection({ title: `collection ${n}` })).id;
+    const minted = await t.server.accounts.createToken({ name: `taxii-${n}`, role: 'peer' }, 'test');
+    await repo.grant(minted.record.id, fill['{collection}'], { read: true, write: false });
+    fill['{taxiiToken}'] = minted.token;
+  }
+  if (wanted.includes('{peer}')) {
+    const repo = new PeerRepository(t.store);
+    await repo.ensureTables();
+    fill['{peer}'] = (await repo.add({ name: `peer-${n}`, url: t.base, token: t.tokens.viewer })).peer.name;
+    path = path.replace('{peer}', fill['{peer}']);
+  }
+  const body = r.body === undefined ? undefined : JSON.parse(Object.entries(fill).reduce((text, [k, v]) => text.split(k).join(v), JSON.stringify(r.body)));
   return { path, body };
 }
 

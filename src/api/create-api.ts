@@ -31,6 +31,8 @@ import { registerUiRoutes } from './routes/ui-routes.js';
 import { registerUserRoutes } from './routes/user-routes.js';
 import { registerWatchlistRoutes } from './routes/watchlist-routes.js';
 import { registerShareRoutes } from './routes/share-routes.js';
+import { registerTaxiiAdminRoutes } from './routes/taxii-admin-routes.js';
+import { registerPeerRoutes } from './routes/peer-routes.js';
 
 /** Paths answered without credentials: health, sign-in, and the UI shell (which holds no data). */
 function isOpen(method: string, path: string): boolean {
@@ -166,6 +168,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerWatchlistRoutes(app, deps);
   registerShareRoutes(app, deps);
   registerCaseRoutes(app, deps);
+  registerTaxiiAdminRoutes(app, deps);
+  registerPeerRoutes(app, deps);
   // Extension point: the pivot graph, watchlists, notebook and intel routes register here
   // (one `registerXRoutes(app, deps)` per resource) and turn their flag on in ApiFeatures.
 

@@ -42,7 +42,14 @@ export type AuditAction =
   | 'case.unpin'
   | 'case.export'
   | 'blocklist.save'
-  | 'blocklist.remove';
+  | 'blocklist.remove'
+  | 'taxii.collection.add'
+  | 'taxii.grant'
+  | 'taxii.publish'
+  | 'taxii.pull'
+  | 'peer.add'
+  | 'peer.remove'
+  | 'peer.ask';
 
 /** One audit entry as written. */
 export interface AuditEntry {
