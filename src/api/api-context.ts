@@ -43,6 +43,8 @@ export interface ApiFeatures {
   readonly alerts: boolean;
   /** Saved block lists (entries, held-back entries, the EDL). */
   readonly blocklists: boolean;
+  /** Sharing: STIX/MISP downloads, TAXII collections, grants, publish and pull, peers and their sightings. */
+  readonly sharing: boolean;
 }
 
 /** The services routes use. */

@@ -2,7 +2,8 @@
 // query (with completion and an error shown at its column), chart it, open an IP page (with its
 // profile sections), expand a pivot graph from it, look an indicator up, run the detections and
 // triage a finding, create a watchlist (the next detection run marks its host), save a query as a
-// monitor and run it, pin an address to a case and export it, visit the audit trail, saving
+// monitor and run it, pin an address to a case and export it, share (a STIX download, a TAXII
+// publish, a peer asked from the Sharing and IP pages), visit the audit trail, saving
 // screenshots. They go to a
 // temporary folder, or to docs/screenshots/ (the README shows one) when VANTAGE_UPDATE_SCREENSHOTS=1,
 // so a test run leaves the tree clean.
@@ -369,6 +370,81 @@ describe.skipIf(!available)('web UI in Chromium', () => {
     expect(md.split('\n').slice(0, 3)).toEqual(['# scan-case', '', '- Case: `scan-case`']);
     expect(md).toContain(`## Entities\n\n- \`${scan.scanner}\` — sweeps telnet and SMB · _alice, `);
     expect(md).toContain('## Notes\n\n- Blocked at the perimeter; ticket 4711. · _alice, ');
+  });
+
+  it('downloads a STIX bundle, publishes it to a new TAXII collection, adds a peer and asks it (Sharing page and IP page)', async () => {
+    const scan = DEMO_SCENARIOS.horizontalScan;
+    await page.click('nav >> text=Sharing');
+    await page.waitForSelector('[data-testid=sharing-page]');
+    await page.selectOption('[data-testid=share-tlp]', 'green');
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid=share-stix]');
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync((await (await download).path())!, 'utf8');
+    const bundle = JSON.parse(text) as { type: string; objects: { type: string; id: string; name?: string; identity_class?: string }[] };
+    expect(bundle.type).toBe('bundle');
+    // Our identity (the default organisation), and at least one object besides it and the TLP marking.
+    expect(bundle.objects.filter((o) => o.type === 'identity').map((o) => [o.name, o.identity_class])).toEqual([['Vantage', 'organization']]);
+    expect(bundle.objects.filter((o) => o.type !== 'identity' && o.type !== 'marking-definition').length).toBeGreaterThan(0);
+    // The demo's detections are in it: the scanner is a STIX indicator.
+    expect(text).toContain(`[ipv4-addr:value = '${scan.scanner}']`);
+    // The same export asked outside the browser (an unchanged store exports the same bytes).
+    const res = await fetch(`${t.base}/api/share/stix?tlp=green`, { headers: { authorization: `Bearer ${t.tokens.analyst}` } });
+    expect(text).toBe(await res.text());
+
+    // A collection created from the page; publishing puts exactly the downloaded objects in it.
+    await page.fill('[data-testid=taxii-new-title]', 'Shared with peers');
+    await page.fill('[data-testid=taxii-new-alias]', 'shared');
+    await page.click('[data-testid=taxii-new-submit]');
+    const row = page.locator('[data-testid=taxii-collections] tbody tr', { hasText: 'Shared with peers' });
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.locator('[data-testid=taxii-objects]').textContent()).toBe('0');
+    await row.locator('[data-testid=taxii-publish]').click();
+    await expect.poll(() => page.locator('[data-testid=taxii-publish-result]').textContent()).toContain(`Published ${bundle.objects.length} objects`);
+    await expect.poll(() => row.locator('[data-testid=taxii-objects]').textContent()).toBe(String(bundle.objects.length));
+    const id = (await row.getAttribute('data-id'))!;
+    const stored = await apiGet<{ collections: { id: string; objects: number }[] }>('/api/taxii/collections');
+    expect(stored.collections.find((c) => c.id === id)?.objects).toBe(bundle.objects.length);
+
+    // A grant: the viewer token may read the collection (as the API then lists it).
+    const viewer = (await apiGet<{ tokens: { id: string; name: string }[] }>('/api/tokens')).tokens.find((x) => x.name === 'viewer')!;
+    await page.selectOption('[data-testid=grant-token]', viewer.id);
+    await page.selectOption('[data-testid=grant-collection]', id);
+    await page.click('[data-testid=grant-submit]');
+    await expect.poll(() => page.locator('[data-testid=taxii-grants] tbody tr').count()).toBe(1);
+    expect(await page.locator('[data-testid=taxii-grants] tbody td').allTextContents()).toEqual([`viewer ${viewer.id}`, 'Shared with peers', 'read']);
+    const grants = await apiGet<{ grants: { tokenId: string; collectionId: string; read: boolean; write: boolean }[] }>('/api/taxii/grants');
+    expect(grants.grants).toEqual([expect.objectContaining({ tokenId: viewer.id, collectionId: id, read: true, write: false })]);
+
+    // A peer: this very server, with a peer-role token it issued (its answers are our own counts).
+    const minted = await t.server.accounts.createToken({ name: 'self-peer', role: 'peer' }, 'test');
+    await page.fill('[data-testid=peer-name]', 'self');
+    await page.fill('[data-testid=peer-url]', t.base);
+    await page.fill('[data-testid=peer-token]', minted.token);
+    await page.click('[data-testid=peer-add]');
+    const peerRow = page.locator('[data-testid=peers-table] tr[data-name=self]');
+    await expect.poll(() => peerRow.count()).toBe(1);
+    const rowText = (await peerRow.textContent())!;
+    expect(rowText).toContain(`${minted.token.slice(0, 16)}_…`);
+    expect(rowText).not.toContain(minted.token.slice(17));
+    await page.fill('[data-testid=ask-value]', scan.scanner);
+    await page.click('[data-testid=ask-submit]');
+    const answer = page.locator('[data-testid=peer-answers] tr[data-peer=self]');
+    await answer.waitFor();
+    expect(Number((await answer.locator('[data-testid=peer-flows]').textContent())?.replace(/\D/g, ''))).toBeGreaterThan(0);
+    // From the top, so the sticky top bar is drawn where it belongs in the full-page capture.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, 'sharing.png'), fullPage: true });
+
+    // The IP page's Ask peers: the peer's flow count is the page's own count (the same server, the same time range).
+    await page.fill('[data-testid=goto-ip]', scan.scanner);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=ip-page]');
+    await expect.poll(() => page.locator('[data-testid=ip-flows]').textContent()).not.toBe('…');
+    await page.click('[data-testid=ip-ask-peers]');
+    const ipAnswer = page.locator('[data-testid=ip-peer-answers] tr[data-peer=self] [data-testid=peer-flows]');
+    await ipAnswer.waitFor();
+    expect(await ipAnswer.textContent()).toBe(await page.locator('[data-testid=ip-flows]').textContent());
   });
 
   it('shows the audit trail in the light theme', async () => {

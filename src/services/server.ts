@@ -91,6 +91,7 @@ export const FEATURES: ApiFeatures = {
   monitors: true,
   alerts: true,
   blocklists: true,
+  sharing: true,
 };
 
 /** A running server. */

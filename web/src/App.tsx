@@ -47,6 +47,7 @@ const SHORTCUTS: [string, string][] = [
   ['g l', 'Alerts'],
   ['g b', 'Block lists'],
   ['g c', 'Cases (investigation notebook)'],
+  ['g s', 'Sharing (STIX, MISP, TAXII, peers)'],
   ['g i', 'go to an IP address, domain or AS'],
   ['g a', 'Audit trail (admins)'],
   ['g u', 'Users and tokens (admins)'],
@@ -158,11 +159,13 @@ export function App() {
   // Analysts (and admins) pin to the notebook's cases once the server has it.
   const canPin = !!features?.features.notebook && (me.role === 'analyst' || me.role === 'admin');
   const canMonitor = !!features?.features.monitors && me.permissions.includes('export');
+  // Peers are asked by analysts who see every network (the server refuses scoped accounts).
+  const canAskPeers = !!features?.features.sharing && me.permissions.includes('export') && me.scopes.length === 0;
   const sections = SECTIONS.filter((s) => features?.features[s.feature] && (!s.permission || me.permissions.includes(s.permission)));
   let page: React.ReactNode;
   if (path.startsWith('/ip/')) {
     const ip = decodeURIComponent(path.slice(4));
-    page = <IpPage key={ip} ip={ip} range={range} rangeKey={rangeKey} canPin={canPin} />;
+    page = <IpPage key={ip} ip={ip} range={range} rangeKey={rangeKey} canPin={canPin} canAskPeers={canAskPeers} />;
   } else if (path.startsWith('/profile/')) {
     const entity = decodeURIComponent(path.slice(9));
     page = (

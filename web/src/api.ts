@@ -181,6 +181,23 @@ export const api = {
   },
   blocklists: (signal?: AbortSignal) => json<{ blocklists: SavedBlocklist[] }>('GET', '/api/blocklists', undefined, signal),
   blocklist: (name: string, signal?: AbortSignal) => json<BuiltBlocklist>('GET', `/api/blocklists/${encodeURIComponent(name)}`, undefined, signal),
+  /** Downloads our findings and indicators as a STIX 2.1 bundle or a MISP event (audited). */
+  share: async (format: 'stix' | 'misp', options: ShareOptions) => {
+    const res = await request('GET', `/api/share/${format}${qs({ tlp: options.tlp, since: options.since, org: options.org })}`);
+    const day = new Date().toISOString().slice(0, 10);
+    saveBlob(await res.blob(), `vantage-${format}-${options.tlp}-${day}.json`);
+  },
+  taxiiCollections: (signal?: AbortSignal) => json<{ collections: TaxiiCollection[] }>('GET', '/api/taxii/collections', undefined, signal),
+  addTaxiiCollection: (c: { title: string; alias?: string; description?: string }) => json<TaxiiCollection>('POST', '/api/taxii/collections', c),
+  taxiiGrants: (signal?: AbortSignal) => json<{ grants: TaxiiGrant[] }>('GET', '/api/taxii/grants', undefined, signal),
+  taxiiGrant: (g: { token: string; collection: string; read: boolean; write: boolean }) => json<TaxiiGrant>('POST', '/api/taxii/grants', g),
+  taxiiPublish: (p: { collection: string; tlp?: string; since?: string; org?: string }) => json<TaxiiPublishResult>('POST', '/api/taxii/publish', p),
+  taxiiPull: (p: { url: string; collection: string; token?: string; addedAfter?: string }) => json<TaxiiPullResult>('POST', '/api/taxii/pull', p),
+  peers: (signal?: AbortSignal) => json<{ peers: PeerInfo[] }>('GET', '/api/peers', undefined, signal),
+  addPeer: (p: { name: string; url: string; token: string }) => json<{ peer: PeerInfo; replaced: boolean }>('POST', '/api/peers', p),
+  removePeer: (name: string) => json<{ removed: string }>('DELETE', `/api/peers/${encodeURIComponent(name)}`),
+  askPeers: (q: { value: string; peers?: string[]; from?: string; to?: string; timeoutSeconds?: number }, signal?: AbortSignal) =>
+    json<{ value: string; answers: PeerAnswer[] }>('POST', '/api/peers/ask', q, signal),
 };
 
 /** Saves a blob as a file download. */
@@ -571,4 +588,91 @@ export interface BuiltBlocklist {
   window: { from: string; to: string } | null;
   entries: BlocklistEntry[];
   held: (BlocklistEntry & { held: { rule: string; detail: string }[] })[];
+}
+
+/** TLP 2.0 levels of the exports (src/share/stix/tlp-marking.ts). */
+export const TLP_LEVELS = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
+
+/** What an export or a publish carries. */
+export interface ShareOptions {
+  tlp: string;
+  since?: string;
+  org?: string;
+}
+
+/** A collection of our TAXII server (GET /api/taxii/collections). */
+export interface TaxiiCollection {
+  id: string;
+  title: string;
+  description: string;
+  alias: string;
+  mediaTypes: string[];
+  objects: number;
+  versions: number;
+  url: string;
+}
+
+/** A token's rights on a collection. */
+export interface TaxiiGrant {
+  tokenId: string;
+  tokenName: string;
+  collectionId: string;
+  collectionTitle: string;
+  read: boolean;
+  write: boolean;
+}
+
+/** What a publish added. */
+export interface TaxiiPublishResult {
+  collection: string;
+  objects: number;
+  added: number;
+  unchanged: number;
+  indicators: number;
+  sightings: number;
+}
+
+/** What a pull loaded. */
+export interface TaxiiPullResult {
+  source: string;
+  objects: number;
+  pages: number;
+  lastAdded: string | null;
+  active: number;
+  added: number;
+  updated: number;
+  expired: number;
+  problems: number;
+}
+
+/** A peer we ask for sightings (its token masked). */
+export interface PeerInfo {
+  name: string;
+  url: string;
+  token: string;
+  addedAt: string;
+}
+
+/** What a peer has seen of a value (GET /api/sightings at the peer). */
+export interface Sighting {
+  value: string;
+  type: 'ip' | 'cidr' | 'domain';
+  from: string | null;
+  to: string | null;
+  flows: number;
+  packets: number;
+  bytes: number;
+  first: string | null;
+  last: string | null;
+  distinctPeers: number;
+  ports: { proto: string; port: number; flows: number }[];
+  passiveDns: { records: number; names: number; answers: number; first: string | null; last: string | null } | null;
+  scoped: boolean;
+}
+
+/** One peer's answer: its sighting or why there is none. */
+export interface PeerAnswer {
+  peer: string;
+  sighting?: Sighting;
+  error?: string;
 }

@@ -42,6 +42,7 @@ export interface Section {
  *   notebook   /cases/:id       pin entities, queries and findings to a case with notes; export
  *   blocklists /blocklists      saved block lists: entries, held-back entries with reasons, EDL URL
  *   intel      /intel           feeds: status, freshness, counts
+ *   sharing    /sharing         STIX/MISP downloads, TAXII collections, grants, publish and pull, peers
  */
 export const SECTIONS: readonly Section[] = [
   // Verdicts and detection runs are offered to analysts inside the page; viewers read.
@@ -57,4 +58,6 @@ export const SECTIONS: readonly Section[] = [
   { feature: 'blocklists', title: 'Block lists', path: '/blocklists', key: 'b', permission: 'read', load: () => import('./pages/BlocklistsPage') },
   // The notebook: viewers read cases, analysts pin to them.
   { feature: 'notebook', title: 'Cases', path: '/cases', key: 'c', permission: 'read', load: () => import('./pages/CasesPage') },
+  // Exports, TAXII and peers (analysts; collections, grants, pulls and peers are for admins inside the page).
+  { feature: 'sharing', title: 'Sharing', path: '/sharing', key: 's', permission: 'export', load: () => import('./pages/SharingPage') },
 ];

@@ -1,7 +1,8 @@
 // The IP entity page: totals, first and last seen, activity over time, top peers each way, ports
 // and the latest flows from queries (every panel shows the query behind it, one click from
 // Explore: the evidence is always reproducible), the profile's sections (AS, intelligence,
-// passive DNS, services, certificates, findings), and the way into the pivot graph.
+// passive DNS, services, certificates, findings), the way into the pivot graph, and (analysts,
+// when peers are set up) what our peers have seen of the address.
 
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { api, ApiFailure, type QueryResult, type TimeRange } from '../api';
@@ -13,6 +14,7 @@ import { ProfileSections } from '../components/ProfileSections';
 import { explorePath, Link, pivotPath } from '../router';
 
 const TimeSeriesChart = lazy(() => import('../components/TimeSeriesChart'));
+const AskPeers = lazy(() => import('../components/AskPeers'));
 
 /** The queries of the page for an address (the language's `ip`, `src ip`, `dst ip` filters). */
 export function ipQueries(ip: string, bucket: string) {
@@ -45,7 +47,8 @@ function Panel({ title, query, range, children, testId }: { title: string; query
   );
 }
 
-export function IpPage({ ip, range, rangeKey, canPin = false }: { ip: string; range: TimeRange; rangeKey: string; canPin?: boolean }) {
+export function IpPage({ ip, range, rangeKey, canPin = false, canAskPeers = false }: { ip: string; range: TimeRange; rangeKey: string; canPin?: boolean; canAskPeers?: boolean }) {
+  const [asking, setAsking] = useState(false);
   const [results, setResults] = useState<Partial<Record<Key, QueryResult>>>({});
   const [error, setError] = useState<string>();
   const span = range.from && range.to ? Date.parse(range.to) - Date.parse(range.from) : 7 * 86_400_000;
@@ -106,7 +109,17 @@ export function IpPage({ ip, range, rangeKey, canPin = false }: { ip: string; ra
           Pivot ⇢
         </Link>
         {canPin && <PinToCase pin={{ type: 'entity', value: ip }} className="chip pivot-button" />}
+        {canAskPeers && (
+          <button className="chip pivot-button" onClick={() => setAsking(true)} data-testid="ip-ask-peers" title="ask our peers whether they have seen this address (counts only)">
+            Ask peers
+          </button>
+        )}
       </header>
+      {asking && (
+        <Suspense fallback={<p className="muted">Asking peers…</p>}>
+          <AskPeers value={ip} range={range} onClose={() => setAsking(false)} />
+        </Suspense>
+      )}
       {error && <p className="error">{error}</p>}
       {empty && <p className="muted">No flows touch {ip} in this time range{results.totals?.scoped ? ' and your networks' : ''}.</p>}
       <ProfileSections entity={ip} range={range} rangeKey={rangeKey} showPeers={false} />
