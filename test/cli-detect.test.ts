@@ -66,7 +66,7 @@ describe.skipIf(!synscan)('vantage detect and findings', () => {
   it('rejects an unknown detector and bad settings, naming them', () => {
     const unknown = vantage('detect', ...WINDOW, 'portscan');
     expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toBe('vantage: unknown detector \'portscan\': expected scan, bruteforce, ddos, beacon, log4j, c2, repeat, all [USAGE]\n');
+    expect(unknown.stderr).toBe('vantage: unknown detector \'portscan\': expected scan, bruteforce, ddos, beacon, log4j, c2, repeat, exfil, all [USAGE]\n');
     const bad = join(work, 'bad.json');
     writeFileSync(bad, '{"scan": {"minHosts": "ten"}}');
     const config = vantage('detect', ...WINDOW, '--config', bad, 'scan');

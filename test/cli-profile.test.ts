@@ -51,7 +51,7 @@ describe.skipIf(!emotet || !trail)('vantage profile on the Emotet capture', () =
     const run = vantage(db, 'profile', '--format', 'json', '--no-geo', '138.197.147.101');
     expect(run.status, run.stderr).toBe(0);
     const p = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(Object.keys(p)).toEqual(['entity', 'window', 'context', 'intel', 'dns', 'flows', 'peers', 'members', 'ports', 'timeline', 'http', 'services', 'certificates', 'findings']);
+    expect(Object.keys(p)).toEqual(['entity', 'window', 'context', 'intel', 'dns', 'flows', 'peers', 'members', 'ports', 'timeline', 'http', 'services', 'certificates', 'tlsClients', 'findings']);
     expect(p.entity).toEqual({ type: 'ip', value: '138.197.147.101' });
     expect(p.context).toEqual({ asn: null, country: null });
     // SOURCES.md 2.2: maltrail emotet.txt lists 138.197.147.101:443; the C2 TLS from 10.4.25.101.
