@@ -653,7 +653,7 @@ async function main(): Promise<void> {
       ...(duck ? [`DuckDB import: appendFlows ${duration(duck.appendMs)} + CHECKPOINT ${duration(duck.finishMs)}; file ${grouped(duck.bytes)} bytes`] : []),
       ...(ch
         ? [
-            `ClickHouse import: appendFlows ${duration(ch.appendMs)} (TabSeparated text through @clickhouse/client into chdb; flows table + the flows_1m and flows_1h rollup MVs); nothing charged after the last insert`,
+            `ClickHouse import: appendFlows ${duration(ch.appendMs)} (a Native block per batch, staged in a file and read with file() in chdb; flows table + the flows_1m and flows_1h rollup MVs); nothing charged after the last insert`,
             `ClickHouse disk: flows ${grouped(ch.bytes)} bytes = store.stats().bytesOnDisk (system.parts, active), as-is without OPTIMIZE ... FINAL; ` +
               `${settleText(ch.settle!)} (not charged)`,
             `  parts right after the inserts: ${partsLine(ch.settle!.partsAfterInsert)}`,
