@@ -7,14 +7,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { VantageError } from '../../core/errors.js';
-import { stixFeed } from '../../intel/feeds/stix-feed.js';
-import { IndicatorRepository } from '../../intel/indicator-repository.js';
 import { shareInputs } from '../../share/share-inputs.js';
 import { exportStix } from '../../share/stix/stix-export.js';
 import { TLP_LEVELS } from '../../share/stix/tlp-marking.js';
-import { TaxiiClient } from '../../share/taxii/taxii-client.js';
+import { pullIntoIntel, pullSource } from '../../share/taxii/taxii-pull.js';
 import { TaxiiRepository, type TaxiiCollection } from '../../share/taxii/taxii-repository.js';
-import { formatMicros, parseMicros } from '../../share/taxii/taxii-time.js';
+import { formatMicros } from '../../share/taxii/taxii-time.js';
 import { ApiError, errorResponse } from '../api-error.js';
 import { audit, requirePermission, type ApiDeps, type ApiEnv } from '../api-context.js';
 import { AUTH_ERRORS, ERRORS, TimeSchema } from '../api-schemas.js';
@@ -189,26 +187,7 @@ function asRequestError(err: unknown): unknown {
  * An added_after bound: a TAXII timestamp (microseconds, as a previous pull's lastAdded) as it is,
  * anything else parseTime reads (ISO 8601, epoch, -7d) as ISO 8601.
  */
-function addedAfterOf(text: string | undefined): string | undefined {
-  if (text === undefined || text === '') return undefined;
-  const us = parseMicros(text);
-  if (us !== undefined) return formatMicros(us);
-  return new Date(timeBounds(text, undefined).from!).toISOString();
-}
 
-/**
- * The objects minus those without `modified` or `created` (SCOs: addresses, network traffic) that
- * the collection already holds with the same body. Such objects take their date_added as version,
- * so TaxiiRepository.addObjects would store them again on every publish; their ids are derived
- * from their content (STIX 2.1 section 2.9), so an equal body is the same object.
- */
-async function withoutStoredUnversioned(r: TaxiiRepository, collectionId: string, objects: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-  const unversioned = objects.filter((o) => typeof o.modified !== 'string' && typeof o.created !== 'string');
-  if (unversioned.length === 0) return [...objects];
-  const metas = await r.objectMetas(collectionId, { ids: [...new Set(unversioned.map((o) => String(o.id)))] });
-  const stored = new Set([...(await r.bodies(collectionId, metas)).values()].map((b) => JSON.stringify(b)));
-  return objects.filter((o) => !unversioned.includes(o) || !stored.has(JSON.stringify(o)));
-}
 
 /** Registers the TAXII administration routes. */
 export function registerTaxiiAdminRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
@@ -302,8 +281,7 @@ export function registerTaxiiAdminRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps
       // The same reader of what an export shares as GET /api/share/stix, so both carry the same objects.
       const report = exportStix(await shareInputs(deps.store, { since, indicators: true }), { organisation: body.org ?? 'Vantage', tlp });
       const objects = report.bundle.objects as unknown as Record<string, unknown>[];
-      const fresh = await withoutStoredUnversioned(r, col.id, objects);
-      const results = await r.addObjects(col.id, fresh, formatMicros);
+      const results = await r.addObjects(col.id, objects, formatMicros);
       const added = results.filter((x) => x.added).length;
       const result = { collection: col.id, objects: objects.length, added, unchanged: objects.length - added, indicators: report.indicators, sightings: report.sightings };
       return { result, rows: added, detail: { collectionId: col.id, objects: result.objects, unchanged: result.unchanged } };
@@ -317,38 +295,20 @@ export function registerTaxiiAdminRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps
   app.openapi(routes.pull, async (c) => {
     requireOrg(c, 'admin');
     const body = c.req.valid('json');
-    let host: string;
+    let source: string;
     try {
-      const url = new URL(body.url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
-      host = url.host;
+      source = body.source ?? pullSource(body.url, body.collection);
     } catch {
       throw new ApiError('REQUEST_INVALID', `'${body.url}' is not an http or https URL`, { field: 'url' });
     }
-    const source = body.source ?? `taxii:${host}:${body.collection}`;
     // The token is never logged; the URL is (without any query string a user may have pasted credentials into).
     const detail = { url: body.url.split('?')[0], collection: body.collection, ...(body.addedAfter ? { addedAfter: body.addedAfter } : {}) };
     if (pulling) throw new ApiError('QUERY_BUSY', 'a TAXII pull is in progress: try again when it finishes');
     pulling = true;
     try {
       const summary = await audited(c, 'taxii.pull', source, detail, async () => {
-        const addedAfter = addedAfterOf(body.addedAfter);
-        const pulled = await new TaxiiClient(body.url, { token: body.token, timeoutMs: PULL_TIMEOUT_MS }).pull(body.collection, addedAfter);
-        const bundle = { type: 'bundle', id: `bundle--${body.collection}`, objects: pulled.objects };
-        const parsed = stixFeed.parse({ file: body.url, text: JSON.stringify(bundle), kind: 'threat', source });
-        const intel = new IndicatorRepository(deps.store);
-        await intel.ensureTables();
-        let indicators = parsed.indicators;
-        if (addedAfter !== undefined) {
-          // An incremental pull holds only what is new: keep what the source already had active.
-          const seen = new Set(indicators.map((i) => `${i.type} ${i.value}`));
-          indicators = [...indicators, ...(await intel.active()).filter((i) => i.source === source && !seen.has(`${i.type} ${i.value}`))];
-        } else if (indicators.length === 0 && !body.allowEmpty) {
-          const active = await intel.activeCount(source);
-          if (active > 0) throw new ApiError('IMPORT_FORMAT', `the peer's collection holds no loadable indicators: loading it would expire all ${active} entries of ${source}; send allowEmpty to do that`);
-        }
-        const saved = await intel.save({ ...parsed, indicators });
-        const result = { source: saved.source, objects: pulled.objects.length, pages: pulled.pages, lastAdded: pulled.lastAdded, active: saved.active, added: saved.added, updated: saved.updated, expired: saved.expired, problems: parsed.problems.length };
+        const result = await pullIntoIntel(deps.store, { url: body.url, collection: body.collection, token: body.token, addedAfter: body.addedAfter, source, allowEmpty: body.allowEmpty, timeoutMs: PULL_TIMEOUT_MS });
+        const saved = result;
         return { result, rows: saved.active, detail: { objects: result.objects, added: saved.added, updated: saved.updated, expired: saved.expired } };
       });
       return exactJson(c, summary);

@@ -3,13 +3,10 @@
 
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
-import { stixFeed } from '../../intel/feeds/stix-feed.js';
-import { IndicatorRepository } from '../../intel/indicator-repository.js';
 import { openAccounts } from '../../services/server.js';
 import { resolveStoreUrl } from '../../services/store-factory.js';
 import { isTlpLevel, TLP_LEVELS, type TlpLevel } from '../../share/stix/tlp-marking.js';
-import { TaxiiClient } from '../../share/taxii/taxii-client.js';
+import { pullIntoIntel } from '../../share/taxii/taxii-pull.js';
 import { publishStix } from '../../share/taxii/taxii-publish.js';
 import { TaxiiRepository } from '../../share/taxii/taxii-repository.js';
 import type { Store } from '../../store/store.js';
@@ -111,31 +108,10 @@ export function registerTaxii(program: Command): void {
     .option('--added-after <time>', 'only objects the peer added after this time (ISO 8601, epoch or relative like -7d)')
     .option('--source <name>', 'intelligence source name (default taxii:<host>:<collection>)')
     .action(async (url: string, o: { collection: string; token?: string; addedAfter?: string; source?: string }, command: Command) => {
-      const addedAfter = o.addedAfter === undefined ? undefined : new Date(parseTime(o.addedAfter)).toISOString();
-      let host: string;
-      try {
-        host = new URL(url).host;
-      } catch {
-        throw new VantageError('USAGE', `'${url}' is not a URL`);
-      }
-      const pulled = await new TaxiiClient(url, { token: o.token }).pull(o.collection, addedAfter);
-      const source = o.source ?? `taxii:${host}:${o.collection}`;
-      const bundle = { type: 'bundle', id: `bundle--${o.collection}`, objects: pulled.objects };
-      const parsed = stixFeed.parse({ file: url, text: JSON.stringify(bundle), kind: 'threat', source });
-      const summary = await withStore(command, async (store) => {
-        const intel = new IndicatorRepository(store);
-        await intel.ensureTables();
-        let indicators = parsed.indicators;
-        // An incremental pull holds only what is new: keep what the source already had active.
-        if (addedAfter !== undefined) {
-          const seen = new Set(indicators.map((i) => `${i.type} ${i.value}`));
-          indicators = [...indicators, ...(await intel.active()).filter((i) => i.source === source && !seen.has(`${i.type} ${i.value}`))];
-        }
-        return intel.save({ ...parsed, indicators });
-      });
+      const summary = await withStore(command, (store) => pullIntoIntel(store, { url, collection: o.collection, token: o.token, addedAfter: o.addedAfter, source: o.source }));
       process.stdout.write(
-        `Pulled ${pulled.objects.length} objects in ${pulled.pages} page${pulled.pages === 1 ? '' : 's'}; ${summary.source}: ${summary.active} active indicators (${summary.added} new, ${summary.updated} updated, ${summary.expired} expired), ${parsed.problems.length} not loadable.\n`,
+        `Pulled ${summary.objects} objects in ${summary.pages} page${summary.pages === 1 ? '' : 's'}; ${summary.source}: ${summary.active} active indicators (${summary.added} new, ${summary.updated} updated, ${summary.expired} expired), ${summary.problems} not loadable.\n`,
       );
-      if (pulled.lastAdded) process.stderr.write(`Next time: --added-after ${pulled.lastAdded}\n`);
+      if (summary.lastAdded) process.stderr.write(`Next time: --added-after ${summary.lastAdded}\n`);
     });
 }

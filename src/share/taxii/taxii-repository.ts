@@ -153,11 +153,29 @@ export class TaxiiRepository {
    * kept as it was, with its date_added: re-publishing the same export adds nothing.
    */
   async addObjects(collectionId: string, objects: readonly Record<string, unknown>[], formatAdded: (us: number) => string): Promise<{ id: string; version: string; added: boolean }[]> {
-    const existing = new Set((await this.objectMetas(collectionId, { ids: [...new Set(objects.map((o) => String(o.id)))] })).map((m) => `${m.id}@${m.version}`));
+    const metas = await this.objectMetas(collectionId, { ids: [...new Set(objects.map((o) => String(o.id)))] });
+    const existing = new Set(metas.map((m) => `${m.id}@${m.version}`));
+    // Objects without modified or created (SCOs: addresses, traffic) are versioned by date_added,
+    // so an equal body sent again would become a new version; their ids come from their content
+    // (STIX 2.1 section 2.9): an equal body is the same object, kept once.
+    const unversioned = (o: Record<string, unknown>) => typeof o.modified !== 'string' && typeof o.created !== 'string';
+    const storedBodies = new Map<string, string>();
+    if (objects.some(unversioned)) {
+      const bodies = await this.bodies(collectionId, metas);
+      for (const m of metas) {
+        const b = bodies.get(`${m.id}@${m.version}`);
+        if (b && unversioned(b)) storedBodies.set(JSON.stringify(b), m.version);
+      }
+    }
     const out: { id: string; version: string; added: boolean }[] = [];
     const rows: TaxiiRow[] = [];
     let at = await this.nextAdded(objects.length);
     for (const o of objects) {
+      const same = unversioned(o) ? storedBodies.get(JSON.stringify(o)) : undefined;
+      if (same !== undefined) {
+        out.push({ id: String(o.id), version: same, added: false });
+        continue;
+      }
       const added = at++;
       const version = objectVersion(o, formatAdded(added));
       const key = `${String(o.id)}@${version}`;
@@ -166,6 +184,7 @@ export class TaxiiRepository {
         continue;
       }
       existing.add(key);
+      if (unversioned(o)) storedBodies.set(JSON.stringify(o), version);
       out.push({ id: String(o.id), version, added: true });
       rows.push({
         collection_id: collectionId,
