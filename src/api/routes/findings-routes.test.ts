@@ -76,7 +76,7 @@ describe.skipIf(!files.synscan || !files.sshBrute)('findings routes', () => {
 
     const report = await json<DetectReport>(await call(t.base, 'POST', '/api/detect', { token: t.tokens.analyst, body: ALL_TIME }));
     expect(report).toMatchObject({ from: '2010-07-04T00:00:00.000Z', to: '2026-03-23T00:00:00.000Z', scoped: false });
-    expect(report.detectors.map((d) => d.kind)).toEqual(['scan', 'bruteforce', 'ddos', 'beacon', 'log4j', 'c2', 'repeat']);
+    expect(report.detectors.map((d) => d.kind)).toEqual(['scan', 'bruteforce', 'ddos', 'beacon', 'log4j', 'c2', 'repeat', 'exfil']);
     expect(report.saved).toMatchObject({ added: report.findings.length, updated: 0 });
     const scans = report.findings.filter((f) => f.kind === 'scan' && f.src === '172.16.0.8');
     expect(scans).toHaveLength(1);
@@ -119,7 +119,7 @@ describe.skipIf(!files.synscan || !files.sshBrute)('findings routes', () => {
   it('GET /api/findings lists the stored findings with filters', async () => {
     const all = await list(t.tokens.viewer);
     expect(all.scoped).toBe(false);
-    expect(all.kinds).toEqual(['scan', 'bruteforce', 'ddos', 'beacon', 'log4j', 'c2', 'repeat']);
+    expect(all.kinds).toEqual(['scan', 'bruteforce', 'ddos', 'beacon', 'log4j', 'c2', 'repeat', 'exfil']);
     expect(all.findings.map((f) => f.id)).toEqual(expect.arrayContaining([scan.id, brute.id]));
     // Highest score first, as `vantage findings list`.
     const scores = all.findings.map((f) => f.score);
