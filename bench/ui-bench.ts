@@ -13,9 +13,10 @@
 //   --flows N     flows to generate when there is no store to reuse (default 20,000,000); the store
 //                 is made by running detect-bench --pivot-only, so both benches share one dataset
 //   --runs N      warm runs of each way of asking, interleaved (default 5)
+//   --web DIR     serve this build of the UI instead of dist/web (to compare two builds)
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,10 +48,11 @@ const USER = 'ui-bench';
 const PASSWORD = 'ui bench correct horse';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const USAGE = `usage: node dist/bench/ui-bench.js [--store FILE] [--flows N] [--runs N] [--json]
+const USAGE = `usage: node dist/bench/ui-bench.js [--store FILE] [--flows N] [--runs N] [--web DIR] [--json]
   --store FILE  reuse the detector benchmark's DuckDB store (generated there by detect-bench when missing)
   --flows N     flows to generate when there is no store to reuse (default 20000000)
   --runs N      warm runs per way of asking, interleaved; the median is reported (default 5)
+  --web DIR     serve this UI build instead of dist/web (built there when missing)
   --json        print the results as JSON on stdout (the table then goes to stderr)`;
 
 /**
@@ -116,7 +118,7 @@ interface Script {
   readonly gzip: number;
   readonly encoding: string;
   readonly transferred: number;
-  /** The served body is byte for byte the file of that name in dist/web. */
+  /** The served body is byte for byte the file of that name in the build served. */
   readonly matchesBuild: boolean;
 }
 
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
       store: { type: 'string' },
       flows: { type: 'string', default: process.env.VANTAGE_BENCH_DETECT_FLOWS ?? '20000000' },
       runs: { type: 'string', default: '5' },
+      web: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -167,10 +170,12 @@ async function main(): Promise<void> {
       const gen = spawnSync(process.execPath, [join(ROOT, 'dist', 'bench', 'detect-bench.js'), '--flows', String(flows), '--pivot-only', '--store', path], { stdio: ['ignore', 'inherit', 'inherit'] });
       if (gen.status !== 0 || !existsSync(path)) throw new Error(`detect-bench could not generate the store (exit ${gen.status})`);
     }
-    const webDir = join(ROOT, 'dist', 'web');
+    const webDir = opts.web ? resolve(opts.web) : join(ROOT, 'dist', 'web');
     if (!existsSync(join(webDir, 'index.html'))) {
-      log('dist/web is missing: building the UI (vite build)');
-      const build = spawnSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit', timeout: 600_000 });
+      // Vite empties its output folder: never point it at a folder holding something else.
+      if (existsSync(webDir) && readdirSync(webDir).length > 0) throw new Error(`${webDir} holds files but no index.html: not a UI build`);
+      log(`${webDir} has no built UI: building it (vite build)`);
+      const build = spawnSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn', '--outDir', webDir], { cwd: ROOT, stdio: 'inherit', timeout: 600_000 });
       if (build.status !== 0) throw new Error('the web UI did not build');
     }
 
@@ -359,7 +364,7 @@ async function main(): Promise<void> {
       '',
       `JavaScript of the first page load (sign-in page, then Explore), gzip -9 of each served body; sign-in page shown after ${duration(loginPageMs)}`,
       '',
-      renderTable(['script', 'loaded by', 'bytes', 'gzip', 'served as', 'same as dist/web'], jsRows),
+      renderTable(['script', 'loaded by', 'bytes', 'gzip', 'served as', 'same as the build'], jsRows),
       '',
       `target: under 1 MB of JavaScript (gzip): ${grouped(jsTotal)} bytes = ${(jsTotal / TARGET_JS_GZIP).toFixed(3)}x the target (${jsTotal <= TARGET_JS_GZIP ? 'met' : 'MISSED'})`,
       `target: top-N within 2 s end to end: ${duration(uiMs)} (warm median) = ${ratio(uiMs)}x, cold ${duration(cold.totalMs)} = ${ratio(cold.totalMs)}x (${uiMs <= TARGET_MS && cold.totalMs <= TARGET_MS ? 'met' : 'MISSED'})`,
