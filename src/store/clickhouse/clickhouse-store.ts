@@ -1,7 +1,7 @@
 // The ClickHouse flow store, over HTTP to a server or cluster (clickhouse://) or embedded through
 // chdb (chdb:PATH), both through the official @clickhouse/client.
 
-import { closeSync, existsSync, openSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writevSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -173,22 +173,25 @@ export class ClickHouseStore implements Store {
   private async appendNative(records: readonly FlowRecord[]): Promise<void> {
     const block = this.native.encode(records as unknown as readonly Record<string, unknown>[]);
     const path = join(STAGING_DIR, `vantage-flows-${process.pid}-${++stagingSequence}.native`);
-    const fd = openSync(path, 'w', 0o600);
     try {
-      writevSync(fd, block.pieces);
-    } finally {
-      closeSync(fd);
-    }
-    try {
+      const fd = openSync(path, 'w', 0o600);
+      try {
+        const size = block.pieces.reduce((n, p) => n + p.byteLength, 0);
+        const written = writevSync(fd, block.pieces);
+        if (written !== size) throw new VantageError('STORE_QUERY', `short write of the staged insert ${path}: ${written} of ${size} bytes`);
+      } finally {
+        closeSync(fd);
+      }
       const columns = block.columns.map((c) => `\`${c}\``).join(', ');
       await this.ch.command({
-        query: `INSERT INTO ${this.table()} (${columns}) SELECT * FROM file({path:String}, 'Native')`,
+        // Every staged file is new: caching its schema would only fill the cache.
+        query: `INSERT INTO ${this.table()} (${columns}) SELECT * FROM file({path:String}, 'Native') SETTINGS schema_inference_use_cache_for_file = 0`,
         query_params: { path },
       });
     } catch (err) {
-      throw this.explain(err);
+      throw err instanceof VantageError ? err : this.explain(err);
     } finally {
-      unlinkSync(path);
+      rmSync(path, { force: true });
     }
   }
 
