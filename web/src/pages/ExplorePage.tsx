@@ -43,12 +43,17 @@ export function ExplorePage({ me, vocabulary, range, rangeKey, canPin = false, c
 
   const run = useCallback(
     async (query: string, push = true) => {
+      // A new query goes into the address; the effect on the address runs it (once: running it
+      // here too would start a second identical scan the server cannot cancel).
+      if (push && query !== new URLSearchParams(location.search).get('q')) {
+        navigate(explorePath(query), false);
+        return;
+      }
       abort.current?.abort();
       const ctl = new AbortController();
       abort.current = ctl;
       setBusy(true);
       setError(undefined);
-      if (push && query !== new URLSearchParams(location.search).get('q')) navigate(explorePath(query), false);
       try {
         const r = await api.query(query, range, ctl.signal);
         setResult(r);
