@@ -12,7 +12,7 @@ import { findingId, isoTime, roundScore, severityFor, type FindingEntity, type F
 import { evidence, findingWindow, num, readIp, readKey } from '../flow-sql.js';
 import { reflectionServices, type ReflectionService } from './amplification-ports.js';
 import { ddosConfig, type DdosConfig } from './ddos-config.js';
-import { extentSql, hotDestinationsSql, seriesSql, solicitedSql, sourcesSql, topPortSql, topSourcesSql, vectorsSql } from './ddos-sql.js';
+import { extentSql, hotDestinationsSql, seriesSql, solicitedSql, sourcesSql, topPortSql, topSourcesSql, vectorsSql, type EpisodeBucket } from './ddos-sql.js';
 import {
   baselineOf,
   bucketRates,
@@ -146,21 +146,44 @@ function attackStart(v: VictimSeries, episodeFirst: SeriesBucket, expected: Expe
 /** One episode's traffic per vector, before the solicitation check of reflection vectors. */
 type RawVector = Omit<VectorTraffic, 'solicitedShare'>;
 
-/** The traffic per vector of each of a victim's episodes (by index in `windows`), in one query. */
-async function episodesVectors(context: DetectionContext, config: DdosConfig, ports: readonly number[], victim: Ip, windows: readonly { from: number; to: number }[]): Promise<RawVector[][]> {
-  const out: RawVector[][] = windows.map(() => []);
-  if (windows.length === 0) return out;
+/** An episode still worth its queries: its victim's series, its buckets and its span. */
+interface OpenEpisode {
+  readonly v: VictimSeries;
+  readonly e: Episode;
+  readonly span: EpisodeSpan;
+  readonly windowRates: readonly { pps: number; bps: number }[];
+  readonly ratios: readonly number[];
+  readonly baseline: Baseline;
+  readonly expected: Expected;
+}
+
+/** The traffic per vector of every open episode (by index), in one pass per 100 victims. */
+async function episodesVectors(context: DetectionContext, config: DdosConfig, ports: readonly number[], open: readonly OpenEpisode[]): Promise<RawVector[][]> {
+  const out: RawVector[][] = open.map(() => []);
+  const bucketMs = config.bucketSeconds * 1000;
+  const victims = [...new Map(open.map((o) => [formatIp(o.v.ip), o.v.ip])).values()];
   const d = context.store.dialect;
-  const params = d.newParams();
-  for (const r of await context.store.execute(vectorsSql(d, params, victim, windows, config, ports), params.params)) {
-    out[num(r, 'ep')]!.push({
-      vector: vectorFromKey(num(r, 'vk')),
-      packets: num(r, 'n_packets'),
-      bytes: num(r, 'n_bytes'),
-      flows: num(r, 'n_flows'),
-      sources: num(r, 'n_sources'),
-      packetsPerFlow: num(r, 'n_sampled') / Math.max(1, num(r, 'n_flows')),
+  for (let at = 0; at < victims.length; at += 100) {
+    const chunk = new Set(victims.slice(at, at + 100).map((ip) => formatIp(ip)));
+    const buckets: EpisodeBucket[] = [];
+    open.forEach((o, ep) => {
+      if (!chunk.has(formatIp(o.v.ip))) return;
+      // Every bucket from the episode's first to its last, quiet ones included.
+      for (let b = Math.floor(o.span.window.from / bucketMs) * bucketMs; b < o.span.window.to; b += bucketMs) buckets.push({ victim: o.v.ip, bucket: b, ep });
     });
+    if (buckets.length === 0) continue;
+    const params = d.newParams();
+    const sql = vectorsSql(d, params, victims.slice(at, at + 100), buckets, { from: context.from, to: context.to }, config, ports);
+    for (const r of await context.store.execute(sql, params.params)) {
+      out[num(r, 'ep')]!.push({
+        vector: vectorFromKey(num(r, 'vk')),
+        packets: num(r, 'n_packets'),
+        bytes: num(r, 'n_bytes'),
+        flows: num(r, 'n_flows'),
+        sources: num(r, 'n_sources'),
+        packetsPerFlow: num(r, 'n_sampled') / Math.max(1, num(r, 'n_flows')),
+      });
+    }
   }
   // Engines return groups in any order: keep the vector order stable for ranking ties.
   for (const list of out) list.sort((a, b) => vectorKey(a.vector) - vectorKey(b.vector));
@@ -276,6 +299,8 @@ export const ddosDetector: Detector<DdosConfig> = {
 
     const findings: NewFinding[] = [];
     let episodes = 0;
+    // Episodes that can still reach minScore get their vectors in one pass over the victims' flows.
+    const open: OpenEpisode[] = [];
     for (const v of all.values()) {
       const rates = (list: readonly SeriesBucket[]) => list.map((b) => bucketRates(b, bucketMs, config.minSpanMs));
       const baseline: Baseline =
@@ -294,16 +319,16 @@ export const ddosDetector: Detector<DdosConfig> = {
         config.episodeGapBuckets,
       );
       episodes += found.length;
-      // Episodes that can still reach minScore get their vectors in one query per victim.
-      const open = found.flatMap((e) => {
+      for (const e of found) {
         const span = episodeSpan(context, config, v, e, ratios);
-        return span ? [{ e, span }] : [];
-      });
-      const raws = await episodesVectors(context, config, ports, v.ip, open.map((o) => o.span.window));
-      for (let i = 0; i < open.length; i++) {
-        const finding = await episodeFinding(context, config, services, ports, v, open[i]!.e, open[i]!.span, raws[i]!, windowRates, ratios, baseline, expected);
-        if (finding) findings.push(finding);
+        if (span) open.push({ v, e, span, windowRates, ratios, baseline, expected });
       }
+    }
+    const raws = await episodesVectors(context, config, ports, open);
+    for (let i = 0; i < open.length; i++) {
+      const o = open[i]!;
+      const finding = await episodeFinding(context, config, services, ports, o.v, o.e, o.span, raws[i]!, o.windowRates, o.ratios, o.baseline, o.expected);
+      if (finding) findings.push(finding);
     }
     return {
       findings,

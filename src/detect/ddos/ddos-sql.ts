@@ -3,6 +3,7 @@
 // per-bucket series (history and window) of those few, and the per-episode breakdowns.
 
 import type { Ip } from '../../core/ip.js';
+import { clickHouseIpText } from '../../store/side-table-rows.js';
 import type { Dialect, ParamSink } from '../../store/store.js';
 import { ipKey, selectIp, TCP } from '../flow-sql.js';
 import type { DdosConfig } from './ddos-config.js';
@@ -162,21 +163,44 @@ function towards(d: Dialect, params: ParamSink, victim: Ip, window: { from: numb
   return `${q('start')} >= ${params.bind('time', window.from)} AND ${q('start')} < ${params.bind('time', window.to)} AND ${d.ipEquals('dst', victim, params)}`;
 }
 
+/** One bucket of one attack episode: the victim, the bucket's start (ms) and the episode's number. */
+export interface EpisodeBucket {
+  readonly victim: Ip;
+  readonly bucket: number;
+  readonly ep: number;
+}
+
 /**
- * Traffic towards the victim per episode (`ep`, the index of its window) and vector key (`vk`),
- * with exact distinct sources and packets in sampled units (`n_sampled`): one pass over the
- * victim's flows for all its episodes. Windows must not overlap.
+ * Traffic towards the victims per episode (`ep`) and vector key (`vk`), with exact distinct
+ * sources and packets in sampled units (`n_sampled`): one pass over the window's flows to the
+ * victims, joined on (victim, bucket) with the episodes' buckets, bound as one JSON text.
  */
-export function vectorsSql(d: Dialect, params: ParamSink, victim: Ip, windows: readonly { from: number; to: number }[], config: DdosConfig, ports: readonly number[]): string {
+export function vectorsSql(
+  d: Dialect,
+  params: ParamSink,
+  victims: readonly Ip[],
+  buckets: readonly EpisodeBucket[],
+  window: { from: number; to: number },
+  config: DdosConfig,
+  ports: readonly number[],
+): string {
   const q = d.quote;
   const key = vectorKeySql(d, params, ports, config.floodFlowPackets);
-  const span = { from: Math.min(...windows.map((w) => w.from)), to: Math.max(...windows.map((w) => w.to)) };
-  const ep =
-    `CASE ${windows.map((w, i) => `WHEN ${q('start')} >= ${params.bind('time', w.from)} AND ${q('start')} < ${params.bind('time', w.to)} THEN ${i}`).join(' ')} ELSE -1 END`;
+  const bucket = d.timeBucket('start', config.bucketSeconds * 1000, params);
+  // Keys as ipKey computes them: DuckDB's 128-bit integer (as decimal text), ClickHouse's IPv6.
+  const keyText = (ip: Ip) => (d.name === 'clickhouse' ? clickHouseIpText(ip) : String(typeof ip === 'number' ? BigInt(ip) + 0xffff00000000n : ip));
+  const json = (d.name === 'duckdb' ? (rows: string[]) => `[${rows.join(',')}]` : (rows: string[]) => rows.join('\n'))(buckets.map((b) => JSON.stringify({ k: keyText(b.victim), b: b.bucket, ep: b.ep })));
+  const table =
+    d.name === 'duckdb'
+      ? `SELECT CAST(k AS UHUGEINT) AS ek, b AS eb, ep FROM (SELECT unnest(from_json(${params.bind('string', json)}, '[{"k":"VARCHAR","b":"BIGINT","ep":"INTEGER"}]'), recursive := true))`
+      : `SELECT toIPv6(k) AS ek, b AS eb, ep FROM format(JSONEachRow, 'k String, b Int64, ep UInt32', ${params.bind('string', json)})`;
   return (
+    `WITH e AS (${table}) ` +
+    // e's columns (ek, eb, ep) are named apart from the flows', so the aggregates need no qualifier.
     `SELECT ep, vk, COUNT(*) AS n_flows, SUM(${q('packets')}) AS n_packets, SUM(${q('bytes')}) AS n_bytes, ${d.countDistinct('src', 'ip')} AS n_sources, ` +
     `SUM(CAST(${q('packets')} AS DOUBLE) / GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS n_sampled ` +
-    `FROM (SELECT *, ${ep} AS ep, ${key} AS vk FROM flows WHERE ${towards(d, params, victim, span)}) AS t WHERE ep >= 0 GROUP BY ep, vk`
+    `FROM (SELECT *, ${ipKey(d, 'dst')} AS dk, ${bucket} AS bk, ${key} AS vk FROM flows WHERE ${q('start')} >= ${params.bind('time', window.from)} AND ${q('start')} < ${params.bind('time', window.to)} AND ${ipIn(d, params, 'dst', victims)}) AS f ` +
+    `INNER JOIN e ON f.dk = e.ek AND f.bk = e.eb GROUP BY ep, vk`
   );
 }
 
