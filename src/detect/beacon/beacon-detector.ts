@@ -209,19 +209,6 @@ export const beaconDetector: Detector<BeaconConfig> = {
     const options = scoreOptions(config);
 
     const started = performance.now();
-    // The window's extent and clients: RITA's dataset span, and the prevalence denominator.
-    const op = d.newParams();
-    const [overview] = await store.execute(
-      `SELECT COUNT(*) AS flows, MIN(t) AS t0, MAX(t) AS t1, ${d.name === 'duckdb' ? 'approx_count_distinct(cli)' : 'uniq(cli)'} AS clients FROM (${orientedFlows(d, op, context, config)}) AS o`,
-      op.params,
-    );
-    const stats: DetectorStats = { flows: num(overview ?? {}, 'flows'), clients: num(overview ?? {}, 'clients'), candidates: 0, pairsScored: 0, pairsSkipped: 0, findings: 0, findingsDropped: 0 };
-    if (!overview || stats.flows === 0) return { findings: [], stats };
-    const datasetStart = num(overview, 't0');
-    const datasetEnd = Math.max(num(overview, 't1'), datasetStart + 1);
-    const totalClients = stats.clients!;
-    const withPrevalence = totalClients >= config.prevalence.minClients;
-
     const params = d.newParams();
     const o = orientedFlows(d, params, context, config);
     const minSampled = params.bind('i64', config.minConnectionsSampled);
@@ -237,22 +224,39 @@ export const beaconDetector: Detector<BeaconConfig> = {
       `GROUP BY cli, srv, port, proto ` +
       `HAVING COUNT(*) >= CASE WHEN MAX(smp) > 1 THEN ${minSampled} ELSE ${minPlain} END AND COUNT(*) <= ${maxFlows} ` +
       `ORDER BY n DESC, cli, srv, port, proto LIMIT ${limit}`;
-    const prevalenceCte = withPrevalence ? `, p AS (SELECT srv AS psrv, COUNT(DISTINCT cli) AS pclients FROM o WHERE srv IN (SELECT csrv FROM c) GROUP BY srv)` : '';
+    // The window's extent and clients (RITA's dataset span, the prevalence denominator) ride on
+    // every row, read from the same oriented flows: one pass over the window instead of two.
+    const overviewCte = `ov AS (SELECT COUNT(*) AS ov_flows, MIN(t) AS ov_t0, MAX(t) AS ov_t1, ${d.name === 'duckdb' ? 'approx_count_distinct(cli)' : 'uniq(cli)'} AS ov_clients FROM o)`;
+    const prevalenceCte = `p AS (SELECT srv AS psrv, COUNT(DISTINCT cli) AS pclients FROM o WHERE srv IN (SELECT csrv FROM c) GROUP BY srv)`;
     const inner =
-      `SELECT ${keys}, n, qualified, smp_ AS psmp, ${lists.select}${withPrevalence ? ', MAX(pclients) AS pclients' : ''} ` +
-      `FROM o INNER JOIN c ON o.cli = c.ccli AND o.srv = c.csrv AND o.port = c.cport_ AND o.proto = c.cproto` +
-      `${withPrevalence ? ' LEFT JOIN p ON p.psrv = c.csrv' : ''} GROUP BY ${keys}, n, qualified, smp_`;
-    const sql = `WITH o AS (${o}), c AS (${candidates})${prevalenceCte} ${lists.wrap(inner, `${keys}, n, qualified, psmp${withPrevalence ? ', pclients' : ''}`)}`;
+      `SELECT ${keys}, n, qualified, smp_ AS psmp, ${lists.select}, MAX(pclients) AS pclients ` +
+      `FROM o INNER JOIN c ON o.cli = c.ccli AND o.srv = c.csrv AND o.port = c.cport_ AND o.proto = c.cproto ` +
+      `LEFT JOIN p ON p.psrv = c.csrv GROUP BY ${keys}, n, qualified, smp_`;
+    const sql = `WITH o AS (${o}), c AS (${candidates}), ${prevalenceCte}, ${overviewCte} SELECT * FROM (${lists.wrap(inner, `${keys}, n, qualified, psmp, pclients`)}) AS pairs CROSS JOIN ov`;
     let rows: Record<string, unknown>[];
-    const overviewDone = performance.now();
-    stats.overviewMs = Math.round(overviewDone - started);
     try {
       rows = await store.execute(sql, params.params);
-      stats.pairsMs = Math.round(performance.now() - overviewDone);
     } catch (err) {
       if (err instanceof VantageError) throw new VantageError(err.code, `beacon detector: ${err.message}`, err.location);
       throw err;
     }
+    const pairsDone = performance.now();
+    // No candidate pair: the window's extent and clients still go in the report.
+    let overview = rows[0];
+    if (!overview) {
+      const op = d.newParams();
+      [overview] = await store.execute(
+        `SELECT COUNT(*) AS ov_flows, MIN(t) AS ov_t0, MAX(t) AS ov_t1, ${d.name === 'duckdb' ? 'approx_count_distinct(cli)' : 'uniq(cli)'} AS ov_clients FROM (${orientedFlows(d, op, context, config)}) AS o`,
+        op.params,
+      );
+    }
+    const stats: DetectorStats = { flows: num(overview ?? {}, 'ov_flows'), clients: num(overview ?? {}, 'ov_clients'), candidates: 0, pairsScored: 0, pairsSkipped: 0, findings: 0, findingsDropped: 0 };
+    stats.pairsMs = Math.round(pairsDone - started);
+    if (rows.length === 0) return { findings: [], stats };
+    const datasetStart = num(overview!, 'ov_t0');
+    const datasetEnd = Math.max(num(overview!, 'ov_t1'), datasetStart + 1);
+    const totalClients = stats.clients!;
+    const withPrevalence = totalClients >= config.prevalence.minClients;
 
     const scored: Scored[] = [];
     stats.pairsFetched = rows.length;
@@ -280,7 +284,7 @@ export const beaconDetector: Detector<BeaconConfig> = {
     }
     scored.sort((a, b) => b.score - a.score || b.connections.length - a.connections.length);
     const scoringDone = performance.now();
-    stats.scoreMs = Math.round(scoringDone - started - stats.overviewMs - stats.pairsMs!);
+    stats.scoreMs = Math.round(scoringDone - pairsDone);
     stats.findingsDropped = Math.max(0, scored.length - config.maxFindings);
 
     const findings: NewFinding[] = [];
