@@ -4,7 +4,9 @@
 
 import { formatIp } from '../../core/ip.js';
 import type { LineProblem, LineResult } from '../../decode/logs/log-parser.js';
-import type { TlsBatch } from '../../decode/tls/tls-observation.js';
+import type { TlsBatch, TlsSighting } from '../../decode/tls/tls-observation.js';
+import type { ServiceObservation } from '../../decode/services/service-observation.js';
+import { ServicesWriter } from '../../store/services-table.js';
 import { ZeekTlsParser, type ZeekTlsFormat, type ZeekTlsInput } from '../../decode/tls/zeek-tls-parser.js';
 import { CertificateWriter, SightingWriter } from '../../store/certificate-tables.js';
 import type { SideTableStore } from '../../store/side-table-rows.js';
@@ -25,6 +27,7 @@ export class TlsFileImport {
   private readonly batch: TlsBatch = { certificates: [], sightings: [] };
   private readonly certificateWriter?: CertificateWriter;
   private readonly sightingWriter?: SightingWriter;
+  private readonly servicesWriter?: ServicesWriter;
   private certificates = 0;
   private sightings = 0;
   private readonly servers = new Set<string>();
@@ -36,6 +39,7 @@ export class TlsFileImport {
     if (store) {
       this.certificateWriter = new CertificateWriter(store);
       this.sightingWriter = new SightingWriter(store);
+      this.servicesWriter = new ServicesWriter(store);
     }
   }
 
@@ -56,6 +60,9 @@ export class TlsFileImport {
     for (const s of seen) this.servers.add(`${formatIp(s.ip)} ${s.port}`);
     await this.certificateWriter?.add(certs);
     await this.sightingWriter?.add(seen);
+    // A server that completed a TLS handshake is a service: ssl.log's `established`, or where the
+    // log does not say, a ServerHello it answered with (a JA3S or a certificate).
+    await this.servicesWriter?.add(seen.filter((s) => s.established ?? (s.ja3s !== '' || s.ref !== '')).map((s) => tlsService(s)));
   }
 
   /** Takes the rest and writes everything buffered. */
@@ -63,12 +70,21 @@ export class TlsFileImport {
     await this.take();
     await this.certificateWriter?.flush();
     await this.sightingWriter?.flush();
+    await this.servicesWriter?.flush();
   }
 
   /** The counts for the summary. */
   counts(): TlsImportCounts {
     return this.format === 'zeek-x509' ? { certificates: this.certificates } : { sightings: this.sightings, servers: this.servers.size };
   }
+}
+
+/** The services table's source for TLS servers seen in Zeek's ssl.log. */
+export const ZEEK_SSL_SOURCE = 'zeek-ssl';
+
+/** A TLS server sighting as a service observation (service `ssl`). */
+function tlsService(s: TlsSighting): ServiceObservation {
+  return { ip: formatIp(s.ip), port: s.port, transport: 'tcp', source: ZEEK_SSL_SOURCE, service: 'ssl', product: '', banner: '', firstSeen: s.firstSeen, lastSeen: s.lastSeen, count: s.count };
 }
 
 /** The summary words for a TLS file's rows, e.g. " as 154 certificates" or " as 205 TLS sightings of 80 servers". */

@@ -48,6 +48,8 @@ export interface TlsSighting {
   /** SNI, lower case ('' when none). */
   readonly serverName: string;
   readonly ja3s: string;
+  /** ssl.log's `established` (null when the log does not say; not stored, it makes the server a service). */
+  readonly established?: boolean | null;
   readonly firstSeen: number;
   readonly lastSeen: number;
   readonly count: number;

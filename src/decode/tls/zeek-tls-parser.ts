@@ -226,6 +226,7 @@ export class ZeekTlsParser {
       port,
       serverName: normalizeCertName(r.text('server_name')),
       ja3s: r.text('ja3s').toLowerCase(),
+      established: r.text('established') === 'T' ? true : r.text('established') === 'F' ? false : null,
       firstSeen: ts,
       lastSeen: ts,
       count: 1,
