@@ -195,6 +195,48 @@ describe('every route', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('AUTH_FAILED');
   });
 
+  it.each(ROUTES)('$method $path: a network-scoped analyst gets no server error', async (r) => {
+    const { path, body } = await prepare(r);
+    const res = await call(t.base, r.method, path, { body, token: t.tokens.partnerAnalyst });
+    expect(res.status, (await res.text()).slice(0, 200)).toBeLessThan(500);
+  });
+
+  it('no route shows a network-scoped caller the canary, which every one of them shows an unscoped admin', async () => {
+    // The canary address talks only outside the partner's network. Each probe asks for it
+    // directly; an admin sees it in every answer, so the check can fail.
+    const canaryFinding = findingId('scan', 'canary-probe');
+    const repo = new FindingsRepository(t.store);
+    await repo.ensureTables();
+    const at = new Date(Date.UTC(2026, 9, 31)).toISOString();
+    await repo.save([{ id: canaryFinding, kind: 'scan', subkind: 'vertical', score: 0.5, subscores: {}, severity: 'low', src: CANARY, dst: null, dport: null, proto: 6, entities: [{ role: 'scanner', type: 'ip', value: CANARY }], first: at, last: at, summary: `${CANARY} probe`, evidence: { counts: {}, query: `ip ${CANARY}`, from: at, to: at, sample: [] }, intel: [] }]);
+    // What counts as seeing it: the address in the answer, except where the answer only echoes
+    // the question (a profile or pivot of it must then be a 404, its sightings must count nothing).
+    const mentions = (_status: number, text: string) => text.includes(CANARY);
+    const known = (status: number) => status !== 404;
+    const counted = (status: number, text: string) => status === 200 && (JSON.parse(text) as { flows: number }).flows > 0;
+    const probes: [string, string, unknown, (status: number, text: string) => boolean][] = [
+      ['POST', '/api/query', { query: `ip ${CANARY} | limit 5` }, mentions],
+      ['POST', '/api/query/stream', { query: `ip ${CANARY} | limit 5` }, mentions],
+      ['POST', '/api/export', { query: `ip ${CANARY} | limit 5`, format: 'csv' }, mentions],
+      ['GET', `/api/query/values?field=src&prefix=10.2.0`, undefined, mentions],
+      ['GET', `/api/profile/${CANARY}`, undefined, known],
+      ['GET', `/api/pivot?entity=${CANARY}&depth=1`, undefined, known],
+      ['GET', `/api/sightings?value=${CANARY}`, undefined, counted],
+      ['GET', '/api/findings?limit=1000', undefined, mentions],
+      ['GET', `/api/findings/${canaryFinding}`, undefined, mentions],
+    ];
+    const leaks: string[] = [];
+    for (const [method, path, body, sees] of probes) {
+      const a = await call(t.base, method, path, { body, token: t.tokens.admin });
+      const admin = await a.text();
+      expect(sees(a.status, admin), `admin: ${method} ${path}: ${admin.slice(0, 200)}`).toBe(true);
+      const p = await call(t.base, method, path, { body, token: t.tokens.partnerAnalyst });
+      const scoped = await p.text();
+      if (sees(p.status, scoped)) leaks.push(`${method} ${path}: ${p.status} ${scoped.slice(0, 200)}`);
+    }
+    expect(leaks).toEqual([]);
+  });
+
   it.each(ROUTES)('$method $path: 403 below its role, success at it', async (r) => {
     for (const who of ['viewer', 'analyst', 'admin'] as const) {
       const { path, body } = await prepare(r);
