@@ -4,6 +4,7 @@
 // the body is kept when the request announces one.
 
 import { decodeFrame } from '../packet/decode-packet.js';
+import { peekTcp, type TcpPeek } from '../packet/peek-tcp.js';
 import { PacketInfo } from '../packet/packet-info.js';
 import type { PacketFrame } from '../flow-assembly/flow-assembler.js';
 import { viewOf } from '../read-bytes.js';
@@ -52,44 +53,19 @@ const FIN = 1;
 const RST = 4;
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
+const peeked: TcpPeek = { l4: 0, ipEnd: 0 };
+
 /**
- * A look at the raw bytes of the common frames (Ethernet with at most one VLAN tag, or raw IP;
- * unfragmented IPv4, or IPv6 straight to TCP) that rules a frame out before the full decode:
- * not TCP; or, when no request is pending, TCP without payload or whose payload starts with a
- * byte no request line starts with. Most frames of a capture stop here. Any other frame
- * (tunnels, MPLS, extension headers...) goes to the full decode.
+ * Rules a frame out before the full decode (see peekTcp): not TCP; or, when no request is
+ * pending, TCP without payload or whose payload starts with a byte no request line starts with.
+ * Most frames of a capture stop here.
  */
 function skippable(data: Uint8Array, linkType: number, idle: boolean): boolean {
-  let ip: number;
-  if (linkType === 1) {
-    ip = 14;
-    let type = (data[12]! << 8) | data[13]!;
-    if (type === 0x8100) {
-      ip = 18;
-      type = (data[16]! << 8) | data[17]!;
-    }
-    if (type !== 0x0800 && type !== 0x86dd) return false;
-  } else if (linkType === 101 || linkType === 228 || linkType === 229 || linkType === 12 || linkType === 14) {
-    ip = 0;
-  } else return false;
-  if (data.length < ip + 40) return false;
-  const version = data[ip]! >> 4;
-  let l4: number;
-  let ipEnd: number;
-  if (version === 4) {
-    if (data[ip + 9] !== TCP) return true;
-    if ((((data[ip + 6]! & 0x1f) << 8) | data[ip + 7]!) !== 0) return false;
-    l4 = ip + (data[ip]! & 0x0f) * 4;
-    ipEnd = ip + ((data[ip + 2]! << 8) | data[ip + 3]!);
-  } else if (version === 6) {
-    if (data[ip + 6] !== TCP) return false;
-    l4 = ip + 40;
-    ipEnd = ip + 40 + ((data[ip + 4]! << 8) | data[ip + 5]!);
-  } else return false;
+  const kind = peekTcp(data, linkType, peeked);
+  if (kind !== 'tcp') return kind === 'not-tcp';
   if (!idle) return false;
-  if (l4 + 20 > data.length) return false;
-  const payload = l4 + (data[l4 + 12]! >> 4) * 4;
-  if (payload >= Math.min(ipEnd, data.length)) return true;
+  const payload = peeked.l4 + (data[peeked.l4 + 12]! >> 4) * 4;
+  if (payload >= Math.min(peeked.ipEnd, data.length)) return true;
   const c = data[payload]!;
   return c < 0x21 || c > 0x7e;
 }

@@ -7,6 +7,7 @@
 import { formatIp, type Ip } from '../../core/ip.js';
 import type { PacketFrame } from '../flow-assembly/flow-assembler.js';
 import { decodeFrame } from '../packet/decode-packet.js';
+import { peekTcp, type TcpPeek } from '../packet/peek-tcp.js';
 import { PacketInfo } from '../packet/packet-info.js';
 import { viewOf } from '../read-bytes.js';
 import { HANDSHAKE, parseCertificateList, parseClientHello, parseServerHello } from './parse-tls-hello.js';
@@ -69,43 +70,20 @@ const FIN = 1;
 const RST = 4;
 const TLS_1_3 = 0x0304;
 
+const peeked: TcpPeek = { l4: 0, ipEnd: 0 };
+
 /**
- * A look at the raw bytes of common frames (Ethernet with at most one VLAN tag, or raw IP;
- * unfragmented IPv4 or IPv6 straight to TCP) that rules most frames out before the full decode:
- * not TCP, or a TCP segment of no tracked port pair whose payload cannot start a handshake.
+ * Rules most frames out before the full decode (see peekTcp): not TCP, or a TCP segment of no
+ * tracked port pair whose payload cannot start a handshake.
  */
 function skippable(data: Uint8Array, linkType: number, tracked: ReadonlyMap<number, number>): boolean {
-  let ip: number;
-  if (linkType === 1) {
-    ip = 14;
-    let type = (data[12]! << 8) | data[13]!;
-    if (type === 0x8100) {
-      ip = 18;
-      type = (data[16]! << 8) | data[17]!;
-    }
-    if (type !== 0x0800 && type !== 0x86dd) return false;
-  } else if (linkType === 101 || linkType === 228 || linkType === 229 || linkType === 12 || linkType === 14) {
-    ip = 0;
-  } else return false;
-  if (data.length < ip + 40) return false;
-  const version = data[ip]! >> 4;
-  let l4: number;
-  let ipEnd: number;
-  if (version === 4) {
-    if (data[ip + 9] !== TCP) return true;
-    if ((((data[ip + 6]! & 0x1f) << 8) | data[ip + 7]!) !== 0) return false;
-    l4 = ip + (data[ip]! & 0x0f) * 4;
-    ipEnd = ip + ((data[ip + 2]! << 8) | data[ip + 3]!);
-  } else if (version === 6) {
-    if (data[ip + 6] !== TCP) return false;
-    l4 = ip + 40;
-    ipEnd = ip + 40 + ((data[ip + 4]! << 8) | data[ip + 5]!);
-  } else return false;
-  if (l4 + 20 > data.length) return false;
+  const kind = peekTcp(data, linkType, peeked);
+  if (kind !== 'tcp') return kind === 'not-tcp';
+  const l4 = peeked.l4;
   const portKey = ((data[l4]! << 8) | data[l4 + 1]!) * 65536 + ((data[l4 + 2]! << 8) | data[l4 + 3]!);
   if (tracked.has(portKey)) return false;
   const payload = l4 + (data[l4 + 12]! >> 4) * 4;
-  const end = Math.min(ipEnd, data.length);
+  const end = Math.min(peeked.ipEnd, data.length);
   if (payload >= end) return true;
   return !startsTlsHandshake(data, payload, end);
 }
