@@ -2,14 +2,9 @@
 // conformant STIX 2.1 bundle and a MISP event; viewers and network-scoped callers are refused;
 // each export is audited.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findingId } from '../../detect/finding.js';
-import { FindingsRepository } from '../../detect/findings-repository.js';
-import { IndicatorRepository } from '../../intel/indicator-repository.js';
-import { loadFeeds } from '../../intel/load-feeds.js';
 import { checkStixBundle } from '../../share/stix/stix-conformance.js';
+import { seedSharedC2 } from '../../share/testing/share-fixtures.js';
 import { call, startTestServer, type TestServer } from '../test-server.js';
 
 let t: TestServer;
@@ -17,36 +12,7 @@ const at = new Date(Date.UTC(2026, 9, 31, 12)).toISOString();
 
 beforeAll(async () => {
   t = await startTestServer();
-  const feed = join(t.dir, 'c2.txt');
-  writeFileSync(feed, '198.51.100.7 # a C2 of ours\n');
-  const intel = new IndicatorRepository(t.store);
-  await intel.ensureTables();
-  await loadFeeds(intel, [feed], { source: 'test:c2', family: 'emotet' }, { stderr: { write: () => true } } as never);
-  const findings = new FindingsRepository(t.store);
-  await findings.ensureTables();
-  await findings.save([
-    {
-      id: findingId('c2', '10.1.0.5', '198.51.100.7'),
-      kind: 'c2',
-      subkind: 'outbound',
-      score: 0.9,
-      subscores: {},
-      severity: 'high',
-      src: '10.1.0.5',
-      dst: '198.51.100.7',
-      dport: 443,
-      proto: 6,
-      entities: [
-        { role: 'infected', type: 'ip', value: '10.1.0.5' },
-        { role: 'c2', type: 'ip', value: '198.51.100.7' },
-      ],
-      first: at,
-      last: at,
-      summary: '10.1.0.5 connected to 198.51.100.7:443/tcp',
-      evidence: { counts: { flows: 3 }, query: 'host 10.1.0.5 and host 198.51.100.7', from: at, to: at, sample: [] },
-      intel: [],
-    },
-  ]);
+  await seedSharedC2(t.store, t.dir, at);
 });
 afterAll(() => t.close());
 

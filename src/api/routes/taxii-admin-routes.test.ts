@@ -5,15 +5,11 @@
 // then incremental), looked up afterwards through the intel route. Roles, network-scoped callers
 // and bad input refused; changes audited without the peer's token.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findingId } from '../../detect/finding.js';
-import { FindingsRepository } from '../../detect/findings-repository.js';
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
-import { loadFeeds } from '../../intel/load-feeds.js';
 import { TaxiiRepository } from '../../share/taxii/taxii-repository.js';
 import { parseToken } from '../auth/api-token.js';
+import { seedSharedC2 } from '../../share/testing/share-fixtures.js';
 import { call, startTestServer, type TestServer } from '../test-server.js';
 
 const MEDIA = 'application/taxii+json;version=2.1';
@@ -40,36 +36,7 @@ function indicator(n: number) {
 beforeAll(async () => {
   t = await startTestServer();
   // What we share: one C2 indicator from a feed and one finding accusing it.
-  const feed = join(t.dir, 'c2.txt');
-  writeFileSync(feed, '198.51.100.7 # a C2\n');
-  const intel = new IndicatorRepository(t.store);
-  await intel.ensureTables();
-  await loadFeeds(intel, [feed], { source: 'test:c2', family: 'emotet' }, { stderr: { write: () => true } } as never);
-  const findings = new FindingsRepository(t.store);
-  await findings.ensureTables();
-  await findings.save([
-    {
-      id: findingId('c2', '10.1.0.5', '198.51.100.7'),
-      kind: 'c2',
-      subkind: 'outbound',
-      score: 0.9,
-      subscores: {},
-      severity: 'high',
-      src: '10.1.0.5',
-      dst: '198.51.100.7',
-      dport: 443,
-      proto: 6,
-      entities: [
-        { role: 'infected', type: 'ip', value: '10.1.0.5' },
-        { role: 'c2', type: 'ip', value: '198.51.100.7' },
-      ],
-      first: at,
-      last: at,
-      summary: '10.1.0.5 connected to 198.51.100.7:443/tcp',
-      evidence: { counts: { flows: 3 }, query: 'host 10.1.0.5 and host 198.51.100.7', from: at, to: at, sample: [] },
-      intel: [],
-    },
-  ]);
+  await seedSharedC2(t.store, t.dir, at);
   acmeToken = (await t.server.accounts.createToken({ name: 'peer-acme', role: 'peer' }, 'test')).token;
 
   peer = await startTestServer();

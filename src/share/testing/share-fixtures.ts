@@ -1,8 +1,14 @@
 // Test fixtures for the sharing exports: a C2 finding corroborated by a feed, a scan finding
 // with no intelligence, and indicators of every type the exports handle, all with fixed times.
 
-import type { Finding } from '../../detect/finding.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findingId, type Finding } from '../../detect/finding.js';
+import { FindingsRepository } from '../../detect/findings-repository.js';
 import type { Indicator, IndicatorType } from '../../intel/indicator.js';
+import { IndicatorRepository } from '../../intel/indicator-repository.js';
+import { loadFeeds } from '../../intel/load-feeds.js';
+import type { Store } from '../../store/store.js';
 
 /** 2026-03-01T10:00:00.000Z */
 export const T0 = Date.UTC(2026, 2, 1, 10);
@@ -101,4 +107,42 @@ export function fixtureFindings(): Finding[] {
       intel: [],
     },
   ];
+}
+
+/**
+ * Seeds a store with what the export route tests share: one C2 indicator (198.51.100.7, family
+ * emotet, source test:c2) loaded from a list file written in `dir`, and one finding accusing it
+ * (10.1.0.5 -> 198.51.100.7:443).
+ */
+export async function seedSharedC2(store: Store, dir: string, at: string): Promise<void> {
+  const feed = join(dir, 'c2.txt');
+  writeFileSync(feed, '198.51.100.7 # a C2\n');
+  const intel = new IndicatorRepository(store);
+  await intel.ensureTables();
+  await loadFeeds(intel, [feed], { source: 'test:c2', family: 'emotet' }, { stderr: { write: () => true } } as never);
+  const findings = new FindingsRepository(store);
+  await findings.ensureTables();
+  await findings.save([
+    {
+      id: findingId('c2', '10.1.0.5', '198.51.100.7'),
+      kind: 'c2',
+      subkind: 'outbound',
+      score: 0.9,
+      subscores: {},
+      severity: 'high',
+      src: '10.1.0.5',
+      dst: '198.51.100.7',
+      dport: 443,
+      proto: 6,
+      entities: [
+        { role: 'infected', type: 'ip', value: '10.1.0.5' },
+        { role: 'c2', type: 'ip', value: '198.51.100.7' },
+      ],
+      first: at,
+      last: at,
+      summary: '10.1.0.5 connected to 198.51.100.7:443/tcp',
+      evidence: { counts: { flows: 3 }, query: 'host 10.1.0.5 and host 198.51.100.7', from: at, to: at, sample: [] },
+      intel: [],
+    },
+  ]);
 }
