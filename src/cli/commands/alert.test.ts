@@ -2,39 +2,19 @@
 // findings evaluated (twice: the second run raises nothing), the outbox delivered to a webhook
 // receiver on 127.0.0.1 named in a sinks file, and the errors a user sees for bad input.
 
+import { runCli } from '../../test-support/run-cli.js';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Finding } from '../../detect/finding.js';
 import { FindingsRepository } from '../../detect/findings-repository.js';
 import { freePort, testFinding, webhookReceiver, type WebhookReceiver } from '../../monitor/alerts/alert-test-fixtures.js';
 import { DuckDbStore } from '../../store/duckdb/duckdb-store.js';
-import { reportError } from '../context.js';
 import { registerAlert } from './alert.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
-  const program = new Command('vantage').option('--store <url>').option('--db <path>').exitOverride();
-  registerAlert(program);
-  let code = 0;
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'vantage', ...args]);
-    code = Number(process.exitCode ?? 0);
-  } catch (err) {
-    code = reportError(err);
-  } finally {
-    process.exitCode = undefined;
-    vi.restoreAllMocks();
-  }
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCli(args, registerAlert);
 
 describe('vantage alert', () => {
   let dir: string;

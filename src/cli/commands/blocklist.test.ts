@@ -2,40 +2,20 @@
 // plain-list feed and a partner watchlist: build in every format with --explain, save, list,
 // show, remove, and the errors a user sees for bad input (message, exit 1, no stack trace).
 
+import { runCli } from '../../test-support/run-cli.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findingId, type Finding } from '../../detect/finding.js';
 import { FindingsRepository } from '../../detect/findings-repository.js';
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
 import { loadFeeds } from '../../intel/load-feeds.js';
 import { WatchlistRepository } from '../../monitor/watchlists/watchlist-repository.js';
 import { DuckDbStore } from '../../store/duckdb/duckdb-store.js';
-import { reportError } from '../context.js';
 import { registerBlocklist } from './blocklist.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
-  const program = new Command('vantage').option('--store <url>').option('--db <path>').exitOverride();
-  registerBlocklist(program);
-  let code = 0;
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'vantage', ...args]);
-    code = Number(process.exitCode ?? 0);
-  } catch (err) {
-    code = reportError(err);
-  } finally {
-    process.exitCode = undefined;
-    vi.restoreAllMocks();
-  }
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCli(args, registerBlocklist);
 
 function finding(kind: string, score: number, entities: Finding['entities'], last: string): Omit<Finding, 'status' | 'note' | 'runs'> {
   return {

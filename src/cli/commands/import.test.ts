@@ -1,15 +1,14 @@
+import { runCli } from '../../test-support/run-cli.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import { DuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import { requireTool, sharedDataPath } from '../../test-support/shared-data.js';
-import { reportError } from '../context.js';
 import { importFiles, registerImport, type ImportFormat, type ImportOptions } from './import.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vantage-import-'));
@@ -280,23 +279,7 @@ describe('vantage import: the command', () => {
   afterEach(() => vi.restoreAllMocks());
 
   /** Runs the command as main.ts does; returns the exit code and what was printed. */
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
-    const program = new Command('vantage').option('--store <url>').option('--db <path>').exitOverride();
-    registerImport(program);
-    let code = 0;
-    try {
-      await program.parseAsync(['node', 'vantage', ...args]);
-    } catch (err) {
-      code = reportError(err);
-    } finally {
-      vi.restoreAllMocks();
-    }
-    return { code, stdout, stderr };
-  }
+  const cli = (args: string[]) => runCli(args, registerImport);
 
   it('imports into a DuckDB store and prints the JSON summary', async () => {
     const db = join(dir, 'cli.duckdb');

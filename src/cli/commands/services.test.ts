@@ -2,12 +2,11 @@
 // with `vantage import` and services derived from the Stratosphere 008 conn.log (its three
 // services of 147.32.81.167 are counted by hand in src/store/derive-services.test.ts).
 
+import { runCli } from '../../test-support/run-cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { reportError } from '../context.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { NMAP_XML } from '../../decode/services/scan-fixtures.js';
 import { sharedDataPath } from '../../test-support/shared-data.js';
 import { registerImport } from './import.js';
@@ -15,24 +14,7 @@ import { registerServices } from './services.js';
 
 const CONN = sharedDataPath('labeled-flows/stratosphere-security-datasets/008-zeek-mixed/data/conn.log.labeled');
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
-  const program = new Command('vantage').option('--store <url>').option('--db <path>').exitOverride();
-  registerImport(program);
-  registerServices(program);
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'vantage', ...args]);
-  } catch (err) {
-    code = reportError(err);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCli(args, registerImport, registerServices);
 
 describe('vantage services', () => {
   let dir: string;

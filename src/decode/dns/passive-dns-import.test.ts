@@ -10,12 +10,11 @@
 //   -> 227 rows with answers, 646 observations; 103 distinct names; 319 distinct (name, answer).
 // and for JSON: jq -r 'select((.rcode_name // "NOERROR")=="NOERROR" and (.answers|length>0)) | ...'.
 
+import { runCli } from '../../test-support/run-cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { reportError } from '../../cli/context.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { importFiles, registerImport } from '../../cli/commands/import.js';
 import { DuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import { passiveDnsByAnswer, passiveDnsByName, passiveDnsTable } from '../../store/passive-dns-table.js';
@@ -189,23 +188,7 @@ describe.each(testBackends())('passive-DNS import on %s', (_name, make) => {
 
 describe('vantage import of a dns.log: the command', () => {
   /** Runs the command as main.ts does; returns the exit code and what was printed. */
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
-    const program = new Command('vantage').option('--store <url>').option('--db <path>').exitOverride();
-    registerImport(program);
-    let code = 0;
-    try {
-      await program.parseAsync(['node', 'vantage', ...args]);
-    } catch (err) {
-      code = reportError(err);
-    } finally {
-      vi.restoreAllMocks();
-    }
-    return { code, stdout, stderr };
-  }
+  const cli = (args: string[]) => runCli(args, registerImport);
 
   test.skipIf(!STRATO)('prints the summary, stores the observations; --strict exits 1 at a bad line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vantage-pdns-cli-'));

@@ -1,14 +1,13 @@
 // `vantage import` with the Argus binetflow, CICFlowMeter and nfcapd formats: bad lines reported
 // as FILE:LINE, --strict, exit status, and the flows landing in both store backends.
 
+import { runCli } from '../../test-support/run-cli.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { importFiles, registerImport } from '../../cli/commands/import.js';
-import { reportError } from '../../cli/context.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import { runQuery } from '../../query/run-query.js';
@@ -118,23 +117,7 @@ describe('vantage import: malformed lines in the bidirectional formats', () => {
 });
 
 /** Runs the import command as main.ts does; returns the exit code and what was printed. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
-  const program = new Command('vantage').option('--store <url>').option('--db <path>').exitOverride();
-  registerImport(program);
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'vantage', ...args]);
-  } catch (err) {
-    code = reportError(err);
-  } finally {
-    vi.restoreAllMocks();
-  }
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCli(args, registerImport);
 
 describe('the command without nfdump', () => {
   it('an nfcapd file exits 1 with IMPORT_FILE naming the file and how to install nfdump; no store is created', async () => {

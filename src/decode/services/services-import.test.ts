@@ -1,14 +1,13 @@
 // `vantage import` of nmap XML and masscan JSON into the services table on every backend:
-// detection, the summary, the reads the pivot engine uses, re-import and rescans (counts add,
+// detection, the summary, the reads the pivot engine uses, re-import { runCli } from '../../test-support/run-cli.js';
+import and rescans (counts add,
 // first/last widen, the latest non-empty text wins), and bad records as file:line.
 // Expected values are worked out by hand from the fixtures in scan-fixtures.ts.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { reportError } from '../../cli/context.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { importFiles, registerImport } from '../../cli/commands/import.js';
 import { DuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import { hostsServing, servicesOf } from '../../store/services-table.js';
@@ -127,23 +126,7 @@ describe.each(testBackends())('services import on %s', (_name, make) => {
 
 describe('vantage import of a scan: the command', () => {
   /** Runs the command as main.ts does; returns the exit code and what was printed. */
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
-    const program = new Command('vantage').option('--store <url>').option('--db <path>').exitOverride();
-    registerImport(program);
-    let code = 0;
-    try {
-      await program.parseAsync(['node', 'vantage', ...args]);
-    } catch (err) {
-      code = reportError(err);
-    } finally {
-      vi.restoreAllMocks();
-    }
-    return { code, stdout, stderr };
-  }
+  const cli = (args: string[]) => runCli(args, registerImport);
 
   test('prints the summary and a JSON summary, stores the services; --strict exits 1 at a bad host', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vantage-services-cli-'));
