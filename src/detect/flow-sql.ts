@@ -4,6 +4,7 @@
 
 import { formatIp, type Ip } from '../core/ip.js';
 import { runQuery } from '../query/run-query.js';
+import { clickHouseIpText } from '../store/side-table-rows.js';
 import type { Dialect, ParamSink, Store } from '../store/store.js';
 import type { DetectionContext } from './detector.js';
 import { isoTime, type FindingEvidence } from './finding.js';
@@ -95,7 +96,20 @@ export function ipKey(d: Dialect, column: string): string {
 /** A bound parameter holding an address the way `ipKey` computes it, for comparisons and IN lists. */
 export function bindKey(d: Dialect, params: ParamSink, ip: Ip): string {
   if (d.name === 'clickhouse') return params.bind('ip', ip);
-  return params.bind('u128', typeof ip === 'number' ? BigInt(ip) + V4_MAPPED : ip);
+  return params.bind('u128', duckDbKey(ip));
+}
+
+/** DuckDB's `ipKey` value of an address: IPv4 mapped into ::ffff:0:0/96. */
+function duckDbKey(ip: Ip): bigint {
+  return typeof ip === 'number' ? BigInt(ip) + V4_MAPPED : ip;
+}
+
+/**
+ * An address as `ipKey` computes it, as text for rows bound as JSON: ClickHouse's IPv6 text,
+ * DuckDB's 128-bit key in decimal (cast back with CAST(... AS UHUGEINT)).
+ */
+export function ipKeyText(d: Dialect, ip: Ip): string {
+  return d.name === 'clickhouse' ? clickHouseIpText(ip) : duckDbKey(ip).toString();
 }
 
 /** The address an `ipKey` expression returned, as text ('' when absent). */

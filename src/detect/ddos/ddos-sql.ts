@@ -3,9 +3,8 @@
 // per-bucket series (history and window) of those few, and the per-episode breakdowns.
 
 import type { Ip } from '../../core/ip.js';
-import { clickHouseIpText } from '../../store/side-table-rows.js';
 import type { Dialect, ParamSink } from '../../store/store.js';
-import { ipKey, selectIp, TCP } from '../flow-sql.js';
+import { ipKey, ipKeyText, selectIp, TCP } from '../flow-sql.js';
 import type { DdosConfig } from './ddos-config.js';
 import { CLASS_KEY, OTHER_BASE, REFLECTION_BASE } from './vector.js';
 
@@ -187,9 +186,7 @@ export function vectorsSql(
   const q = d.quote;
   const key = vectorKeySql(d, params, ports, config.floodFlowPackets);
   const bucket = d.timeBucket('start', config.bucketSeconds * 1000, params);
-  // Keys as ipKey computes them: DuckDB's 128-bit integer (as decimal text), ClickHouse's IPv6.
-  const keyText = (ip: Ip) => (d.name === 'clickhouse' ? clickHouseIpText(ip) : String(typeof ip === 'number' ? BigInt(ip) + 0xffff00000000n : ip));
-  const json = (d.name === 'duckdb' ? (rows: string[]) => `[${rows.join(',')}]` : (rows: string[]) => rows.join('\n'))(buckets.map((b) => JSON.stringify({ k: keyText(b.victim), b: b.bucket, ep: b.ep })));
+  const json = (d.name === 'duckdb' ? (rows: string[]) => `[${rows.join(',')}]` : (rows: string[]) => rows.join('\n'))(buckets.map((b) => JSON.stringify({ k: ipKeyText(d, b.victim), b: b.bucket, ep: b.ep })));
   const table =
     d.name === 'duckdb'
       ? `SELECT CAST(k AS UHUGEINT) AS ek, b AS eb, ep FROM (SELECT unnest(from_json(${params.bind('string', json)}, '[{"k":"VARCHAR","b":"BIGINT","ep":"INTEGER"}]'), recursive := true))`
