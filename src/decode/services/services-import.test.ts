@@ -1,6 +1,5 @@
 // `vantage import` of nmap XML and masscan JSON into the services table on every backend:
-// detection, the summary, the reads the pivot engine uses, re-import { runCli } from '../../test-support/run-cli.js';
-import and rescans (counts add,
+// detection, the summary, the reads the pivot engine uses, re-import and rescans (counts add,
 // first/last widen, the latest non-empty text wins), and bad records as file:line.
 // Expected values are worked out by hand from the fixtures in scan-fixtures.ts.
 
@@ -12,6 +11,7 @@ import { importFiles, registerImport } from '../../cli/commands/import.js';
 import { DuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import { hostsServing, servicesOf } from '../../store/services-table.js';
 import type { Store } from '../../store/store.js';
+import { runCli } from '../../test-support/run-cli.js';
 import { testBackends } from '../../test-support/test-backends.js';
 import { MASSCAN_OLD, NMAP_XML, NMAP_XML_RESCAN } from './scan-fixtures.js';
 
