@@ -17,7 +17,6 @@ import {
   USMALLINT,
   UTINYINT,
   VARCHAR,
-  listValue,
   type DuckDBType,
 } from '@duckdb/node-api';
 import type { FlowRecord } from '../../core/columns.js';
@@ -25,7 +24,7 @@ import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeRows } from '../decode-rows.js';
 import { DUCKDB_FLOW_COLUMNS, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
-import { duckDbMigrations } from './duckdb-schema.js';
+import { duckDbMigrations, FLOW_ROWS_TABLE, legacyLayoutRewrite } from './duckdb-schema.js';
 import { CHUNK_ROWS, ChunkWriter } from './duckdb-chunk-writer.js';
 
 const PARAM_TYPES: Record<BoundParam['kind'], DuckDBType> = {
@@ -90,7 +89,7 @@ export class DuckDbStore implements Store {
   readonly rollups = [];
   private instance?: DuckDBInstance;
   private connection?: DuckDBConnection;
-  private readonly chunks = new ChunkWriter(DUCKDB_FLOW_COLUMNS.map(chunkType), DUCKDB_FLOW_COLUMNS, listValue);
+  private readonly chunks = new ChunkWriter(DUCKDB_FLOW_COLUMNS.map(chunkType), DUCKDB_FLOW_COLUMNS);
 
   constructor(private readonly config: DuckDbStoreConfig) {
     this.location = `duckdb:${config.path}`;
@@ -112,14 +111,32 @@ export class DuckDbStore implements Store {
     } catch (err) {
       throw new VantageError('STORE_OPEN', `cannot open DuckDB store ${path}: ${(err as Error).message}`);
     }
+    await this.rewriteLegacyLayout();
     for (const statement of duckDbMigrations()) await this.connection.run(statement);
     await this.enforceRetention();
+  }
+
+  /** Brings a store of the older layout (a `flows` table) to the current one: once, at the first open. */
+  private async rewriteLegacyLayout(): Promise<void> {
+    const reader = await this.conn.runAndReadAll(
+      "SELECT c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name) WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'flows'",
+    );
+    const columns = new Set(reader.getRows().map((r) => String(r[0])));
+    if (columns.size === 0) return;
+    const statements = legacyLayoutRewrite(columns);
+    try {
+      for (const statement of statements) await this.conn.run(statement);
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw new VantageError('STORE_OPEN', `cannot bring DuckDB store ${this.config.path} to the current layout: ${(err as Error).message}`);
+    }
+    await this.conn.run('CHECKPOINT');
   }
 
   async enforceRetention(now: number = Date.now()): Promise<number | undefined> {
     if (!this.config.retentionDays) return 0;
     const cutoff = now - this.config.retentionDays * 86_400_000;
-    const reader = await this.runReader('DELETE FROM flows WHERE "start" < $1', [{ kind: 'time', value: cutoff }]);
+    const reader = await this.runReader(`DELETE FROM ${FLOW_ROWS_TABLE} WHERE "start" < $1`, [{ kind: 'time', value: cutoff }]);
     return Number(reader.getRows()[0]?.[0] ?? 0);
   }
 
@@ -130,7 +147,7 @@ export class DuckDbStore implements Store {
 
   async appendFlows(records: readonly FlowRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const appender: DuckDBAppender = await this.conn.createAppender('flows');
+    const appender: DuckDBAppender = await this.conn.createAppender(FLOW_ROWS_TABLE);
     try {
       for (let offset = 0; offset < records.length; offset += CHUNK_ROWS) {
         appender.appendDataChunk(this.chunks.chunk(records, offset, Math.min(CHUNK_ROWS, records.length - offset)));
@@ -179,7 +196,7 @@ export class DuckDbStore implements Store {
   }
 
   async deleteFlowsSince(startMs: number): Promise<void> {
-    await this.execute('DELETE FROM flows WHERE "start" >= $1', [{ kind: 'time', value: startMs }]);
+    await this.execute(`DELETE FROM ${FLOW_ROWS_TABLE} WHERE "start" >= $1`, [{ kind: 'time', value: startMs }]);
   }
 
   async close(): Promise<void> {

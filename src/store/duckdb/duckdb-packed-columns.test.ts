@@ -1,0 +1,102 @@
+// The DuckDB flow table's packed columns: six small fields stored in two 64-bit columns and
+// read under their own names through the flows view. Each field must keep its own value and its own null, and a store
+// created with the older layout (every field a column) must come through the rewrite unchanged.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { FlowRecord } from '../../core/columns.js';
+import { compileQuery } from '../../query/compile/compile.js';
+import { parseQuery } from '../../query/language/parser.js';
+import { DuckDbStore } from './duckdb-store.js';
+
+const work = mkdtempSync(join(tmpdir(), 'vantage-packed-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const PACKED = ['src_vlan', 'dst_vlan', 'icmp_type', 'icmp_code', 'direction', 'end_reason'] as const;
+/** The largest value each field's column type holds. */
+const MAX: Record<(typeof PACKED)[number], number> = { src_vlan: 65535, dst_vlan: 65535, icmp_type: 255, icmp_code: 255, direction: 255, end_reason: 255 };
+
+const BASE: FlowRecord = { start: 1_000, end: 2_000, src: 0x0a000001, dst: 0x0a000002, sport: 1, dport: 2, proto: 17, tcp_flags: 0, packets: 1, bytes: 60 };
+
+/** One flow per (field, value): the field set, every other packed field null; then all at max, all at 0, none. */
+function cases(): FlowRecord[] {
+  const flows: FlowRecord[] = [];
+  for (const field of PACKED) for (const value of [0, 1, MAX[field]]) flows.push({ ...BASE, [field]: value });
+  flows.push({ ...BASE, ...Object.fromEntries(PACKED.map((f) => [f, MAX[f]])) });
+  flows.push({ ...BASE, ...Object.fromEntries(PACKED.map((f) => [f, 0])) });
+  flows.push({ ...BASE });
+  return flows.map((f, i) => ({ ...f, start: BASE.start + i }));
+}
+
+function expected(flows: FlowRecord[]): Record<string, unknown>[] {
+  return flows.map((f) => Object.fromEntries(PACKED.map((p) => [p, (f as unknown as Record<string, unknown>)[p] ?? null])));
+}
+
+async function readPacked(store: DuckDbStore): Promise<Record<string, unknown>[]> {
+  const rows = await store.run(compileQuery(parseQuery(`any | sort start | fields ${PACKED.join(',')}`), store.dialect));
+  return rows.map((r) => Object.fromEntries(PACKED.map((p) => [p, r[p]])));
+}
+
+describe('DuckDB packed columns', () => {
+  it('keep every field and every null apart, at 0, 1 and the type maximum', async () => {
+    const store = new DuckDbStore({ path: join(work, 'fields.duckdb') });
+    await store.open();
+    try {
+      const flows = cases();
+      await store.appendFlows(flows);
+      expect(await readPacked(store)).toEqual(expected(flows));
+      // Filters on a packed field see only its own value.
+      const [count] = await store.run(compileQuery(parseQuery('src vlan 0 | count'), store.dialect));
+      expect(count!.flows).toBe(2); // src_vlan = 0 alone, and all fields at 0
+      const nulls = await store.execute('SELECT COUNT(*) AS n FROM flow_rows WHERE packed_vlans IS NULL AND packed_marks IS NULL');
+      expect(Number(nulls[0]!.n)).toBe(1); // only the flow without any of them stores nulls
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rewrites a store of the older layout (every field a column) without losing a value', async () => {
+    const path = join(work, 'legacy.duckdb');
+    const flows = cases();
+    // The flows-v1 table as earlier versions created it, filled through SQL.
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run(
+      'CREATE TABLE flows ("start" BIGINT, "end" BIGINT, src4 UINTEGER, src6 UHUGEINT, dst4 UINTEGER, dst6 UHUGEINT, sport USMALLINT, dport USMALLINT, proto UTINYINT, tcp_flags UTINYINT, ' +
+        'packets BIGINT, bytes BIGINT, exporter4 UINTEGER, exporter6 UHUGEINT, in_if UINTEGER, out_if UINTEGER, sampling UINTEGER, src_as UINTEGER, dst_as UINTEGER, next_hop4 UINTEGER, next_hop6 UHUGEINT, ' +
+        'src_vlan USMALLINT, dst_vlan USMALLINT, icmp_type UTINYINT, icmp_code UTINYINT, tos UTINYINT, direction UTINYINT, end_reason UTINYINT, src_country USMALLINT, dst_country USMALLINT, tags VARCHAR[])',
+    );
+    await connection.run("CREATE TABLE vantage_meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO vantage_meta VALUES ('schema', 'flows-v1')");
+    for (const f of flows) {
+      const values = PACKED.map((p) => (f as unknown as Record<string, unknown>)[p] ?? 'NULL').join(', ');
+      await connection.run(`INSERT INTO flows ("start", "end", src4, dst4, sport, dport, proto, tcp_flags, packets, bytes, ${PACKED.join(', ')}) VALUES (${f.start}, ${f.end}, 167772161, 167772162, 1, 2, 17, 0, 1, 60, ${values})`);
+    }
+    connection.closeSync();
+    instance.closeSync();
+
+    const store = new DuckDbStore({ path });
+    await store.open();
+    try {
+      expect(await readPacked(store)).toEqual(expected(flows));
+      const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
+      expect(meta!.value).toBe('flows-v2');
+      // New flows append to the rewritten table as to a new one.
+      await store.appendFlows([{ ...BASE, start: 99_999, dst_vlan: 7 }]);
+      const [vlan] = await store.run(compileQuery(parseQuery('dst vlan 7 | count'), store.dialect));
+      expect(vlan!.flows).toBe(1);
+    } finally {
+      await store.close();
+    }
+    // A second open finds the current layout and leaves it alone.
+    const again = new DuckDbStore({ path });
+    await again.open();
+    try {
+      expect((await again.stats()).flows).toBe(flows.length + 1);
+    } finally {
+      await again.close();
+    }
+  });
+});
