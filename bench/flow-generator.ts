@@ -265,6 +265,13 @@ export class FlowGenerator {
         in_if: inIf,
         out_if: outIf,
         tos: tosDraw < 0.9 ? 0 : tosDraw < 0.97 ? 0x28 : 0xb8,
+        // Filled at ingest by enrichment. Present from the start, as in the collector's decoded
+        // flows, so that enriching overwrites them in place rather than growing every record.
+        src_as: null,
+        dst_as: null,
+        src_country: null,
+        dst_country: null,
+        tags: null,
       };
     }
     this.produced += n;
