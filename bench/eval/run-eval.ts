@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { importCaptureFiles } from '../../src/cli/commands/import-capture.js';
 import { importFiles } from '../../src/cli/commands/import.js';
 import { DETECTORS } from '../../src/detect/detectors.js';
+import { createEnricher } from '../../src/enrich/create-enricher.js';
+import { enrichingSink } from '../../src/enrich/enricher.js';
+import { openGeoDatabase, type GeoDatabase } from '../../src/enrich/geo-database.js';
 import type { Finding } from '../../src/detect/finding.js';
 import { runDetections } from '../../src/detect/run-detections.js';
 import { IndicatorRepository } from '../../src/intel/indicator-repository.js';
@@ -57,15 +60,24 @@ function truePositive(f: Finding, dataset: EvalDataset, truth: LabelTruth | unde
   return false;
 }
 
+let geo: GeoDatabase | undefined;
+/** The default ASN/geo database, opened once for every dataset. */
+function geoDatabase(): GeoDatabase {
+  geo ??= openGeoDatabase();
+  return geo;
+}
+
 async function runDataset(dataset: EvalDataset, root: string, tally: Map<string, Tally>): Promise<{ results: CaseResult[]; problem?: string; findings: Finding[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-eval-'));
   const store = new DuckDbStore({ path: join(dir, 'eval.duckdb') });
   await store.open();
   try {
+    // Imported as `vantage import` does by default: enriched with AS numbers and countries.
+    const enricher = await createEnricher(store, { geo: geoDatabase() });
     for (const file of dataset.files) {
       const path = join(root, file.path);
-      if (file.format === 'pcap') await importCaptureFiles(store, [path], { format: 'pcap' }, quiet);
-      else await importFiles(store, [path], { format: file.format, strict: false } as never, quiet);
+      if (file.format === 'pcap') await importCaptureFiles(enrichingSink(store, enricher), [path], { format: 'pcap', httpStore: store, arpStore: store, tlsStore: store } as never, quiet);
+      else await importFiles(store, [path], { format: file.format, strict: false, enrich: (records: never) => enricher.enrich(records) } as never, quiet);
     }
     if (dataset.intel) {
       const repo = new IndicatorRepository(store);

@@ -67,6 +67,15 @@ export const beaconConfig = z.object({
   adjacentGapMs: z.number().int().min(0).default(1000),
   /** A TCP flow without SYN continues its client port's previous flow when it starts within this long of its end (active-timeout splits). */
   continuationGapMs: z.number().int().min(0).default(300_000),
+  /**
+   * Software vendors' own AS numbers, whose products call home on a timer (updates, telemetry,
+   * push): Microsoft (8075, 8068), Apple (714, 6185), ESET (50881). A beacon to a server in one
+   * of them scores `vendorDecrease` less, unless intelligence names the server. Microsoft's AS
+   * also holds Azure, where a C2 server can be rented: such a beacon needs a score of
+   * minScore + vendorDecrease to be reported. Empty the list to treat every AS alike.
+   */
+  vendorAsns: z.array(z.number().int().min(0)).default([8075, 8068, 714, 6185, 50881]),
+  vendorDecrease: z.number().min(0).max(1).default(0.2),
   weights: weights.default(D.weights),
   prevalence: prevalence.default(D.prevalence),
   /** Multiples check tolerance, in periods. */

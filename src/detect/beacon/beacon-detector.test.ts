@@ -11,6 +11,7 @@ import { importFiles } from '../../cli/commands/import.js';
 import { importCaptureFiles } from '../../cli/commands/import-capture.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { parseIp } from '../../core/ip.js';
+import { createEnricher } from '../../enrich/create-enricher.js';
 import type { StoredIndicator } from '../../intel/indicator.js';
 import { IntelIndex } from '../../intel/intel-index.js';
 import type { Store } from '../../store/store.js';
@@ -27,6 +28,7 @@ const SLIPS_PCAP = sharedDataPath('pcap-malicious/slips/test-cc-capture-1.pcap')
 const NJRAT_CONN = sharedDataPath('labeled-flows/stratosphere-security-datasets/001-zeek-scenario-malicious/conn.log');
 const NJRAT_LABELS = sharedDataPath('labeled-flows/stratosphere-security-datasets/001-zeek-scenario-malicious/labeled-conn.log');
 const RAT_CONN = sharedDataPath('labeled-flows/stratosphere-security-datasets/003-zeek-scenario-malicious/conn.log');
+const NORMAL_CONN = sharedDataPath('labeled-flows/stratosphere-security-datasets/008-zeek-mixed/data/conn.log.labeled');
 
 const noIntel = new IntelIndex<StoredIndicator>([]);
 let stores = 0;
@@ -224,6 +226,36 @@ describe.each(testBackends())('beacon detector on %s', (_name, make) => {
     });
   });
 
+  describe.runIf(NORMAL_CONN)('a Windows host on the Internet (Stratosphere CTU-Normal-40, labeled Zeek conn.log)', () => {
+    let store: Store;
+    let labels: Map<string, Set<string>>;
+    beforeAll(async () => {
+      store = await openStore(make);
+      // Enriched as `vantage import` does by default: the flows carry their AS numbers.
+      const enricher = await createEnricher(store);
+      await importFiles(store, [NORMAL_CONN!], { format: 'zeek-tsv', strict: false, enrich: (records: FlowRecord[]) => enricher.enrich(records) } as never, quiet as never);
+      labels = pairLabels(NORMAL_CONN!);
+    });
+    afterAll(() => store.close());
+
+    it("does not report the vendors' update and telemetry timers (labeled Benign) unless told to treat every AS alike", async () => {
+      const timers = ['147.32.81.167 20.199.120.151 443 6', '147.32.81.167 91.228.167.171 8883 6', '147.32.81.167 20.54.24.231 443 6', '147.32.81.167 51.104.162.168 443 6'];
+      // The labelers' verdict on these pairs (Microsoft, ESET): benign.
+      for (const pair of timers) expect(labels.get(pair)).toEqual(new Set(['Benign']));
+      const { findings, stats } = await beaconDetector.run(context(store), beaconDetector.config.parse({}));
+      expect(findings.map(pairOf)).toEqual([]);
+      expect(stats?.vendorDropped).toBe(4);
+      const everyAs = await beaconDetector.run(context(store), beaconDetector.config.parse({ vendorAsns: [] }));
+      expect(everyAs.findings.map(pairOf).sort()).toEqual([...timers].sort());
+    });
+
+    it('shows the vendor decrease in the evidence when the pair is still reported', async () => {
+      const { findings } = await beaconDetector.run(context(store), beaconDetector.config.parse({ minScore: 0.5 }));
+      const esetTimer = findings.find((f) => f.dst === '91.228.167.171')!;
+      expect(esetTimer.evidence.details).toMatchObject({ vendor: { asn: 50881, modifier: -0.2 } });
+    });
+  });
+
   it('does not take a long-lived connection cut by an active timeout for a beacon', async () => {
     const store = await openStore(make);
     try {
@@ -298,6 +330,8 @@ describe('beacon config', () => {
       continuationGapMs: 300_000,
       weights: { timestamp: 0.4, dataSize: 0.2, histogram: 0.2, duration: 0.2 },
       prevalence: { rareShare: 0.02, rareIncrease: 0, commonShare: 0.5, commonDecrease: 0.15, minClients: 10 },
+      vendorAsns: [8075, 8068, 714, 6185, 50881],
+      vendorDecrease: 0.2,
       periodTolerance: 0.1,
     });
   });

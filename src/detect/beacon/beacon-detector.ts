@@ -4,13 +4,13 @@
 // and sizes come to JS, where the flows of one connection are merged and the pair is scored.
 
 import { VantageError } from '../../core/errors.js';
-import { parseCidr, type IpRange } from '../../core/ip.js';
+import { parseCidr, parseIp, type Ip, type IpRange } from '../../core/ip.js';
 import { protocolName } from '../../core/protocols.js';
 import type { Dialect, ParamSink } from '../../store/store.js';
 import { threatIntel } from '../corroborate.js';
 import type { DetectionContext, Detector, DetectorStats, NewFinding } from '../detector.js';
 import { findingId, isoTime, maxSeverity, roundScore, severityFor } from '../finding.js';
-import { evidence, findingWindow, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
+import { evidence, findingWindow, ipIn, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
 import { beaconConfig, internalRanges, scoreOptions, type BeaconConfig } from './beacon-config.js';
 import { prevalenceModifier, round3, scoreBeacon, timingFloor, type BeaconScore } from './score.js';
 
@@ -196,6 +196,7 @@ interface Scored {
   s: BeaconScore;
   score: number;
   prevalence: { clients: number; totalClients: number; modifier: number; applied: boolean };
+  vendor?: { asn: number; modifier: number };
 }
 
 /** The beacon detector. */
@@ -282,19 +283,21 @@ export const beaconDetector: Detector<BeaconConfig> = {
       const dst = readKey(d, r.csrv);
       scored.push({ src, dst, port: num(r, 'cport_'), proto, sampling, flows: flows.t.length, connections, starts, s, score, prevalence: { clients, totalClients, modifier, applied: withPrevalence } });
     }
+    const vendorDropped = await applyVendorModifier(context, config, scored);
+    stats.vendorDropped = vendorDropped;
     scored.sort((a, b) => b.score - a.score || b.connections.length - a.connections.length);
     const scoringDone = performance.now();
     stats.scoreMs = Math.round(scoringDone - pairsDone);
     stats.findingsDropped = Math.max(0, scored.length - config.maxFindings);
 
     const findings: NewFinding[] = [];
-    for (const { src, dst, port, proto, sampling, flows, connections, starts, s, score, prevalence } of scored.slice(0, config.maxFindings)) {
+    for (const { src, dst, port, proto, sampling, flows, connections, starts, s, score, prevalence, vendor } of scored.slice(0, config.maxFindings)) {
       const first = connections[0]!.start;
       const last = connections.reduce((m, c) => Math.max(m, c.end), first);
       const intel = threatIntel(context.intel, dst, port);
       const severity = intel.length > 0 ? maxSeverity(severityFor(score), 'high') : severityFor(score);
       const query = reproducingQuery(src, dst, port, proto);
-      const details = beaconDetails(s, connections, starts, options.minIntervalMs, sampling, prevalence);
+      const details = { ...beaconDetails(s, connections, starts, options.minIntervalMs, sampling, prevalence), ...(vendor ? { vendor } : {}) };
       findings.push({
         id: findingId('beacon', src, dst, port, proto),
         kind: 'beacon',
@@ -325,6 +328,39 @@ export const beaconDetector: Detector<BeaconConfig> = {
     return { findings, stats };
   },
 };
+
+/**
+ * Lowers the score of pairs whose server sits in a software vendor's own AS (`vendorAsns`): OS and
+ * antivirus updates and telemetry call home on a timer, and on a network of one or a few hosts
+ * prevalence cannot tell them apart. The AS comes from the flows (enrichment at ingest, or the
+ * exporter's BGP AS); a server that intelligence names keeps its score. Pairs that fall under
+ * `minScore` are dropped; returns how many.
+ */
+async function applyVendorModifier(context: DetectionContext, config: BeaconConfig, scored: Scored[]): Promise<number> {
+  if (config.vendorAsns.length === 0 || config.vendorDecrease === 0 || scored.length === 0) return 0;
+  const { store } = context;
+  const d = store.dialect;
+  const servers = [...new Set(scored.map((p) => p.dst))].map((a) => parseIp(a)).filter((ip): ip is Ip => ip !== undefined);
+  const params = d.newParams();
+  const side = (ip: string, as: string) =>
+    `SELECT ${ipKey(d, ip)} AS k, ${d.quote(as)} AS a FROM flows WHERE ${windowWhere(d, params, context.from, context.to)} AND ${d.quote(as)} IS NOT NULL AND ${ipIn(d, params, ip, servers)}`;
+  const rows = await store.execute(`SELECT k, MAX(a) AS asn FROM (${side('dst', 'dst_as')} UNION ALL ${side('src', 'src_as')}) AS s GROUP BY k`, params.params);
+  const asnOf = new Map(rows.map((r) => [readKey(d, r.k), num(r, 'asn')]));
+  const vendors = new Set(config.vendorAsns);
+  let dropped = 0;
+  for (let i = scored.length - 1; i >= 0; i--) {
+    const pair = scored[i]!;
+    const asn = asnOf.get(pair.dst);
+    if (asn === undefined || !vendors.has(asn) || threatIntel(context.intel, pair.dst, pair.port).length > 0) continue;
+    pair.vendor = { asn, modifier: -config.vendorDecrease };
+    pair.score = roundScore(pair.score - config.vendorDecrease);
+    if (pair.score < config.minScore) {
+      scored.splice(i, 1);
+      dropped++;
+    }
+  }
+  return dropped;
+}
 
 /** What a finding's evidence details show: the intervals, sizes, histogram and prevalence behind the score. */
 function beaconDetails(

@@ -4,7 +4,7 @@
 
 import type { Ip } from '../../core/ip.js';
 import type { Dialect, ParamSink } from '../../store/store.js';
-import { ipKey, ipKeyText, selectIp, TCP } from '../flow-sql.js';
+import { ipIn, ipKey, ipKeyText, selectIp, TCP } from '../flow-sql.js';
 import type { DdosConfig } from './ddos-config.js';
 import { CLASS_KEY, OTHER_BASE, REFLECTION_BASE } from './vector.js';
 
@@ -111,21 +111,6 @@ export function hotDestinationsSql(d: Dialect, params: ParamSink, window: { from
   );
 }
 
-/**
- * Condition: the column holds one of the addresses. On DuckDB an IN list per address family
- * column (a hash probe per row, where a chain of ORs costs a comparison per address).
- */
-export function ipIn(d: Dialect, params: ParamSink, column: string, ips: readonly Ip[]): string {
-  if (ips.length === 0) return '1 = 0';
-  if (d.name === 'clickhouse') return `${d.quote(column)} IN (${ips.map((ip) => params.bind('ip', ip)).join(', ')})`;
-  const [c4, c6] = d.ipColumns(column);
-  const v4 = ips.filter((ip): ip is number => typeof ip === 'number');
-  const v6 = ips.filter((ip): ip is bigint => typeof ip === 'bigint');
-  const parts: string[] = [];
-  if (v4.length > 0) parts.push(`${c4} IN (${v4.map((ip) => params.bind('u32', ip)).join(', ')})`);
-  if (v6.length > 0) parts.push(`${c6} IN (${v6.map((ip) => params.bind('u128', ip)).join(', ')})`);
-  return `(${parts.join(' OR ')})`;
-}
 
 /**
  * Per-bucket counts of the candidate destinations over [from, to), with `w` = 1 for buckets of
