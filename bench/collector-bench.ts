@@ -1,0 +1,357 @@
+// `node dist/bench/collector-bench.js`: the collector benchmarks, measured on this machine in one
+// run. (1) Decode rate: the real captures' datagrams of each protocol decoded in a loop on one
+// core, records per second of CPU time. (2) Loopback load test: IPFIX with a real template
+// (softflowd's, from logstash's ipfix.dat) sent to 127.0.0.1 at increasing rates, first to
+// `vantage collect` writing a DuckDB store, then to nfcapd, the same datagrams at the same rates;
+// the highest rate each takes with zero loss, and the collector's peak memory.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openCaptureFile } from '../src/collect/capture-file.js';
+import { RAW_DATAGRAM_LINKTYPE } from '../src/collect/capture-frame.js';
+import type { Ip } from '../src/core/ip.js';
+import { decodeExportDatagram } from '../src/decode/decode-export-datagram.js';
+import { createDecoderState } from '../src/decode/decoder-state.js';
+import { UdpDatagramExtractor } from '../src/decode/packet/udp-datagram-extractor.js';
+import { DuckDbStore } from '../src/store/duckdb/duckdb-store.js';
+import { repoRoot, sharedDataRoot } from '../src/test-support/shared-data.js';
+import { udpSocketState } from './netflow-v5.js';
+import { freeUdpPort, nfcapdFiles, parseTextSummary, runNfdump, startNfcapd, stopNfcapd } from './nfdump.js';
+import { grouped, log, renderTable } from './report.js';
+
+const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--skip-load] [--json]
+  --rates LIST   flows/s of the load test's steps (default 100000,200000,400000,700000,1000000,1400000)
+  --seconds N    length of each step (default 4)
+  --skip-load    decode rates only
+  --json         print the results as JSON on stdout`;
+
+const { values: opts } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '100000,200000,400000,700000,1000000,1400000' },
+    seconds: { type: 'string', default: '4' },
+    'skip-load': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opts.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+// ---- 1. decode rate, one core ----
+
+/** Captures per protocol (flow-export/, SOURCES.md); the first file's templates serve the rest. */
+const DECODE_SETS: readonly { name: string; files: readonly string[] }[] = [
+  { name: 'NetFlow v5 (akvorado nfv5)', files: ['akvorado/netflow/nfv5.pcap'] },
+  { name: 'NetFlow v9 IPv4, 19 fields (akvorado data+templates)', files: ['akvorado/netflow/data+templates.pcap'] },
+  { name: 'IPFIX IPv4, 29 fields (akvorado physicalinterfaces)', files: ['akvorado/netflow/physicalinterfaces.pcap'] },
+  { name: 'IPFIX IPv4, softflowd (logstash ipfix.dat)', files: ['logstash-codec-netflow/ipfix.dat'] },
+  { name: 'sFlow v5, raw headers decoded (akvorado data-1140)', files: ['akvorado/sflow/data-1140.pcap'] },
+];
+
+interface Datagram {
+  readonly bytes: Uint8Array;
+  readonly exporter: Ip;
+}
+
+/** The UDP payloads of a capture (a raw datagram file's datagrams as they are). */
+function datagramsOf(path: string): Datagram[] {
+  const source = openCaptureFile(path);
+  const extractor = new UdpDatagramExtractor();
+  const out: Datagram[] = [];
+  try {
+    for (const frame of source.frames()) {
+      if (frame.linkType === RAW_DATAGRAM_LINKTYPE) {
+        out.push({ bytes: frame.data.slice(), exporter: 0 });
+        continue;
+      }
+      const d = extractor.extract(frame.data, frame.linkType, frame.timestamp);
+      if (d) out.push({ bytes: d.payload.slice(), exporter: d.src });
+    }
+  } finally {
+    source.close();
+  }
+  return out;
+}
+
+interface DecodeRate {
+  readonly capture: string;
+  readonly datagrams: number;
+  readonly recordsPerDatagram: number;
+  readonly recordsPerSecond: number;
+}
+
+/** Records per CPU second decoding a capture's data datagrams again and again, best of 7 rounds of 300 ms. */
+function decodeRate(name: string, files: readonly string[]): DecodeRate {
+  return timedDecode(name, files.flatMap((file) => datagramsOf(join(sharedDataRoot(), 'flow-export', file))));
+}
+
+function timedDecode(name: string, datagrams: readonly Datagram[]): DecodeRate {
+  const state = createDecoderState();
+  const data: Datagram[] = [];
+  let records = 0;
+  for (const d of datagrams) {
+    // The first pass learns the templates; datagrams with records are the ones timed.
+    const n = decodeExportDatagram(d.bytes, d.exporter, 0, state).records.length;
+    if (n > 0) {
+      data.push(d);
+      records += n;
+    }
+  }
+  if (data.length === 0) throw new Error(`${name}: no datagram with records`);
+  let best = 0;
+  for (let round = 0; round < 7; round++) {
+    const before = process.cpuUsage();
+    const started = performance.now();
+    let decoded = 0;
+    while (performance.now() - started < 300) {
+      for (const d of data) decoded += decodeExportDatagram(d.bytes, d.exporter, 0, state).records.length;
+    }
+    const cpu = process.cpuUsage(before);
+    best = Math.max(best, decoded / ((cpu.user + cpu.system) / 1e6));
+  }
+  return { capture: name, datagrams: data.length, recordsPerDatagram: records / data.length, recordsPerSecond: Math.round(best) };
+}
+
+// ---- 2. loopback load test ----
+
+const RECORDS_PER_DATAGRAM = 30;
+
+/**
+ * softflowd's IPFIX templates and a data datagram of RECORDS_PER_DATAGRAM of its flows, built
+ * from logstash's ipfix.dat (one message: templates, options, and six 44-byte records of 1024).
+ */
+function softflowdStream(): { templates: Buffer; data: Buffer; recordBytes: number } {
+  const message = readFileSync(join(sharedDataRoot(), 'flow-export/logstash-codec-netflow/ipfix.dat'));
+  const length = message.readUInt16BE(2);
+  const templateSets: Buffer[] = [];
+  let records: Buffer | undefined;
+  let recordBytes = 0;
+  for (let p = 16; p + 4 <= length; ) {
+    const id = message.readUInt16BE(p);
+    const setLength = message.readUInt16BE(p + 2);
+    if (id === 2 || id === 3) templateSets.push(message.subarray(p, p + setLength));
+    if (id === 1024) {
+      recordBytes = 44;
+      records = message.subarray(p + 4, p + 4 + 6 * recordBytes);
+    }
+    p += setLength;
+  }
+  if (!records) throw new Error('ipfix.dat: no data set of template 1024');
+  const header = (bodyLength: number) => {
+    const h = Buffer.alloc(16);
+    h.writeUInt16BE(10, 0);
+    h.writeUInt16BE(16 + bodyLength, 2);
+    return h;
+  };
+  const templateBody = Buffer.concat(templateSets);
+  const setHeader = Buffer.alloc(4);
+  setHeader.writeUInt16BE(1024, 0);
+  setHeader.writeUInt16BE(4 + RECORDS_PER_DATAGRAM * recordBytes, 2);
+  const repeated = Buffer.concat(Array.from({ length: RECORDS_PER_DATAGRAM }, (_, i) => records.subarray((i % 6) * recordBytes, ((i % 6) + 1) * recordBytes)));
+  const dataBody = Buffer.concat([setHeader, repeated]);
+  return { templates: Buffer.concat([header(templateBody.length), templateBody]), data: Buffer.concat([header(dataBody.length), dataBody]), recordBytes };
+}
+
+/**
+ * Sends the templates, then `datagrams` copies of the data datagram (sequence numbers counting
+ * the records, as an exporter's) paced at `perSecond`, in 1 ms slices.
+ */
+async function sendStream(port: number, stream: { templates: Buffer; data: Buffer }, datagrams: number, perSecond: number): Promise<number> {
+  const socket = createSocket('udp4');
+  const send = (b: Buffer) => new Promise<void>((resolve, reject) => socket.send(b, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  try {
+    await send(stream.templates);
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    let sent = 0;
+    while (sent < datagrams) {
+      const due = Math.min(datagrams, Math.floor(((performance.now() - started) / 1000) * perSecond));
+      const batch: Promise<void>[] = [];
+      for (; sent < due; sent++) {
+        const b = Buffer.from(stream.data);
+        b.writeUInt32BE(Math.floor(Date.now() / 1000), 4);
+        b.writeUInt32BE((sent * RECORDS_PER_DATAGRAM) >>> 0, 8);
+        batch.push(send(b));
+      }
+      await Promise.all(batch);
+      if (sent < datagrams) await new Promise((r) => setTimeout(r, 1));
+    }
+    return (performance.now() - started) / 1000;
+  } finally {
+    socket.close();
+  }
+}
+
+interface StepResult {
+  readonly rate: number;
+  readonly sent: number;
+  readonly received: number;
+  readonly lost: number;
+  readonly sendSeconds: number;
+  readonly peakRssMb?: number;
+  readonly note?: string;
+}
+
+/** Waits until `value()` has not changed for `quietMs`, or `maxMs` passed. */
+async function settle(value: () => number, quietMs: number, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = value();
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = value();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return;
+  }
+}
+
+/** Peak resident memory of a process (VmHWM), MB. */
+function peakRssMb(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitExit(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** One step against `vantage collect` (a process of its own, DuckDB store, default settings). */
+async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStream>, rate: number, seconds: number): Promise<StepResult> {
+  const port = await freeUdpPort();
+  const db = join(dir, `vantage-${rate}.duckdb`);
+  const cli = join(repoRoot(), 'dist/src/cli/main.js');
+  const child = spawn(process.execPath, [cli, 'collect', '--listen', `udp://127.0.0.1:${port}`, '--db', db, '--spool', join(dir, `spool-${rate}`), '--no-enrich', '--stats', '--stats-interval', '250'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stats: { records?: number; stored?: number; replayed?: number; spooled?: number; drops?: Record<string, number> } = {};
+  let text = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    text += d.toString();
+    const lines = text.split('\n');
+    text = lines.pop()!;
+    for (const line of lines) if (line.startsWith('{')) stats = JSON.parse(line) as typeof stats;
+  });
+  const deadline = Date.now() + 15_000;
+  while (!udpSocketState(port)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`vantage collect did not start: ${text}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
+  const sendSeconds = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
+  await settle(() => (stats.stored ?? 0) + (stats.spooled ?? 0), 1500, 120_000);
+  const rss = peakRssMb(child.pid!);
+  child.kill('SIGTERM');
+  await waitExit(child, 300_000);
+  const sent = datagrams * RECORDS_PER_DATAGRAM;
+  const store = new DuckDbStore({ path: db });
+  await store.open();
+  const { flows } = await store.stats();
+  await store.close();
+  const spooled = stats.spooled ?? 0;
+  const drops = Object.entries(stats.drops ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+  return { rate, sent, received: flows, lost: sent - flows - spooled, sendSeconds, peakRssMb: rss, note: [spooled > 0 ? `${spooled} via the spool` : '', drops].filter(Boolean).join('; ') || undefined };
+}
+
+/** The same step against nfcapd; received = the flows nfdump reads from its file. */
+async function nfcapdStep(dir: string, stream: ReturnType<typeof softflowdStream>, rate: number, seconds: number): Promise<StepResult> {
+  const port = await freeUdpPort();
+  const out = join(dir, `nfcapd-${rate}`);
+  mkdirSync(out, { recursive: true });
+  const nfcapd = await startNfcapd(out, port);
+  const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
+  const sendSeconds = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
+  await settle(() => udpSocketState(port)?.rxQueue ?? 0, 500, 60_000);
+  const rss = peakRssMb(nfcapd.child.pid!);
+  await stopNfcapd(nfcapd);
+  const files = nfcapdFiles(out);
+  let received = 0;
+  for (const file of files) {
+    const run = await runNfdump(['-r', file, '-o', 'null', '-N'], { keepAll: true });
+    received += parseTextSummary(run.stdout)?.flows ?? 0;
+  }
+  const sent = datagrams * RECORDS_PER_DATAGRAM;
+  return { rate, sent, received, lost: sent - received, sendSeconds, peakRssMb: rss };
+}
+
+async function loadTest(rates: readonly number[], seconds: number): Promise<{ vantage: StepResult[]; nfcapd: StepResult[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'vantage-collector-bench-'));
+  const stream = softflowdStream();
+  const results = { vantage: [] as StepResult[], nfcapd: [] as StepResult[] };
+  try {
+    for (const [tool, step] of [
+      ['vantage', vantageStep],
+      ['nfcapd', nfcapdStep],
+    ] as const) {
+      for (const rate of rates) {
+        const r = await step(dir, stream, rate, seconds);
+        results[tool].push(r);
+        log(`${tool} at ${grouped(rate)} flows/s: sent ${grouped(r.sent)} in ${r.sendSeconds.toFixed(2)} s, stored ${grouped(r.received)}, lost ${grouped(r.lost)}${r.peakRssMb ? `, peak RSS ${r.peakRssMb} MB` : ''}${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`);
+        // Beyond the first rate that loses flows, higher ones lose more.
+        if (r.lost > 0) break;
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+function highestZeroLoss(steps: readonly StepResult[]): number {
+  return steps.filter((s) => s.lost <= 0).reduce((m, s) => Math.max(m, s.rate), 0);
+}
+
+/** The load test's stream decoded the same way: softflowd's template, 30 records a datagram as a busy exporter fills them. */
+function streamDecodeRate(): DecodeRate {
+  const stream = softflowdStream();
+  return timedDecode(`IPFIX IPv4, softflowd, ${RECORDS_PER_DATAGRAM} records a datagram (the load test's stream)`, [stream.templates, stream.data].map((bytes) => ({ bytes, exporter: 0 })));
+}
+
+async function main(): Promise<void> {
+  log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const decode = [...DECODE_SETS.map((s) => decodeRate(s.name, s.files)), streamDecodeRate()];
+  for (const d of decode) log(`decode ${d.capture}: ${grouped(d.recordsPerSecond)} records/s (${d.datagrams} datagrams, ${d.recordsPerDatagram.toFixed(1)} records each)`);
+  const rates = opts.rates!.split(',').map(Number);
+  const load = opts['skip-load'] ? undefined : await loadTest(rates, Number(opts.seconds));
+  const rows: string[][] = decode.map((d) => [`decode: ${d.capture}`, `${grouped(d.recordsPerSecond)} records/s (1 core)`, d.capture.startsWith('NetFlow v9') || d.capture.startsWith('IPFIX') ? '>= 2,000,000' : '', d.capture.startsWith('NetFlow v9') || d.capture.startsWith('IPFIX') ? (d.recordsPerSecond >= 2_000_000 ? 'ok' : 'MISSED') : '']);
+  if (load) {
+    const v = highestZeroLoss(load.vantage);
+    const n = highestZeroLoss(load.nfcapd);
+    const rss = Math.max(...load.vantage.filter((s) => s.lost <= 0).map((s) => s.peakRssMb ?? 0), 0);
+    rows.push(['load test: highest zero-loss rate, vantage collect -> DuckDB', `${grouped(v)} flows/s`, '>= 1,000,000', v >= 1_000_000 ? 'ok' : 'MISSED']);
+    rows.push(['load test: highest zero-loss rate, nfcapd', `${grouped(n)} flows/s`, '', '']);
+    rows.push(['vantage / nfcapd zero-loss rate', n > 0 ? (v / n).toFixed(2) : '-', '>= 1', n > 0 && v >= n ? 'ok' : 'MISSED']);
+    rows.push(['collector peak RSS at its zero-loss rates', `${rss} MB`, '< 500 MB', rss < 500 ? 'ok' : 'MISSED']);
+  }
+  const table = renderTable(['metric', 'value', 'target', 'result'], rows);
+  if (opts.json) {
+    process.stderr.write(`${table}\n`);
+    console.log(JSON.stringify({ decode, load }, null, 2));
+  } else console.log(table);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
