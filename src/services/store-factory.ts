@@ -35,6 +35,8 @@ export interface StoreOptions {
   readonly retentionDays?: number;
   readonly cluster?: string;
   readonly asyncInsert?: boolean;
+  /** DuckDB's memory limit (e.g. '256MB'); DuckDB's own default (80% of RAM) when unset. */
+  readonly duckdbMemoryLimit?: string;
 }
 
 /** Store options from the environment, for whatever the flags left unset. */
@@ -44,6 +46,7 @@ export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Store
     password: env.VANTAGE_CLICKHOUSE_PASSWORD,
     retentionDays: env.VANTAGE_RETENTION_DAYS ? Number(env.VANTAGE_RETENTION_DAYS) : undefined,
     cluster: env.VANTAGE_CLICKHOUSE_CLUSTER,
+    duckdbMemoryLimit: env.VANTAGE_DUCKDB_MEMORY_LIMIT,
   };
 }
 
@@ -56,7 +59,7 @@ export function createStore(url: string, options: StoreOptions = storeOptionsFro
     case 'duckdb': {
       const path = rest.startsWith('//') ? rest.slice(2) : rest;
       if (!path) throw new VantageError('STORE_URL', `store URL '${url}' names no file: use duckdb:PATH`);
-      return new DuckDbStore({ path: path === ':memory:' ? path : resolve(path), retentionDays: options.retentionDays });
+      return new DuckDbStore({ path: path === ':memory:' ? path : resolve(path), retentionDays: options.retentionDays, memoryLimit: options.duckdbMemoryLimit });
     }
     case 'clickhouse':
     case 'clickhouses': {
