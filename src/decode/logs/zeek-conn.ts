@@ -109,6 +109,12 @@ export function zeekConnFlows(c: ZeekConn, out: FlowRecord[]): number {
     bytes: c.origIpBytes,
     icmp_type: type,
     icmp_code: code,
+    // Filled by enrichment at ingest: present from the start, so that it overwrites them in place.
+    src_as: null,
+    dst_as: null,
+    src_country: null,
+    dst_country: null,
+    tags: null,
   });
   if (c.respPkts <= 0) return 1;
   out.push({
@@ -124,6 +130,11 @@ export function zeekConnFlows(c: ZeekConn, out: FlowRecord[]): number {
     bytes: c.respIpBytes,
     icmp_type: rtype,
     icmp_code: rcode,
+    src_as: null,
+    dst_as: null,
+    src_country: null,
+    dst_country: null,
+    tags: null,
   });
   return 2;
 }

@@ -129,7 +129,7 @@ describe('ZeekJsonParser on malformed input', () => {
     const r = parse(nested);
     expect(r.problems).toEqual([]);
     expect(r.records).toEqual([
-      { start: Date.UTC(2018, 0, 31, 18, 12, 6, 539), end: Date.UTC(2018, 0, 31, 18, 12, 6, 539), src: parseIp('10.0.0.1'), dst: parseIp('10.0.0.2'), sport: 1234, dport: 53, proto: 17, tcp_flags: 0, packets: 1, bytes: 60, icmp_type: undefined, icmp_code: undefined },
+      { start: Date.UTC(2018, 0, 31, 18, 12, 6, 539), end: Date.UTC(2018, 0, 31, 18, 12, 6, 539), src: parseIp('10.0.0.1'), dst: parseIp('10.0.0.2'), sport: 1234, dport: 53, proto: 17, tcp_flags: 0, packets: 1, bytes: 60, icmp_type: undefined, icmp_code: undefined, src_as: null, dst_as: null, src_country: null, dst_country: null, tags: null },
     ]);
   });
 

@@ -57,6 +57,12 @@ describe.skipIf(!proxyLog)('ZeekTsvParser on rita-proxy-tsv/conn.log', () => {
       bytes: 1974,
       icmp_type: undefined,
       icmp_code: undefined,
+      // Left for enrichment at ingest.
+      src_as: null,
+      dst_as: null,
+      src_country: null,
+      dst_country: null,
+      tags: null,
     });
     expect(resp).toMatchObject({ start, end, src: parseIp('10.136.0.16'), dst: parseIp('10.136.0.18'), sport: 3128, dport: 55548, tcp_flags: 18 | 1, packets: 14, bytes: 21011 });
   });
