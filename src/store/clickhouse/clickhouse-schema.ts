@@ -42,9 +42,14 @@ export function clickHouseType(column: ColumnDef): string {
 }
 
 // ZSTD(1) stores flows in ~40% less space than the default LZ4 for little insert CPU; times
-// are delta-coded first since flows arrive nearly in order.
+// are delta-coded first since flows arrive nearly in order. The packet and byte counters, which
+// every total reads, are T64 (bit-transposed, unused high bits dropped) then LZ4: decompressing
+// them was most of a filtered count's time; on 2M bench flows a filtered sum took 30 ms
+// instead of 43 ms, for 0.4 bytes/flow more. (New tables; existing ones keep their codecs.)
 function codec(column: ColumnDef): string {
-  return column.kind === 'time' ? 'CODEC(Delta, ZSTD(1))' : 'CODEC(ZSTD(1))';
+  if (column.kind === 'time') return 'CODEC(Delta, ZSTD(1))';
+  if (column.kind === 'u64') return 'CODEC(T64, LZ4)';
+  return 'CODEC(ZSTD(1))';
 }
 
 const COLUMN_LIST = FLOW_COLUMNS.map((c) => `\`${c.name}\` ${clickHouseType(c)} ${codec(c)}`);
