@@ -77,7 +77,7 @@ const PRESENCE_BASE = 16;
 
 const PACKED_FIELD_NAMES = new Set(PACKED_COLUMNS.flatMap((p) => p.fields.map((f) => f.name)));
 
-/** The virtual column's SQL: the field's bits when its presence bit is set, else null. */
+/** A packed field as the `flows` view reads it: its bits when its presence bit is set, else null. */
 function unpackSql(column: string, field: PackedField, sqlType: string): string {
   const col = quote(column);
   const at = field.word * 32 + field.shift;
@@ -102,19 +102,19 @@ function logical(name: string): ColumnDef {
   return column;
 }
 
-function packedColumns(): { stored: PhysicalColumn[]; virtual: PhysicalColumn[] } {
+function packedColumns(): { stored: PhysicalColumn[]; unpacked: PhysicalColumn[] } {
   const stored: PhysicalColumn[] = [];
-  const virtual: PhysicalColumn[] = [];
+  const unpacked: PhysicalColumn[] = [];
   let presenceBit = PRESENCE_BASE;
   for (const p of PACKED_COLUMNS) {
     const packs = p.fields.map((f) => ({ ...f, source: logical(f.name), presenceBit: presenceBit++ }));
     stored.push({ name: p.name, sqlType: 'BIGINT', packs });
     for (const f of packs) {
       const sqlType = DUCK_TYPE[f.source.kind as Exclude<ColumnKind, 'ip'>];
-      virtual.push({ name: f.source.name, sqlType, source: f.source, generated: unpackSql(p.name, f, sqlType) });
+      unpacked.push({ name: f.source.name, sqlType, source: f.source, generated: unpackSql(p.name, f, sqlType) });
     }
   }
-  return { stored, virtual };
+  return { stored, unpacked };
 }
 
 const PACKED = packedColumns();
@@ -123,7 +123,7 @@ const PACKED = packedColumns();
 export const DUCKDB_FLOW_COLUMNS: readonly PhysicalColumn[] = [...FLOW_COLUMNS.flatMap((c) => physicalColumns(c)), ...PACKED.stored];
 
 /** The stored columns, then each packed field with the SQL that unpacks it (the `flows` view's columns). */
-export const DUCKDB_TABLE_COLUMNS: readonly PhysicalColumn[] = [...DUCKDB_FLOW_COLUMNS, ...PACKED.virtual];
+export const DUCKDB_TABLE_COLUMNS: readonly PhysicalColumn[] = [...DUCKDB_FLOW_COLUMNS, ...PACKED.unpacked];
 
 function quote(identifier: string): string {
   return `"${identifier.replace(/"/g, '""')}"`;
