@@ -34,7 +34,7 @@ describe('biflowRecords', () => {
   it('ICMP without a known type keeps the ports as given and sets no type', () => {
     const out: FlowRecord[] = [];
     biflowRecords({ ...base, proto: 1, icmpType: undefined, icmpCode: undefined, dstPackets: 0 }, out);
-    expect(out).toEqual([{ start: 1000, end: 2000, src: base.src, dst: base.dst, sport: 0, dport: 0, proto: 1, tcp_flags: 0, packets: 1, bytes: 56, icmp_type: undefined, icmp_code: undefined, tos: undefined }]);
+    expect(out).toEqual([{ start: 1000, end: 2000, src: base.src, dst: base.dst, sport: 0, dport: 0, proto: 1, tcp_flags: 0, packets: 1, bytes: 56, icmp_type: undefined, icmp_code: undefined, tos: undefined, src_as: null, dst_as: null, src_country: null, dst_country: null, tags: null }]);
   });
 
   it('the source flow is written even with no source packets; the reverse only with destination packets', () => {

@@ -72,6 +72,12 @@ export function biflowRecords(b: Biflow, out: FlowRecord[]): number {
     icmp_type: type,
     icmp_code: code,
     tos: b.srcTos,
+    // Filled by enrichment at ingest: present from the start, so that it overwrites them in place.
+    src_as: null,
+    dst_as: null,
+    src_country: null,
+    dst_country: null,
+    tags: null,
   });
   if (b.dstPackets <= 0) return 1;
   out.push({
@@ -88,6 +94,11 @@ export function biflowRecords(b: Biflow, out: FlowRecord[]): number {
     icmp_type: rtype,
     icmp_code: rcode,
     tos: b.dstTos,
+    src_as: null,
+    dst_as: null,
+    src_country: null,
+    dst_country: null,
+    tags: null,
   });
   return 2;
 }

@@ -71,8 +71,8 @@ describe('CicFlowMeterParser, inline', () => {
     expect(r.records).toEqual([
       // Fwd Header Length -40 (the original's overflow): 20 bytes of TCP header assumed per packet.
       // SYN 1 goes forward; ACK 1 could be either side's (it does not exceed the backward 1 packet).
-      { start, end: start, src: ip('192.168.10.5'), dst: ip('104.16.207.165'), sport: 54865, dport: 443, proto: 6, tcp_flags: S, packets: 2, bytes: 0 + 2 * 20 + 2 * 20, icmp_type: undefined, icmp_code: undefined, tos: undefined },
-      { start, end: start, src: ip('104.16.207.165'), dst: ip('192.168.10.5'), sport: 443, dport: 54865, proto: 6, tcp_flags: 0, packets: 1, bytes: 0 + 20 + 20, icmp_type: undefined, icmp_code: undefined, tos: undefined },
+      { start, end: start, src: ip('192.168.10.5'), dst: ip('104.16.207.165'), sport: 54865, dport: 443, proto: 6, tcp_flags: S, packets: 2, bytes: 0 + 2 * 20 + 2 * 20, icmp_type: undefined, icmp_code: undefined, tos: undefined, src_as: null, dst_as: null, src_country: null, dst_country: null, tags: null },
+      { start, end: start, src: ip('104.16.207.165'), dst: ip('192.168.10.5'), sport: 443, dport: 54865, proto: 6, tcp_flags: 0, packets: 1, bytes: 0 + 20 + 20, icmp_type: undefined, icmp_code: undefined, tos: undefined, src_as: null, dst_as: null, src_country: null, dst_country: null, tags: null },
     ]);
   });
 
@@ -120,8 +120,8 @@ describe.skipIf(Object.values(files).some((f) => f === undefined))('CicFlowMeter
     const [fwd, bwd] = parseLogText(new CicFlowMeterParser(), text('botnet')).records;
     const start = Date.UTC(2017, 6, 7, 13, 39, 36, 267);
     const end = Date.UTC(2017, 6, 7, 13, 39, 36, 349); // .267908 + .081379 = .349287
-    expect(fwd).toEqual({ start, end, src: ip('192.168.10.5'), dst: ip('205.174.165.73'), sport: 53709, dport: 8080, proto: 6, tcp_flags: S | P | A, packets: 5, bytes: 196 + 112 + 5 * 20, icmp_type: undefined, icmp_code: undefined, tos: undefined });
-    expect(bwd).toEqual({ start, end, src: ip('205.174.165.73'), dst: ip('192.168.10.5'), sport: 8080, dport: 53709, proto: 6, tcp_flags: P | A, packets: 4, bytes: 128 + 92 + 4 * 20, icmp_type: undefined, icmp_code: undefined, tos: undefined });
+    expect(fwd).toEqual({ start, end, src: ip('192.168.10.5'), dst: ip('205.174.165.73'), sport: 53709, dport: 8080, proto: 6, tcp_flags: S | P | A, packets: 5, bytes: 196 + 112 + 5 * 20, icmp_type: undefined, icmp_code: undefined, tos: undefined, src_as: null, dst_as: null, src_country: null, dst_country: null, tags: null });
+    expect(bwd).toEqual({ start, end, src: ip('205.174.165.73'), dst: ip('192.168.10.5'), sport: 8080, dport: 53709, proto: 6, tcp_flags: P | A, packets: 4, bytes: 128 + 92 + 4 * 20, icmp_type: undefined, icmp_code: undefined, tos: undefined, src_as: null, dst_as: null, src_country: null, dst_country: null, tags: null });
   });
 
   it('Portscan row 1: the probe is SYN alone, the answer RST', () => {

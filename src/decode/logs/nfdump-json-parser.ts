@@ -269,6 +269,10 @@ export class NfdumpJsonParser implements LogParser {
       icmp_code: icmpCode,
       tos: opt(tos),
       direction: opt(direction),
+      // Filled by enrichment at ingest: present from the start, so that it overwrites them in place.
+      src_country: null,
+      dst_country: null,
+      tags: null,
     });
     return true;
   }
