@@ -334,7 +334,11 @@ async function main(): Promise<void> {
   for (const d of decode) log(`decode ${d.capture}: ${grouped(d.recordsPerSecond)} records/s (${d.datagrams} datagrams, ${d.recordsPerDatagram.toFixed(1)} records each)`);
   const rates = opts.rates!.split(',').map(Number);
   const load = opts['skip-load'] ? undefined : await loadTest(rates, Number(opts.seconds));
-  const rows: string[][] = decode.map((d) => [`decode: ${d.capture}`, `${grouped(d.recordsPerSecond)} records/s (1 core)`, d.capture.startsWith('NetFlow v9') || d.capture.startsWith('IPFIX') ? '>= 2,000,000' : '', d.capture.startsWith('NetFlow v9') || d.capture.startsWith('IPFIX') ? (d.recordsPerSecond >= 2_000_000 ? 'ok' : 'MISSED') : '']);
+  const rows: string[][] = decode.map((d) => {
+    // The target is set for the template protocols only.
+    const targeted = d.capture.startsWith('NetFlow v9') || d.capture.startsWith('IPFIX');
+    return [`decode: ${d.capture}`, `${grouped(d.recordsPerSecond)} records/s (1 core)`, targeted ? '>= 2,000,000' : '', targeted ? (d.recordsPerSecond >= 2_000_000 ? 'ok' : 'MISSED') : ''];
+  });
   if (load) {
     const v = highestZeroLoss(load.vantage);
     const n = highestZeroLoss(load.nfcapd);

@@ -121,7 +121,7 @@ export function registerCollect(program: Command): void {
       const statsEvery = parseCount('--stats-interval', cli.statsInterval);
       const metricsPort = cli.metricsPort === undefined ? undefined : parseCount('--metrics-port', cli.metricsPort, 0);
       // The collector only appends: DuckDB's buffer pool need not hold what it wrote (its default
-      // limit is 80% of RAM). 256 MB: peak memory 817 -> 608 MB at 400k flows/s, and faster.
+      // limit is 80% of RAM). 256 MB: peak memory 682-817 -> 571-654 MB at 400k flows/s.
       const env = storeOptionsFromEnv();
       const store = createStore(resolveStoreUrl(globalOptions(command)), { ...env, duckdbMemoryLimit: env.duckdbMemoryLimit ?? COLLECTOR_DUCKDB_MEMORY_LIMIT });
       let enricher: Enricher | undefined;

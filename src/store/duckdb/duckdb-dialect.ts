@@ -84,7 +84,7 @@ function unpackSql(column: string, field: PackedField, sqlType: string): string 
   return `CASE WHEN (${col} >> ${32 + field.presenceBit}) & 1 = 1 THEN ((${col} >> ${at}) & ${2 ** field.width - 1})::${sqlType} END`;
 }
 
-/** The physical DuckDB columns of a logical column (none for a packed field: see `DUCKDB_TABLE_COLUMNS`). */
+/** The physical DuckDB columns of a logical column (none for a packed field: see `DUCKDB_VIEW_COLUMNS`). */
 export function physicalColumns(column: ColumnDef): PhysicalColumn[] {
   if (column.kind === 'ip') {
     return [
@@ -122,8 +122,8 @@ const PACKED = packedColumns();
 /** The stored columns of `flow_rows`, in table order: what flows are appended to. */
 export const DUCKDB_FLOW_COLUMNS: readonly PhysicalColumn[] = [...FLOW_COLUMNS.flatMap((c) => physicalColumns(c)), ...PACKED.stored];
 
-/** The stored columns, then each packed field with the SQL that unpacks it (the `flows` view's columns). */
-export const DUCKDB_TABLE_COLUMNS: readonly PhysicalColumn[] = [...DUCKDB_FLOW_COLUMNS, ...PACKED.unpacked];
+/** The `flows` view's columns: the stored ones but the packed, then each packed field with the SQL that unpacks it. */
+export const DUCKDB_VIEW_COLUMNS: readonly PhysicalColumn[] = [...DUCKDB_FLOW_COLUMNS.filter((c) => !c.packs), ...PACKED.unpacked];
 
 function quote(identifier: string): string {
   return `"${identifier.replace(/"/g, '""')}"`;

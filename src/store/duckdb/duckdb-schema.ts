@@ -1,7 +1,7 @@
 // DuckDB DDL generated from the column table, as idempotent statements run at every open, and
 // the one-time rewrite of stores created before the packed columns.
 
-import { DUCKDB_FLOW_COLUMNS, DUCKDB_TABLE_COLUMNS, type PhysicalColumn } from './duckdb-dialect.js';
+import { DUCKDB_FLOW_COLUMNS, DUCKDB_VIEW_COLUMNS, type PhysicalColumn } from './duckdb-dialect.js';
 
 /**
  * The layout this code writes. `flows-v2`: rows live in `flow_rows`, with the rarely filled small
@@ -13,14 +13,14 @@ export const FLOW_TABLE_LAYOUT = 'flows-v2';
 /** The table flows are appended to and deleted from; everything else reads the `flows` view. */
 export const FLOW_ROWS_TABLE = 'flow_rows';
 
-/** The flow table's CREATE statement, under another name when rewriting. */
-export function createFlowTable(name = FLOW_ROWS_TABLE, ifNotExists = true): string {
-  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${name} (${DUCKDB_FLOW_COLUMNS.map((c) => `"${c.name}" ${c.sqlType}`).join(', ')})`;
+/** The flow table's CREATE statement (without IF NOT EXISTS for the rewrite, which drops any first). */
+function createFlowTable(ifNotExists = true): string {
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${FLOW_ROWS_TABLE} (${DUCKDB_FLOW_COLUMNS.map((c) => `"${c.name}" ${c.sqlType}`).join(', ')})`;
 }
 
 /** The `flows` view: every logical column under its own name, packed fields unpacked. */
 function createFlowsView(): string {
-  const columns = DUCKDB_TABLE_COLUMNS.filter((c) => !c.packs).map((c) => (c.generated ? `${c.generated} AS "${c.name}"` : `"${c.name}"`));
+  const columns = DUCKDB_VIEW_COLUMNS.map((c) => (c.generated ? `${c.generated} AS "${c.name}"` : `"${c.name}"`));
   return `CREATE OR REPLACE VIEW flows AS SELECT ${columns.join(', ')} FROM ${FLOW_ROWS_TABLE}`;
 }
 
@@ -57,7 +57,7 @@ export function legacyLayoutRewrite(legacyColumnNames: ReadonlySet<string>): str
   return [
     'BEGIN TRANSACTION',
     `DROP TABLE IF EXISTS ${FLOW_ROWS_TABLE}`,
-    createFlowTable(FLOW_ROWS_TABLE, false),
+    createFlowTable(false),
     `INSERT INTO ${FLOW_ROWS_TABLE} (${targets}) SELECT ${sources} FROM flows`,
     'DROP TABLE flows',
     'COMMIT',
