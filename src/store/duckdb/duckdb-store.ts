@@ -24,7 +24,7 @@ import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeRows } from '../decode-rows.js';
 import { DUCKDB_FLOW_COLUMNS, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
-import { duckDbMigrations, FLOW_ROWS_TABLE, legacyLayoutRewrite } from './duckdb-schema.js';
+import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, isV2FlowRows, layoutRewrite } from './duckdb-schema.js';
 import { CHUNK_ROWS, ChunkWriter } from './duckdb-chunk-writer.js';
 
 const PARAM_TYPES: Record<BoundParam['kind'], DuckDBType> = {
@@ -67,6 +67,13 @@ function chunkType(column: PhysicalColumn): DuckDBType {
   }
 }
 
+/** Whether a record has an IPv6 address in any address field: it then goes to `flow_rows6`. */
+const hasV6Address = new Function(
+  'r',
+  // Generated so that each field is read under a constant name (see the chunk writer).
+  `return ${DUCKDB_FLOW_COLUMNS.filter((c) => c.family === 6).map((c) => `typeof r.${c.source!.name} === 'bigint'`).join(' || ')};`,
+) as (record: FlowRecord) => boolean;
+
 /** Block size of new database files (DuckDB's default is 256 KiB). */
 const BLOCK_SIZE = 65_536;
 
@@ -89,7 +96,8 @@ export class DuckDbStore implements Store {
   readonly rollups = [];
   private instance?: DuckDBInstance;
   private connection?: DuckDBConnection;
-  private readonly chunks = new ChunkWriter(DUCKDB_FLOW_COLUMNS.map(chunkType), DUCKDB_FLOW_COLUMNS);
+  /** A chunk writer per row table, by table name. */
+  private readonly chunks = new Map(FLOW_ROW_TABLES.map(({ name, columns }) => [name, new ChunkWriter(columns.map(chunkType), columns)]));
 
   constructor(private readonly config: DuckDbStoreConfig) {
     this.location = `duckdb:${config.path}`;
@@ -116,16 +124,17 @@ export class DuckDbStore implements Store {
     await this.enforceRetention();
   }
 
-  /** Brings a store of the older layout (a `flows` table) to the current one: once, at the first open. */
+  /** Brings a store of an older layout (`flows-v1`, `flows-v2`) to the current one: once, at the first open. */
   private async rewriteLegacyLayout(): Promise<void> {
     const reader = await this.conn.runAndReadAll(
-      "SELECT c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name) WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'flows'",
+      "SELECT table_name, c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name) WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('flows', 'flow_rows')",
     );
-    const columns = new Set(reader.getRows().map((r) => String(r[0])));
-    if (columns.size === 0) return;
-    const statements = legacyLayoutRewrite(columns);
+    const columns = { flows: new Set<string>(), flow_rows: new Set<string>() };
+    for (const [table, column] of reader.getRows()) columns[String(table) as keyof typeof columns].add(String(column));
+    const table = columns.flows.size > 0 ? 'flows' : isV2FlowRows(columns.flow_rows) ? FLOW_ROWS_TABLE : undefined;
+    if (table === undefined) return;
     try {
-      for (const statement of statements) await this.conn.run(statement);
+      for (const statement of layoutRewrite(table, columns[table])) await this.conn.run(statement);
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       throw new VantageError('STORE_OPEN', `cannot bring DuckDB store ${this.config.path} to the current layout: ${(err as Error).message}`);
@@ -136,8 +145,7 @@ export class DuckDbStore implements Store {
   async enforceRetention(now: number = Date.now()): Promise<number | undefined> {
     if (!this.config.retentionDays) return 0;
     const cutoff = now - this.config.retentionDays * 86_400_000;
-    const reader = await this.runReader(`DELETE FROM ${FLOW_ROWS_TABLE} WHERE "start" < $1`, [{ kind: 'time', value: cutoff }]);
-    return Number(reader.getRows()[0]?.[0] ?? 0);
+    return this.deleteFlows('"start" < $1', cutoff);
   }
 
   private get conn(): DuckDBConnection {
@@ -147,15 +155,44 @@ export class DuckDbStore implements Store {
 
   async appendFlows(records: readonly FlowRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const appender: DuckDBAppender = await this.conn.createAppender(FLOW_ROWS_TABLE);
+    if (!records.some(hasV6Address)) return this.append(FLOW_ROWS_TABLE, records);
+    const v4: FlowRecord[] = [];
+    const v6: FlowRecord[] = [];
+    for (const r of records) (hasV6Address(r) ? v6 : v4).push(r);
+    // One transaction, so that a failed batch leaves nothing behind (the collector spools it whole).
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      await this.append(FLOW_ROWS_TABLE, v4);
+      await this.append(FLOW_ROWS6_TABLE, v6);
+      await this.conn.run('COMMIT');
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async append(table: string, records: readonly FlowRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const chunks = this.chunks.get(table)!;
+    const appender: DuckDBAppender = await this.conn.createAppender(table);
     try {
       for (let offset = 0; offset < records.length; offset += CHUNK_ROWS) {
-        appender.appendDataChunk(this.chunks.chunk(records, offset, Math.min(CHUNK_ROWS, records.length - offset)));
+        appender.appendDataChunk(chunks.chunk(records, offset, Math.min(CHUNK_ROWS, records.length - offset)));
       }
       appender.flushSync();
     } finally {
       appender.closeSync();
     }
+  }
+
+  /** Deletes the flows matching a condition on the row tables' own columns from both; returns how many. */
+  private async deleteFlows(where: string, value: number): Promise<number> {
+    let deleted = 0;
+    for (const { name } of FLOW_ROW_TABLES) {
+      const reader = await this.runReader(`DELETE FROM ${name} WHERE ${where}`, [{ kind: 'time', value }]);
+      deleted += Number(reader.getRows()[0]?.[0] ?? 0);
+    }
+    return deleted;
   }
 
   async run(query: CompiledQuery): Promise<ResultRow[]> {
@@ -196,7 +233,7 @@ export class DuckDbStore implements Store {
   }
 
   async deleteFlowsSince(startMs: number): Promise<void> {
-    await this.execute(`DELETE FROM ${FLOW_ROWS_TABLE} WHERE "start" >= $1`, [{ kind: 'time', value: startMs }]);
+    await this.deleteFlows('"start" >= $1', startMs);
   }
 
   async close(): Promise<void> {
