@@ -313,6 +313,39 @@ describe('vantage import: the command', () => {
     expect(() => readFileSync(db)).toThrow();
   });
 
+  it('--sampling N scales the counts of records without a rate of their own, and only theirs', async () => {
+    const db = join(dir, 'sampling.duckdb');
+    // One record without a rate; one whose exporter's rate is in the record (already applied).
+    const path = file('sampling.jsonl', [JSONL, JSONL.replace('"src":"10.0.0.1"', '"src":"10.0.0.3"').replace('"packets":3', '"packets":500,"sampling":100')].join('\n'));
+    const r = await cli(['import', '--db', db, '--sampling', '38', path]);
+    expect(r.code).toBe(0);
+    const store = new DuckDbStore({ path: db });
+    await store.open();
+    try {
+      const rows = await store.execute('SELECT sport, packets, bytes, sampling FROM flows ORDER BY packets');
+      // 3 packets and 180 bytes, 1 in 38: estimated 114 packets and 6,840 bytes.
+      expect(rows.map((x) => ({ packets: Number(x.packets), bytes: Number(x.bytes), sampling: Number(x.sampling) }))).toEqual([
+        { packets: 114, bytes: 6_840, sampling: 38 },
+        { packets: 500, bytes: 180, sampling: 100 },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects a bad --sampling with a usage error, exit 1, before reading', async () => {
+    const path = file('s.csv', `${CSV_HEADER}\n${CSV_ROW}\n`);
+    for (const bad of ['0', '-3', '2.5', 'ten', '']) {
+      const r = await cli(['import', '--db', join(dir, 'never-s.duckdb'), '--sampling', bad, path]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`vantage: --sampling must be a whole number from 1 (1 in N flows or packets), got '${bad}' [USAGE]\n`);
+    }
+    expect(() => readFileSync(join(dir, 'never-s.duckdb'))).toThrow();
+    const pcap = await cli(['import', '--db', join(dir, 'never-s.duckdb'), '--format', 'pcap', '--sampling', '10', path]);
+    expect(pcap.code).toBe(1);
+    expect(pcap.stderr).toContain('--sampling applies to flow logs, not --format pcap');
+  });
+
   it('rejects a bad --batch and --map before reading', async () => {
     const path = file('b.csv', `${CSV_HEADER}\n${CSV_ROW}\n`);
     expect((await cli(['import', '--db', join(dir, 'b.duckdb'), '--batch', '0', path])).stderr).toContain('[USAGE]');

@@ -52,6 +52,11 @@ export interface ImportOptions {
   /** Flows per store append. */
   readonly batch?: number;
   readonly maxMessages?: number;
+  /**
+   * Declared 1-in-N sampling of the input (`--sampling`): records without a rate of their own
+   * get `sampling` = N and their packets and bytes scaled by N, as decoders scale sampled exports.
+   */
+  readonly sampling?: number;
   /** Applied to each batch before it is appended (ASN/geo/intelligence enrichment at ingest). */
   readonly enrich?: (records: FlowRecord[]) => void;
   /** Where requests of Zeek http.log files go (default: the sink, when it is a store). */
@@ -60,6 +65,20 @@ export interface ImportOptions {
   readonly dnsStore?: SideTableStore;
   /** Where observations of nmap XML and masscan JSON files go (default: the sink, when it is a store). */
   readonly servicesStore?: SideTableStore;
+}
+
+/**
+ * Gives records without a sampling rate the declared one, scaling their packets and bytes to
+ * estimated totals (the column table's rule). Records that carry a rate keep it and their counts:
+ * the exporter or nfcapd has applied it already.
+ */
+export function declareSampling(records: FlowRecord[], rate: number): void {
+  for (const r of records) {
+    if (r.sampling !== undefined && r.sampling !== null) continue;
+    r.sampling = rate;
+    r.packets *= rate;
+    r.bytes *= rate;
+  }
 }
 
 /** Where messages go: stderr in the CLI, a buffer in tests. */
@@ -342,6 +361,13 @@ async function importOne(
   let flows = 0;
   let lastLine = 0;
 
+  const append = async (records: FlowRecord[]): Promise<void> => {
+    if (options.sampling !== undefined) declareSampling(records, options.sampling);
+    options.enrich?.(records);
+    await sink.appendFlows(records);
+    flows += records.length;
+  };
+
   const reject = (problem: LineProblem): void => {
     if (problem.code === 'IMPORT_FORMAT') throw formatError(name, parser.format, problem);
     if (options.strict) throw new VantageError('IMPORT_RECORD', problem.message, { file: name, line: problem.line });
@@ -363,9 +389,7 @@ async function importOne(
         if (out.length >= batchSize) {
           // A row can yield two flows: carry any excess so every append is exactly --batch.
           const rest = out.length > batchSize ? out.splice(batchSize) : [];
-          options.enrich?.(out);
-          await sink.appendFlows(out);
-          flows += out.length;
+          await append(out);
           out = rest;
         }
       }
@@ -378,11 +402,7 @@ async function importOne(
     }
     const end = parser.finish(lastLine);
     if (end) reject(end);
-    if (out.length > 0) {
-      options.enrich?.(out);
-      await sink.appendFlows(out);
-      flows += out.length;
-    }
+    if (out.length > 0) await append(out);
     await httpWriter?.add(requests.splice(0));
     await httpWriter?.flush();
     await takeObservations();
@@ -466,6 +486,7 @@ interface CliOptions {
   strict?: boolean;
   map?: string;
   batch: string;
+  sampling?: string;
   json?: boolean;
   enrich: boolean;
   asnDb?: string;
@@ -475,6 +496,15 @@ interface CliOptions {
 function parseBatch(text: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 1) throw new VantageError('USAGE', `--batch must be a positive whole number, got '${text}'`);
+  return n;
+}
+
+/** `--sampling N`: a whole number from 1 (1 declares the records unsampled). */
+export function parseSampling(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 1 || n > 0xffffffff) {
+    throw new VantageError('USAGE', `--sampling must be a whole number from 1 (1 in N flows or packets), got '${text}'`);
+  }
   return n;
 }
 
@@ -488,6 +518,7 @@ export function registerImport(program: Command): void {
     .option('--strict', 'stop with exit status 1 at the first malformed line instead of skipping it')
     .option('--map <spec>', 'csv/jsonl: which column feeds a field, e.g. dst=target_ip,src=source_ip')
     .option('--batch <n>', 'flows per store append', String(DEFAULT_BATCH))
+    .option('--sampling <n>', 'the input is sampled 1 in N: records without their own rate get sampling N, packets and bytes x N')
     .option('--json', 'print a JSON summary to stdout')
     .option('--no-enrich', 'store flows as read: no ASN, country or intelligence tags')
     .option('--asn-db <file>', 'ASN database (.mmdb or ip-location-db CSV) instead of the bundled one')
@@ -496,6 +527,7 @@ export function registerImport(program: Command): void {
     .action(async (files: string[], cli: CliOptions, command: Command) => {
       if (isCaptureFormat(cli.format)) {
         if (cli.map !== undefined) throw new VantageError('USAGE', `--map applies to csv and jsonl only, not --format ${cli.format}`);
+        if (cli.sampling !== undefined) throw new VantageError('USAGE', `--sampling applies to flow logs, not --format ${cli.format} (flows assembled from packets are unsampled; captured exports carry their own rate)`);
         const options = { format: cli.format, strict: cli.strict === true, batch: parseBatch(cli.batch), timeouts: cli.timeouts === undefined ? undefined : parseFlowTimeouts(cli.timeouts) };
         // Checked before the store opens: a typo in a file name creates no database.
         planCaptureImport(files, options);
@@ -513,6 +545,7 @@ export function registerImport(program: Command): void {
         strict: cli.strict === true,
         overrides: cli.map === undefined ? undefined : parseMapSpec(cli.map),
         batch: parseBatch(cli.batch),
+        sampling: cli.sampling === undefined ? undefined : parseSampling(cli.sampling),
       };
       // Checked before the store opens: a typo in a file name creates no database.
       const plans = await planImport(files, options, io);
