@@ -16,6 +16,10 @@ export const ddosConfig = z.object({
   /** Distinct sources in one bucket that make a fan-in flood, when they also send `floorFanInPps`. */
   floorSources: z.number().int().min(2).default(100),
   floorFanInPps: z.number().positive().default(50),
+  /** New TCP connections a minute from one source to one service (victim and port) that make a session flood. */
+  floorSourceConnections: z.number().positive().default(1_000),
+  /** Shortest span a connection rate is taken over, ms: a page load's burst is not extrapolated to a minute. */
+  minConnectionSpanMs: z.number().int().min(1).default(10_000),
   /** Flows a bucket needs to be a flood at all: fewer, however fat, are transfers. */
   floorFlows: z.number().int().min(1).default(10),
   /** Shortest span a bucket's rate is taken over, ms: a burst shorter than this is spread over it. */

@@ -2,7 +2,8 @@
 // GROUP BY pass over the window keeps the destinations whose hottest bucket reaches an absolute
 // floor; only those come to JS, with their per-bucket history; attack episodes are scored (rate
 // above baseline, fan-in, vector, duration) and explained by vector: SYN flood, reflection and
-// amplification by UDP source port, UDP, ICMP, fragment, ACK and RST floods.
+// amplification by UDP source port, UDP, ICMP, fragment, ACK and RST floods. Session floods
+// (one or a few sources opening thousands of alike connections a minute) have their own pass.
 
 import { formatIp, type Ip } from '../../core/ip.js';
 import type { Store } from '../../store/store.js';
@@ -33,6 +34,7 @@ import {
   type RankedVector,
   type VectorTraffic,
 } from './score.js';
+import { sessionFloods, type SessionCandidate } from './session-floods.js';
 import { sourceRole, vectorFromKey, vectorKey, vectorName, vectorProto, vectorQuery } from './vector.js';
 
 /** One bucket of a destination's series, with the vector counts the passes also take. */
@@ -41,6 +43,8 @@ interface SeriesBucket extends BucketCounts {
   readonly synPackets: number;
   readonly reflectionPackets: number;
   readonly reflectionBytes: number;
+  /** New TCP connections, estimated. */
+  readonly connections: number;
 }
 
 interface VictimSeries {
@@ -65,7 +69,14 @@ function bucketOf(row: Record<string, unknown>): SeriesBucket {
     synPackets: num(row, 'syn_packets'),
     reflectionPackets: num(row, 'refl_packets'),
     reflectionBytes: num(row, 'refl_bytes'),
+    connections: num(row, 'n_conns'),
   };
+}
+
+/** True when some window bucket of the destination opens connections at the one-source floor. */
+function mayHoldSessionFlood(v: VictimSeries, config: DdosConfig): boolean {
+  const bucketMs = config.bucketSeconds * 1000;
+  return v.window.some((b) => (b.connections * 60_000) / Math.min(Math.max(b.last - b.first, config.minConnectionSpanMs), bucketMs) >= config.floorSourceConnections);
 }
 
 /** Buckets from the one holding `first` to the one holding `last`, both included. */
@@ -277,7 +288,8 @@ function baselineDetails(b: Baseline, e: Expected): Record<string, unknown> {
 /** The DDoS detector. */
 export const ddosDetector: Detector<DdosConfig> = {
   kind: 'ddos',
-  description: 'volumetric attacks on a destination above its learned baseline: SYN, ACK/RST, UDP, ICMP and fragment floods, reflection/amplification by UDP source port',
+  description:
+    'volumetric attacks on a destination above its learned baseline: SYN, ACK/RST, UDP, ICMP and fragment floods, reflection/amplification by UDP source port, and session (HTTP) floods from one or a few sources',
   config: ddosConfig,
   async run(context, config) {
     const store = context.store;
@@ -330,9 +342,29 @@ export const ddosDetector: Detector<DdosConfig> = {
       const finding = await episodeFinding(context, config, services, ports, o.v, o.e, o.span, raws[i]!, o.windowRates, o.ratios, o.baseline, o.expected);
       if (finding) findings.push(finding);
     }
+    const episodesDone = performance.now();
+    const sessionCandidates: SessionCandidate[] = [...all.values()].filter((v) => mayHoldSessionFlood(v, config)).map((v) => ({ ip: v.ip, hasHistory: v.history.length > 0 }));
+    const sessions = await sessionFloods(context, config, sessionCandidates, { historyFrom, historyBuckets, windowBuckets });
+    // A session flood on a web port and a volumetric HTTP flood of the same day are one finding: the higher score stands.
+    const byId = new Map(findings.map((f) => [f.id, f]));
+    for (const f of sessions.findings) {
+      const other = byId.get(f.id);
+      if (!other || f.score > other.score) byId.set(f.id, f);
+    }
+    const merged = [...byId.values()];
     return {
-      findings,
-      stats: { candidates: victims.length, episodes, findings: findings.length, candidatesMs, seriesMs: Math.round(seriesDone - started) - candidatesMs, episodesMs: Math.round(performance.now() - seriesDone) },
+      findings: merged,
+      stats: {
+        candidates: victims.length,
+        episodes,
+        sessionCandidates: sessionCandidates.length,
+        sessionEpisodes: sessions.episodes,
+        findings: merged.length,
+        candidatesMs,
+        seriesMs: Math.round(seriesDone - started) - candidatesMs,
+        episodesMs: Math.round(episodesDone - seriesDone),
+        sessionsMs: Math.round(performance.now() - episodesDone),
+      },
     };
   },
 };

@@ -20,6 +20,32 @@ function synOnly(d: Dialect): string {
 }
 
 /**
+ * A TCP flow that opens a session: the client's flow of a completed handshake (SYN and ACK in
+ * its cumulative flags; a sampled flow's SYN alone, as its other packets were likely not
+ * sampled), or a flow without flags (an export without them: each flow is taken for a
+ * connection), and not the server's answer (from a port below 1024 to a client port). Bare SYNs
+ * of unsampled data are attempts, the SYN vector's business, not sessions.
+ */
+function opensSession(d: Dialect): string {
+  const q = d.quote;
+  const f = q('tcp_flags');
+  const has = (bits: number) => `${d.bitAnd(f, String(bits))} <> 0`;
+  return (
+    `${q('proto')} = 6 AND ${q('dport')} <> 0 AND NOT (${q('sport')} < 1024 AND ${q('dport')} >= 1024) ` +
+    `AND (${f} = 0 OR (${has(TCP.SYN)} AND (${has(TCP.ACK)} OR COALESCE(${q('sampling')}, 1) > 1)))`
+  );
+}
+
+/**
+ * Connections a flow stands for: its sampling rate when it opens one, else 0. A connection has
+ * one SYN, kept with probability 1/N under 1-in-N packet or flow sampling, so the sum is the
+ * estimate of connections opened either way.
+ */
+function connectionWeight(d: Dialect): string {
+  return `CASE WHEN ${opensSession(d)} THEN GREATEST(COALESCE(${d.quote('sampling')}, 1), 1) ELSE 0 END`;
+}
+
+/**
  * The vector key of a flow (see `vector.ts`), tested in this order: port-less TCP/UDP flows
  * without flags are IP fragments whose first fragment (with the ports) went elsewhere; SYN
  * without ACK; SYN-ACK without data or FIN (answers to forged SYNs); small flows of bare RST or
@@ -63,6 +89,7 @@ function bucketAggregates(d: Dialect, params: ParamSink, ports: readonly number[
     `SUM(${q('bytes')}) AS n_bytes`,
     `MIN(${d.timeMs('start')}) AS t_first`,
     `MAX(${d.timeMs('end')}) AS t_last`,
+    `SUM(${connectionWeight(d)}) AS n_conns`,
   ];
   if (ports === null) return base.join(', ');
   const syn = synOnly(d);
@@ -77,15 +104,19 @@ function bucketAggregates(d: Dialect, params: ParamSink, ports: readonly number[
   ].join(', ');
 }
 
-/** `LEAST(GREATEST(t_last - t_first, minSpan), bucket)`: the span a bucket's rate is taken over (see `bucketRates`). */
-function spanSql(params: ParamSink, config: DdosConfig): string {
-  return `LEAST(GREATEST(t_last - t_first, ${params.bind('i64', config.minSpanMs)}), ${params.bind('i64', config.bucketSeconds * 1000)})`;
+/**
+ * `LEAST(GREATEST(t_last - t_first, minSpan), bucket)`: the span a bucket's rate is taken over
+ * (see `bucketRates`); connection rates pass `minConnectionSpanMs`.
+ */
+function spanSql(params: ParamSink, config: DdosConfig, minSpanMs = config.minSpanMs): string {
+  return `LEAST(GREATEST(t_last - t_first, ${params.bind('i64', minSpanMs)}), ${params.bind('i64', config.bucketSeconds * 1000)})`;
 }
 
 /**
  * The window pass: one GROUP BY over the window's flows per destination and bucket, then the
- * destinations whose hottest bucket reaches an absolute floor (packet rate, bit rate, or many
- * flows that together send the fan-in rate), hottest first, at most `maxCandidates`. Distinct
+ * destinations whose hottest bucket reaches an absolute floor (packet rate, bit rate, many
+ * flows that together send the fan-in rate, or new connections at the one-source floor: any
+ * source's share is at most the destination's), hottest first, at most `maxCandidates`. Distinct
  * sources are not counted here (a sketch per destination and bucket would double the pass):
  * flows stand in for them, since every source brings at least one flow; the candidates' real
  * fan-in comes with their series. Rows: the destination (`selectIp` aliases `v`) and `peak`.
@@ -100,11 +131,13 @@ export function hotDestinationsSql(d: Dialect, params: ParamSink, window: { from
     `GROUP BY ${[...v, 'b'].join(', ')} HAVING COUNT(*) >= ${params.bind('i64', config.floorFlows)}`;
   const span = spanSql(params, config);
   const rates =
-    `SELECT ${v.join(', ')}, n_flows, CAST(n_packets AS DOUBLE) * 1000 / span_ms AS pps, CAST(n_bytes AS DOUBLE) * 8000 / span_ms AS bps ` +
-    `FROM (SELECT *, ${span} AS span_ms FROM (${inner}) AS m) AS s`;
+    `SELECT ${v.join(', ')}, n_flows, CAST(n_packets AS DOUBLE) * 1000 / span_ms AS pps, CAST(n_bytes AS DOUBLE) * 8000 / span_ms AS bps, ` +
+    `CAST(n_conns AS DOUBLE) * 60000 / conn_span_ms AS cpm ` +
+    `FROM (SELECT *, ${span} AS span_ms, ${spanSql(params, config, config.minConnectionSpanMs)} AS conn_span_ms FROM (${inner}) AS m) AS s`;
   const hot =
     `GREATEST(pps / ${params.bind('f64', config.floorPps)}, bps / ${params.bind('f64', config.floorBps)}, ` +
-    `LEAST(CAST(n_flows AS DOUBLE) / ${params.bind('f64', config.floorSources)}, pps / ${params.bind('f64', config.floorFanInPps)}))`;
+    `LEAST(CAST(n_flows AS DOUBLE) / ${params.bind('f64', config.floorSources)}, pps / ${params.bind('f64', config.floorFanInPps)}), ` +
+    `cpm / ${params.bind('f64', config.floorSourceConnections)})`;
   return (
     `SELECT ${v.join(', ')}, MAX(hot) AS peak FROM (SELECT ${v.join(', ')}, ${hot} AS hot FROM (${rates}) AS r) AS h ` +
     `GROUP BY ${v.join(', ')} HAVING MAX(hot) >= 1 ORDER BY peak DESC LIMIT ${Math.floor(config.maxCandidates)}`
@@ -222,5 +255,57 @@ export function topPortSql(d: Dialect, params: ParamSink, victim: Ip, window: { 
   return (
     `SELECT ${q('dport')} AS tp, SUM(${q('packets')}) AS n_packets FROM flows WHERE ${towards(d, params, victim, window)} AND ${vk} = ${params.bind('u32', key)} ` +
     `GROUP BY tp ORDER BY n_packets DESC, tp LIMIT 1`
+  );
+}
+
+/**
+ * Session floods, per victim, service port, bucket and side (`w` as in `seriesSql`): the new
+ * connections a minute of the busiest source (`top_cpm`, over the span its connections cover,
+ * at least `minConnectionSpanMs`) and of all sources (`all_conns`, a count). One GROUP BY per
+ * (victim, port, source, bucket) over the connection-opening flows of the candidates; buckets
+ * whose busiest source stays under a tenth of the floor are left out (the baseline counts them
+ * as quiet).
+ */
+export function sessionSeriesSql(d: Dialect, params: ParamSink, victims: readonly Ip[], range: { from: number; windowFrom: number; to: number }, config: DdosConfig): string {
+  const q = d.quote;
+  const v = d.ipColumns('x').map((_, i) => `v${i}`);
+  const bucket = d.timeBucket('start', config.bucketSeconds * 1000, params);
+  const side = `CASE WHEN ${q('start')} >= ${params.bind('time', range.windowFrom)} THEN 1 ELSE 0 END`;
+  const where = `${q('start')} >= ${params.bind('time', range.from)} AND ${q('start')} < ${params.bind('time', range.to)} AND ${opensSession(d)}`;
+  const perSource =
+    `SELECT ${selectIp(d, 'dst', 'v')}, ${q('dport')} AS p, ${ipKey(d, 'src')} AS sk, ${bucket} AS b, ${side} AS w, ` +
+    `SUM(GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS conns, MIN(${d.timeMs('start')}) AS t_first, MAX(${d.timeMs('end')}) AS t_last ` +
+    `FROM flows WHERE ${where} AND ${ipIn(d, params, 'dst', victims)} GROUP BY ${[...v, 'p', 'sk', 'b', 'w'].join(', ')}`;
+  const rated = `SELECT *, CAST(conns AS DOUBLE) * 60000 / ${spanSql(params, config, config.minConnectionSpanMs)} AS cpm FROM (${perSource}) AS s`;
+  const keys = [...v, 'p', 'b', 'w'].join(', ');
+  return (
+    `SELECT ${keys}, MAX(cpm) AS top_cpm, SUM(conns) AS all_conns FROM (${rated}) AS r GROUP BY ${keys} ` +
+    `HAVING MAX(cpm) >= ${params.bind('f64', config.floorSourceConnections / 10)} ORDER BY ${keys}`
+  );
+}
+
+/**
+ * The sources of new connections to one service during a session-flood episode, most first:
+ * connections (estimated), connection-opening flows, their packets in sampled units, the sum
+ * and sum of squares of their bytes (for the spread of session sizes), first start, last end.
+ */
+export function sessionSourcesSql(d: Dialect, params: ParamSink, victim: Ip, port: number, window: { from: number; to: number }, limit: number): string {
+  const q = d.quote;
+  return (
+    `SELECT ${ipKey(d, 'src')} AS k, SUM(GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS conns, COUNT(*) AS n_flows, ` +
+    `SUM(CAST(${q('packets')} AS DOUBLE) / GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS n_sampled, ` +
+    `SUM(CAST(${q('bytes')} AS DOUBLE)) AS sum_bytes, SUM(CAST(${q('bytes')} AS DOUBLE) * CAST(${q('bytes')} AS DOUBLE)) AS sum_bytes2, ` +
+    `MIN(${d.timeMs('start')}) AS t_first, MAX(${d.timeMs('end')}) AS t_last FROM flows ` +
+    `WHERE ${towards(d, params, victim, window)} AND ${q('dport')} = ${params.bind('u16', port)} AND ${opensSession(d)} ` +
+    `GROUP BY k ORDER BY conns DESC, k LIMIT ${Math.floor(limit)}`
+  );
+}
+
+/** All new connections to one service during an episode, and their distinct sources. */
+export function sessionTotalsSql(d: Dialect, params: ParamSink, victim: Ip, port: number, window: { from: number; to: number }): string {
+  const q = d.quote;
+  return (
+    `SELECT SUM(GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS conns, ${d.countDistinct('src', 'ip')} AS n_sources FROM flows ` +
+    `WHERE ${towards(d, params, victim, window)} AND ${q('dport')} = ${params.bind('u16', port)} AND ${opensSession(d)}`
   );
 }

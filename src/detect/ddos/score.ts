@@ -113,13 +113,21 @@ export interface Expected {
 }
 
 /**
- * Attack level per measure: the highest of the floor, median + z x sigma (sigma = 1.4826 x MAD)
- * and minRatio x median. The ratio term protects steady busy servers, whose MAD is tiny: a web
- * server at 3,000 pps +- 100 must double, not just rise by 5 x 148 pps, before it is flooded.
+ * Attack level of one measure: the highest of the floor, median + z x sigma (sigma = 1.4826 x
+ * MAD) and minRatio x median. The ratio term protects steady busy servers, whose MAD is tiny: a
+ * web server at 3,000 pps +- 100 must double, not just rise by 5 x 148 pps, before it is flooded.
  */
+export function attackLevel(s: Robust, floor: number, levels: Pick<Levels, 'robustZ' | 'minRatio'>): number {
+  return Math.max(floor, s.median + levels.robustZ * MAD_TO_SIGMA * s.mad, levels.minRatio * s.median);
+}
+
+/** Attack level per measure (see `attackLevel`). */
 export function expectedLevels(baseline: Baseline, levels: Levels): Expected {
-  const level = (s: Robust, floor: number) => Math.max(floor, s.median + levels.robustZ * MAD_TO_SIGMA * s.mad, levels.minRatio * s.median);
-  return { pps: level(baseline.pps, levels.floorPps), bps: level(baseline.bps, levels.floorBps), sources: level(baseline.sources, levels.floorSources) };
+  return {
+    pps: attackLevel(baseline.pps, levels.floorPps, levels),
+    bps: attackLevel(baseline.bps, levels.floorBps, levels),
+    sources: attackLevel(baseline.sources, levels.floorSources, levels),
+  };
 }
 
 /**

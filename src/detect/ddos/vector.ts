@@ -41,7 +41,7 @@ export function vectorKey(v: Vector): number {
 }
 
 /** Destination ports whose TCP floods are HTTP floods. */
-const WEB_PORTS: ReadonlySet<number> = new Set([80, 443, 8000, 8080, 8443]);
+export const WEB_PORTS: ReadonlySet<number> = new Set([80, 443, 8000, 8080, 8443]);
 
 /**
  * The vector's name, which is also the finding's subkind when it is the main vector:
