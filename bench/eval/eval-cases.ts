@@ -16,8 +16,11 @@ export interface ExpectedFinding {
 /** One dataset: files, how to read them, the intelligence loaded first, and the named cases. */
 export interface EvalDataset {
   readonly name: string;
-  /** Paths under ../shared/data, with the import format (`pcap` for packet captures). */
-  readonly files: readonly { readonly path: string; readonly format: string }[];
+  /**
+   * Paths under ../shared/data, with the import format (`pcap` for packet captures) and, for a
+   * flow log sampled 1 in N, the declared rate (`vantage import --sampling N`).
+   */
+  readonly files: readonly { readonly path: string; readonly format: string; readonly sampling?: number }[];
   readonly intel?: readonly string[];
   readonly expect: readonly ExpectedFinding[];
   /**
@@ -168,26 +171,30 @@ export const EVAL_DATASETS: readonly EvalDataset[] = [
   },
   {
     name: 'cic-portscan',
-    files: [{ path: 'labeled-flows/cicids2017-improved-sample/Portscan_2500.csv', format: 'auto' }],
+    // The CIC samples are random 1-in-N flow samples; the folder's README gives N: here 159,066 / 2,500 = 63.6.
+    files: [{ path: 'labeled-flows/cicids2017-improved-sample/Portscan_2500.csv', format: 'auto', sampling: 64 }],
     cicLabels: true,
     expect: [{ kinds: ['scan'], src: '172.16.0.1', dst: '192.168.10.50', what: 'port scan (random sample of flows) (SOURCES 3.3)' }],
   },
   {
     name: 'cic-ddos',
-    files: [{ path: 'labeled-flows/cicids2017-improved-sample/DDoS_2500.csv', format: 'auto' }],
+    // The folder's README: "Randomly selected 2500 from DDoS_95144.csv": 1 flow in 95,144 / 2,500 = 38.06.
+    files: [{ path: 'labeled-flows/cicids2017-improved-sample/DDoS_2500.csv', format: 'auto', sampling: 38 }],
     cicLabels: true,
     expect: [{ kinds: ['ddos'], dst: '192.168.10.50', what: 'LOIC HTTP flood (random sample of flows) (SOURCES 3.3)' }],
   },
   {
     name: 'cic-botnet',
-    files: [{ path: 'labeled-flows/cicids2017-improved-sample/Botnet_736.csv', format: 'auto' }],
+    // "Copied all 736 records": unsampled.
+    files: [{ path: 'labeled-flows/cicids2017-improved-sample/Botnet_736.csv', format: 'auto', sampling: 1 }],
     intel: MALTRAIL,
     cicLabels: true,
     expect: [{ kinds: ['c2', 'beacon'], dst: '205.174.165.73', what: 'Ares botnet C2 (random sample of flows) (SOURCES 3.3)' }],
   },
   {
     name: 'cic-benign',
-    files: [{ path: 'labeled-flows/cicids2017-improved-sample/BENIGN_2500.csv', format: 'auto' }],
+    // 1,582,566 / 2,500 = 633.0.
+    files: [{ path: 'labeled-flows/cicids2017-improved-sample/BENIGN_2500.csv', format: 'auto', sampling: 633 }],
     cicLabels: true,
     expect: [],
   },

@@ -77,7 +77,7 @@ async function runDataset(dataset: EvalDataset, root: string, tally: Map<string,
     for (const file of dataset.files) {
       const path = join(root, file.path);
       if (file.format === 'pcap') await importCaptureFiles(enrichingSink(store, enricher), [path], { format: 'pcap', httpStore: store, arpStore: store, tlsStore: store }, quiet);
-      else await importFiles(store, [path], { format: file.format, strict: false, enrich: (records: never) => enricher.enrich(records) } as never, quiet);
+      else await importFiles(store, [path], { format: file.format, strict: false, sampling: file.sampling, enrich: (records: never) => enricher.enrich(records) } as never, quiet);
     }
     if (dataset.intel) {
       const repo = new IndicatorRepository(store);
