@@ -19,9 +19,9 @@ const NO_VALUES = new Uint8Array(VALIDITY_BYTES);
 type Row = Record<string, unknown>;
 
 /** How one physical column is read from a record and stored in its vector. */
-type Layout = 'u8' | 'u16' | 'u32' | 'country' | 'int64' | 'ipv4' | 'ipv6' | 'tags' | 'packed';
+type Layout = 'u8' | 'u16' | 'u32' | 'int64' | 'ipv4' | 'ipv6' | 'tags' | 'packed';
 
-const BYTES: Record<Layout, number> = { u8: 1, u16: 2, u32: 4, country: 2, int64: 8, ipv4: 4, ipv6: 16, tags: 0, packed: 8 };
+const BYTES: Record<Layout, number> = { u8: 1, u16: 2, u32: 4, int64: 8, ipv4: 4, ipv6: 16, tags: 0, packed: 8 };
 
 function layoutOf(column: PhysicalColumn): Layout {
   if (column.packs) return 'packed';
@@ -31,7 +31,9 @@ function layoutOf(column: PhysicalColumn): Layout {
     case 'UTINYINT':
       return 'u8';
     case 'USMALLINT':
-      return column.source?.kind === 'country' ? 'country' : 'u16';
+      // Countries are strings in records; the packed columns store their codes.
+      if (column.source?.kind === 'country') throw new Error(`country column ${column.name} is not packed`);
+      return 'u16';
     case 'UINTEGER':
       return 'u32';
     case 'BIGINT':
@@ -59,7 +61,10 @@ function rowCode(j: number, field: string, layout: Layout, packs: readonly Packe
       // no field present leaves the column null.
       const fields = packs!.map((f) => {
         const word = f.word === 0 ? 'lo' : 'hi';
-        return `v = r.${f.source.name}; if (typeof v === 'number') { ${word} |= (v & ${2 ** f.width - 1}) << ${f.shift}; hi |= ${1 << f.presenceBit}; }`;
+        const set = `${word} |= (c & ${2 ** f.width - 1}) << ${f.shift}; hi |= ${1 << f.presenceBit};`;
+        // A country is stored as its code (two letters as a 16-bit number).
+        if (f.source.kind === 'country') return `v = r.${f.source.name}; c = typeof v === 'string' ? code(v) : undefined; if (c !== undefined) { ${set} }`;
+        return `v = r.${f.source.name}; if (typeof v === 'number') { c = v; ${set} }`;
       });
       return `lo = 0; hi = 0; ${fields.join(' ')} if (hi !== 0) { D${j}[2 * i] = lo; D${j}[2 * i + 1] = hi; P${j}++; } else { D${j}[2 * i] = 0; D${j}[2 * i + 1] = 0; ${none} }`;
     }
@@ -68,8 +73,6 @@ function rowCode(j: number, field: string, layout: Layout, packs: readonly Packe
     case 'u32':
     case 'ipv4':
       return `${read} if (typeof v === 'number') { D${j}[i] = v; P${j}++; } else { D${j}[i] = 0; ${none} }`;
-    case 'country':
-      return `${read} c = typeof v === 'string' ? code(v) : undefined; if (c !== undefined) { D${j}[i] = c; P${j}++; } else { D${j}[i] = 0; ${none} }`;
     case 'int64':
       // Two 32-bit words per value: no BigInt per value unless it is negative or a bigint.
       return (
@@ -112,7 +115,6 @@ function stagingArray(layout: Layout): ArrayBufferView | undefined {
     case 'u8':
       return new Uint8Array(CHUNK_ROWS);
     case 'u16':
-    case 'country':
       return new Uint16Array(CHUNK_ROWS);
     case 'u32':
     case 'ipv4':

@@ -54,25 +54,31 @@ export interface PhysicalColumn {
  * columns. (TOS stays a column: NetFlow v5 and most exporters fill it, and alone it bit-packs.)
  */
 const PACKED_COLUMNS: readonly { name: string; fields: readonly { name: string; word: 0 | 1; shift: number; width: number }[] }[] = [
+  // Countries are filled in most enriched flows and sit in the lowest bits: DuckDB bit-packs a
+  // column by the range of its values, so a column holding only a country needs the codes'
+  // range (13 bits), not 45 as it would in the high word. As columns of their own, the two
+  // countries cost two more columns' append.
   {
     name: 'packed_vlans',
     fields: [
-      { name: 'src_vlan', word: 0, shift: 0, width: 16 },
-      { name: 'dst_vlan', word: 0, shift: 16, width: 16 },
+      { name: 'src_country', word: 0, shift: 0, width: 16 },
+      { name: 'src_vlan', word: 0, shift: 16, width: 16 },
+      { name: 'dst_vlan', word: 1, shift: 0, width: 16 },
     ],
   },
   {
     name: 'packed_marks',
     fields: [
-      { name: 'icmp_type', word: 0, shift: 0, width: 8 },
-      { name: 'icmp_code', word: 0, shift: 8, width: 8 },
-      { name: 'end_reason', word: 0, shift: 16, width: 8 },
-      { name: 'direction', word: 0, shift: 24, width: 8 },
+      { name: 'dst_country', word: 0, shift: 0, width: 16 },
+      { name: 'icmp_type', word: 0, shift: 16, width: 8 },
+      { name: 'icmp_code', word: 0, shift: 24, width: 8 },
+      { name: 'end_reason', word: 1, shift: 0, width: 8 },
+      { name: 'direction', word: 1, shift: 8, width: 8 },
     ],
   },
 ];
 
-/** Presence bits start here in the high word (above any value the high word holds). */
+/** Presence bits start here in the high word (above any value the high word holds); the last is bit 23 of it. */
 const PRESENCE_BASE = 16;
 
 const PACKED_FIELD_NAMES = new Set(PACKED_COLUMNS.flatMap((p) => p.fields.map((f) => f.name)));

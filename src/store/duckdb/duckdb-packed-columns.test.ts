@@ -82,7 +82,7 @@ describe('DuckDB packed columns', () => {
     try {
       expect(await readPacked(store)).toEqual(expected(flows));
       const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
-      expect(meta!.value).toBe('flows-v3');
+      expect(meta!.value).toBe('flows-v4');
       // New flows append to the rewritten table as to a new one.
       await store.appendFlows([{ ...BASE, start: 99_999, dst_vlan: 7 }]);
       const [vlan] = await store.run(compileQuery(parseQuery('dst vlan 7 | count'), store.dialect));

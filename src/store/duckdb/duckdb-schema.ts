@@ -4,13 +4,14 @@
 import { DUCKDB_FLOW_COLUMNS, DUCKDB_V4_ROW_COLUMNS, DUCKDB_VIEW_COLUMNS, type PhysicalColumn } from './duckdb-dialect.js';
 
 /**
- * The layout this code writes. `flows-v3`: flows without an IPv6 address live in `flow_rows`
- * (no IPv6 columns), the others in `flow_rows6` (every column); the rarely filled small fields
- * are folded into packed columns; `flows` is a view over both tables that unpacks them. (Not
- * virtual columns of the table: DuckDB's appender takes a much slower path for a table that has
- * any.) `flows-v2` had one `flow_rows` table with the IPv6 columns; `flows-v1` a `flows` table.
+ * The layout this code writes. `flows-v4`: flows without an IPv6 address live in `flow_rows`
+ * (no IPv6 columns), the others in `flow_rows6` (every column); rarely filled small fields and
+ * the countries are folded into packed columns; `flows` is a view over both tables that unpacks
+ * them. (Not virtual columns of the table: DuckDB's appender takes a much slower path for a table
+ * that has any.) Earlier: `flows-v3` kept the countries as columns, `flows-v2` had one
+ * `flow_rows` table with the IPv6 columns, `flows-v1` a `flows` table with every field a column.
  */
-export const FLOW_TABLE_LAYOUT = 'flows-v3';
+export const FLOW_TABLE_LAYOUT = 'flows-v4';
 
 /** The tables flows are appended to and deleted from; everything else reads the `flows` view. */
 export const FLOW_ROWS_TABLE = 'flow_rows';
@@ -52,53 +53,82 @@ export function duckDbMigrations(): string[] {
   ];
 }
 
-/** SQL that packs a `flows-v1` table's separate columns into a packed column's 64-bit value. */
-function packSql(c: PhysicalColumn, present: ReadonlySet<string>): string {
-  const parts = c.packs!.filter((f) => present.has(f.source.name)).map((f) => {
-    const col = `"${f.source.name}"`;
-    const value = `((${col}::BIGINT & ${2 ** f.width - 1}) << ${f.word * 32 + f.shift})`;
-    return `CASE WHEN ${col} IS NULL THEN 0 ELSE ${value} | (1::BIGINT << ${32 + f.presenceBit}) END`;
-  });
-  return parts.length === 0 ? 'NULL' : `NULLIF(${parts.join(' | ')}, 0)`;
+/**
+ * Where `flows-v2` and `flows-v3` packed their small fields (column, bit of the value, width,
+ * presence bit of the high word): frozen, to read those stores in the rewrite.
+ */
+const V2_PACKING: Readonly<Record<string, { column: string; at: number; width: number; presence: number }>> = {
+  src_vlan: { column: 'packed_vlans', at: 0, width: 16, presence: 16 },
+  dst_vlan: { column: 'packed_vlans', at: 16, width: 16, presence: 17 },
+  icmp_type: { column: 'packed_marks', at: 0, width: 8, presence: 18 },
+  icmp_code: { column: 'packed_marks', at: 8, width: 8, presence: 19 },
+  end_reason: { column: 'packed_marks', at: 16, width: 8, presence: 20 },
+  direction: { column: 'packed_marks', at: 24, width: 8, presence: 21 },
+};
+
+/** A packed field's value in an older table: its own column (v1; v3's countries), or its bits in a v2/v3 packed column. */
+function olderFieldSql(field: string, present: ReadonlySet<string>): string | undefined {
+  if (present.has(field)) return `"${field}"`;
+  const old = V2_PACKING[field];
+  if (!old || !present.has(old.column)) return undefined;
+  return `CASE WHEN ("${old.column}" >> ${32 + old.presence}) & 1 = 1 THEN ("${old.column}" >> ${old.at}) & ${2 ** old.width - 1} END`;
 }
 
 /** A stored column's value read from an older table with the given columns. */
 function sourceSql(c: PhysicalColumn, present: ReadonlySet<string>): string {
-  if (present.has(c.name)) return `"${c.name}"`;
-  return c.packs ? packSql(c, present) : 'NULL';
+  if (!c.packs) return present.has(c.name) ? `"${c.name}"` : 'NULL';
+  const parts = c.packs.flatMap((f) => {
+    const value = olderFieldSql(f.source.name, present);
+    if (value === undefined) return [];
+    const bits = `((${value})::BIGINT & ${2 ** f.width - 1}) << ${f.word * 32 + f.shift}`;
+    return [`CASE WHEN (${value}) IS NULL THEN 0 ELSE ${bits} | (1::BIGINT << ${32 + f.presenceBit}) END`];
+  });
+  return parts.length === 0 ? 'NULL' : `NULLIF(${parts.join(' | ')}, 0)`;
+}
+
+/** A flow table found in a store, with its columns. */
+export interface FoundTable {
+  readonly name: string;
+  readonly columns: ReadonlySet<string>;
+}
+
+const CURRENT_COLUMNS = new Map(FLOW_ROW_TABLES.map(({ name, columns }) => [name, new Set(columns.map((c) => c.name))]));
+
+/**
+ * Whether the flow tables found are of an older layout: a `flows` table (v1), or a row table
+ * with a column the current layout folds away or moves (v2's IPv6 columns in `flow_rows`, v3's
+ * countries). Missing columns are not a reason: the migrations add them.
+ */
+export function needsRewrite(found: readonly FoundTable[]): boolean {
+  return found.some((t) => {
+    const current = CURRENT_COLUMNS.get(t.name);
+    return current === undefined || [...t.columns].some((c) => !current.has(c));
+  });
 }
 
 /**
- * The rewrite of an older flow table into the current layout, in one transaction: `flows` of
- * `flows-v1` (every field a column of its own) or `flow_rows` of `flows-v2` (IPv6 columns in
- * every row). Its rows are copied into the two row tables by address family, with the packed
- * fields folded, and it is dropped (the migrations then create the view). DuckDB refuses to
- * commit a column drop on a table changed in the same transaction, so `flow_rows` is built anew
- * and renamed.
+ * The rewrite of the flow tables found into the current layout, in one transaction: every row
+ * is copied into new row tables by address family, fields folded into their packed columns, and
+ * the old tables are dropped (the migrations then create the view). DuckDB refuses to commit a
+ * column drop on a table changed in the same transaction, so the tables are built anew and
+ * renamed.
  */
-export function layoutRewrite(table: 'flows' | typeof FLOW_ROWS_TABLE, present: ReadonlySet<string>): string[] {
-  const v6 = V6_HALVES.filter((c) => present.has(c.name)).map((c) => `"${c.name}" IS NOT NULL`);
-  const anyV6 = v6.length === 0 ? 'FALSE' : `(${v6.join(' OR ')})`;
-  const copy = (target: string, columns: readonly PhysicalColumn[], where: string) =>
-    `INSERT INTO ${target} (${columns.map((c) => `"${c.name}"`).join(', ')}) SELECT ${columns.map((c) => sourceSql(c, present)).join(', ')} FROM ${table} WHERE ${where}`;
-  const fresh = `${FLOW_ROWS_TABLE}_rewrite`;
-  return [
-    'BEGIN TRANSACTION',
-    // In a v2 store `flows` is the view over the table being replaced.
-    ...(table === FLOW_ROWS_TABLE ? ['DROP VIEW IF EXISTS flows'] : []),
-    `DROP TABLE IF EXISTS ${FLOW_ROWS6_TABLE}`,
-    createTable(FLOW_ROWS6_TABLE, DUCKDB_FLOW_COLUMNS, false),
-    copy(FLOW_ROWS6_TABLE, DUCKDB_FLOW_COLUMNS, anyV6),
-    `DROP TABLE IF EXISTS ${fresh}`,
-    createTable(fresh, DUCKDB_V4_ROW_COLUMNS, false),
-    copy(fresh, DUCKDB_V4_ROW_COLUMNS, `NOT ${anyV6}`),
-    `DROP TABLE ${table}`,
-    `ALTER TABLE ${fresh} RENAME TO ${FLOW_ROWS_TABLE}`,
-    'COMMIT',
-  ];
-}
-
-/** Whether a `flow_rows` table with these columns is of the `flows-v2` layout (it has IPv6 columns). */
-export function isV2FlowRows(columns: ReadonlySet<string>): boolean {
-  return V6_HALVES.some((c) => columns.has(c.name));
+export function layoutRewrite(found: readonly FoundTable[]): string[] {
+  const fresh = (name: string) => `${name}_rewrite`;
+  const statements = ['BEGIN TRANSACTION'];
+  // Where `flows` is not a table (v1), it is the view over the tables being replaced.
+  if (!found.some((t) => t.name === 'flows')) statements.push('DROP VIEW IF EXISTS flows');
+  for (const { name, columns } of FLOW_ROW_TABLES) statements.push(`DROP TABLE IF EXISTS ${fresh(name)}`, createTable(fresh(name), columns, false));
+  for (const { name: source, columns: present } of found) {
+    const v6 = V6_HALVES.filter((c) => present.has(c.name)).map((c) => `"${c.name}" IS NOT NULL`);
+    const anyV6 = v6.length === 0 ? 'FALSE' : `(${v6.join(' OR ')})`;
+    for (const { name, columns } of FLOW_ROW_TABLES) {
+      const where = name === FLOW_ROWS6_TABLE ? anyV6 : `NOT ${anyV6}`;
+      statements.push(`INSERT INTO ${fresh(name)} (${columns.map((c) => `"${c.name}"`).join(', ')}) SELECT ${columns.map((c) => sourceSql(c, present)).join(', ')} FROM ${source} WHERE ${where}`);
+    }
+  }
+  for (const { name } of found) statements.push(`DROP TABLE ${name}`);
+  for (const { name } of FLOW_ROW_TABLES) statements.push(`ALTER TABLE ${fresh(name)} RENAME TO ${name}`);
+  statements.push('COMMIT');
+  return statements;
 }

@@ -24,7 +24,7 @@ import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeRows } from '../decode-rows.js';
 import { DUCKDB_FLOW_COLUMNS, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
-import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, isV2FlowRows, layoutRewrite } from './duckdb-schema.js';
+import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, layoutRewrite, needsRewrite } from './duckdb-schema.js';
 import { CHUNK_ROWS, ChunkWriter } from './duckdb-chunk-writer.js';
 
 const PARAM_TYPES: Record<BoundParam['kind'], DuckDBType> = {
@@ -124,17 +124,21 @@ export class DuckDbStore implements Store {
     await this.enforceRetention();
   }
 
-  /** Brings a store of an older layout (`flows-v1`, `flows-v2`) to the current one: once, at the first open. */
+  /** Brings a store of an older layout (`flows-v1` to `flows-v3`) to the current one: once, at the first open. */
   private async rewriteLegacyLayout(): Promise<void> {
     const reader = await this.conn.runAndReadAll(
-      "SELECT table_name, c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name) WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('flows', 'flow_rows')",
+      "SELECT table_name, c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name) WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('flows', 'flow_rows', 'flow_rows6')",
     );
-    const columns = { flows: new Set<string>(), flow_rows: new Set<string>() };
-    for (const [table, column] of reader.getRows()) columns[String(table) as keyof typeof columns].add(String(column));
-    const table = columns.flows.size > 0 ? 'flows' : isV2FlowRows(columns.flow_rows) ? FLOW_ROWS_TABLE : undefined;
-    if (table === undefined) return;
+    const found = new Map<string, Set<string>>();
+    for (const [table, column] of reader.getRows()) {
+      const columns = found.get(String(table)) ?? new Set<string>();
+      columns.add(String(column));
+      found.set(String(table), columns);
+    }
+    const tables = [...found].map(([name, columns]) => ({ name, columns }));
+    if (!needsRewrite(tables)) return;
     try {
-      for (const statement of layoutRewrite(table, columns[table])) await this.conn.run(statement);
+      for (const statement of layoutRewrite(tables)) await this.conn.run(statement);
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       throw new VantageError('STORE_OPEN', `cannot bring DuckDB store ${this.config.path} to the current layout: ${(err as Error).message}`);
