@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importCaptureFiles } from '../../src/cli/commands/import-capture.js';
-import { importFiles } from '../../src/cli/commands/import.js';
+import { importFiles, type ImportFormat } from '../../src/cli/commands/import.js';
 import { DETECTORS } from '../../src/detect/detectors.js';
 import { createEnricher } from '../../src/enrich/create-enricher.js';
 import { enrichingSink } from '../../src/enrich/enricher.js';
@@ -77,12 +77,12 @@ async function runDataset(dataset: EvalDataset, root: string, tally: Map<string,
     for (const file of dataset.files) {
       const path = join(root, file.path);
       if (file.format === 'pcap') await importCaptureFiles(enrichingSink(store, enricher), [path], { format: 'pcap', httpStore: store, arpStore: store, tlsStore: store }, quiet);
-      else await importFiles(store, [path], { format: file.format, strict: false, sampling: file.sampling, enrich: (records: never) => enricher.enrich(records) } as never, quiet);
+      else await importFiles(store, [path], { format: file.format as ImportFormat, strict: false, sampling: file.sampling, enrich: (records) => enricher.enrich(records) }, quiet);
     }
     if (dataset.intel) {
       const repo = new IndicatorRepository(store);
       await repo.ensureTables();
-      await loadFeeds(repo, dataset.intel.map((p) => join(root, p)), {}, quiet as never);
+      await loadFeeds(repo, dataset.intel.map((p) => join(root, p)), {}, quiet);
     }
     const report = await runDetections(store, { kinds: ['all'], ...ALL_TIME, sampleSize: 0, save: false });
     const truth = dataset.zeekLabels || dataset.cicLabels ? labeledTruth(dataset.files.map((f) => join(root, f.path)), dataset.cicLabels ? 'cic' : 'zeek') : undefined;
