@@ -356,6 +356,13 @@ export class FlowAssembler {
         icmp_code: icmp && side.icmpCode >= 0 ? side.icmpCode : null,
         tos: side.tos >= 0 ? side.tos : null,
         end_reason: reason,
+        // Filled at ingest by enrichment: present from the start, so that enriching overwrites
+        // them in place rather than growing every record.
+        src_as: null,
+        dst_as: null,
+        src_country: null,
+        dst_country: null,
+        tags: null,
       });
       this.stats.flows++;
     }

@@ -260,7 +260,9 @@ export function buildGenericRecord(values: readonly unknown[], names: readonly s
     if (flags < 0) return fieldProblem(line, 'bad TCP flags', name(S.tcp_flags), show(vFlags));
   }
 
-  const record: Record<string, unknown> = { start, end, src, dst, sport: 0, dport: 0, proto, tcp_flags: flags, packets: 0, bytes: 0 };
+  // The enrichment columns are present from the start (null unless mapped), so that enriching
+  // overwrites them in place rather than growing every record.
+  const record: Record<string, unknown> = { start, end, src, dst, sport: 0, dport: 0, proto, tcp_flags: flags, packets: 0, bytes: 0, src_as: null, dst_as: null, src_country: null, dst_country: null, tags: null };
   for (let slot = 0; slot < MAPPED_FIELDS.length; slot++) {
     if (slot === S.start || slot === S.end || slot === S.duration || slot === S.src || slot === S.dst || slot === S.proto || slot === S.tcp_flags) continue;
     const v = values[slot];

@@ -80,6 +80,10 @@ describe('CsvParser mapping', () => {
       exporter: parseIp('192.0.2.1'),
       src_as: 64500,
       tags: ['scan', 'c2'],
+      // Enrichment columns the file does not give: present, empty.
+      dst_as: null,
+      src_country: null,
+      dst_country: null,
     });
   });
 

@@ -21,6 +21,11 @@ describe('JsonlParser mapping', () => {
       packets: 3,
       bytes: 180,
       tags: ['c2', 'feodo'],
+      // Enrichment columns the line does not give: present, empty.
+      src_as: null,
+      dst_as: null,
+      src_country: null,
+      dst_country: null,
     });
   });
 
