@@ -19,6 +19,11 @@ function synOnly(d: Dialect): string {
   return `${d.quote('proto')} = 6 AND ${d.bitAnd(f, String(TCP.SYN))} <> 0 AND ${d.bitAnd(f, String(TCP.ACK))} = 0`;
 }
 
+/** A flow's sampling rate, 1 where none is known: what one stored flow or packet stands for. */
+function samplingRate(d: Dialect): string {
+  return `GREATEST(COALESCE(${d.quote('sampling')}, 1), 1)`;
+}
+
 /**
  * A TCP flow that opens a session: the client's flow of a completed handshake (SYN and ACK in
  * its cumulative flags; a sampled flow's SYN alone, as its other packets were likely not
@@ -42,7 +47,7 @@ function opensSession(d: Dialect): string {
  * estimate of connections opened either way.
  */
 function connectionWeight(d: Dialect): string {
-  return `CASE WHEN ${opensSession(d)} THEN GREATEST(COALESCE(${d.quote('sampling')}, 1), 1) ELSE 0 END`;
+  return `CASE WHEN ${opensSession(d)} THEN ${samplingRate(d)} ELSE 0 END`;
 }
 
 /**
@@ -59,7 +64,7 @@ export function vectorKeySql(d: Dialect, params: ParamSink, ports: readonly numb
   const proto = q('proto');
   const has = (bits: number) => `${d.bitAnd(f, String(bits))} <> 0`;
   const none = (bits: number) => `${d.bitAnd(f, String(bits))} = 0`;
-  const small = `${q('packets')} <= ${params.bind('i64', floodFlowPackets)} * GREATEST(COALESCE(${q('sampling')}, 1), 1)`;
+  const small = `${q('packets')} <= ${params.bind('i64', floodFlowPackets)} * ${samplingRate(d)}`;
   return (
     `(CASE WHEN ${proto} IN (6, 17) AND ${q('sport')} = 0 AND ${q('dport')} = 0 AND ${f} = 0 THEN ${CLASS_KEY.fragment} ` +
     `WHEN ${synOnly(d)} THEN ${CLASS_KEY.syn} ` +
@@ -213,7 +218,7 @@ export function vectorsSql(
     `WITH e AS (${table}) ` +
     // e's columns (ek, eb, ep) are named apart from the flows', so the aggregates need no qualifier.
     `SELECT ep, vk, COUNT(*) AS n_flows, SUM(${q('packets')}) AS n_packets, SUM(${q('bytes')}) AS n_bytes, ${d.countDistinct('src', 'ip')} AS n_sources, ` +
-    `SUM(CAST(${q('packets')} AS DOUBLE) / GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS n_sampled ` +
+    `SUM(CAST(${q('packets')} AS DOUBLE) / ${samplingRate(d)}) AS n_sampled ` +
     `FROM (SELECT *, ${ipKey(d, 'dst')} AS dk, ${bucket} AS bk, ${key} AS vk FROM flows WHERE ${q('start')} >= ${params.bind('time', window.from)} AND ${q('start')} < ${params.bind('time', window.to)} AND ${ipIn(d, params, 'dst', victims)}) AS f ` +
     `INNER JOIN e ON f.dk = e.ek AND f.bk = e.eb GROUP BY ep, vk`
   );
@@ -261,7 +266,7 @@ export function topPortSql(d: Dialect, params: ParamSink, victim: Ip, window: { 
 /**
  * Session floods, per victim, service port, bucket and side (`w` as in `seriesSql`): the new
  * connections a minute of the busiest source (`top_cpm`, over the span its connections cover,
- * at least `minConnectionSpanMs`) and of all sources (`all_conns`, a count). One GROUP BY per
+ * at least `minConnectionSpanMs`). One GROUP BY per
  * (victim, port, source, bucket) over the connection-opening flows of the candidates; buckets
  * whose busiest source stays under a tenth of the floor are left out (the baseline counts them
  * as quiet).
@@ -274,12 +279,12 @@ export function sessionSeriesSql(d: Dialect, params: ParamSink, victims: readonl
   const where = `${q('start')} >= ${params.bind('time', range.from)} AND ${q('start')} < ${params.bind('time', range.to)} AND ${opensSession(d)}`;
   const perSource =
     `SELECT ${selectIp(d, 'dst', 'v')}, ${q('dport')} AS p, ${ipKey(d, 'src')} AS sk, ${bucket} AS b, ${side} AS w, ` +
-    `SUM(GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS conns, MIN(${d.timeMs('start')}) AS t_first, MAX(${d.timeMs('end')}) AS t_last ` +
+    `SUM(${samplingRate(d)}) AS conns, MIN(${d.timeMs('start')}) AS t_first, MAX(${d.timeMs('end')}) AS t_last ` +
     `FROM flows WHERE ${where} AND ${ipIn(d, params, 'dst', victims)} GROUP BY ${[...v, 'p', 'sk', 'b', 'w'].join(', ')}`;
   const rated = `SELECT *, CAST(conns AS DOUBLE) * 60000 / ${spanSql(params, config, config.minConnectionSpanMs)} AS cpm FROM (${perSource}) AS s`;
   const keys = [...v, 'p', 'b', 'w'].join(', ');
   return (
-    `SELECT ${keys}, MAX(cpm) AS top_cpm, SUM(conns) AS all_conns FROM (${rated}) AS r GROUP BY ${keys} ` +
+    `SELECT ${keys}, MAX(cpm) AS top_cpm FROM (${rated}) AS r GROUP BY ${keys} ` +
     `HAVING MAX(cpm) >= ${params.bind('f64', config.floorSourceConnections / 10)} ORDER BY ${keys}`
   );
 }
@@ -292,8 +297,8 @@ export function sessionSeriesSql(d: Dialect, params: ParamSink, victims: readonl
 export function sessionSourcesSql(d: Dialect, params: ParamSink, victim: Ip, port: number, window: { from: number; to: number }, limit: number): string {
   const q = d.quote;
   return (
-    `SELECT ${ipKey(d, 'src')} AS k, SUM(GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS conns, COUNT(*) AS n_flows, ` +
-    `SUM(CAST(${q('packets')} AS DOUBLE) / GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS n_sampled, ` +
+    `SELECT ${ipKey(d, 'src')} AS k, SUM(${samplingRate(d)}) AS conns, COUNT(*) AS n_flows, ` +
+    `SUM(CAST(${q('packets')} AS DOUBLE) / ${samplingRate(d)}) AS n_sampled, ` +
     `SUM(CAST(${q('bytes')} AS DOUBLE)) AS sum_bytes, SUM(CAST(${q('bytes')} AS DOUBLE) * CAST(${q('bytes')} AS DOUBLE)) AS sum_bytes2, ` +
     `MIN(${d.timeMs('start')}) AS t_first, MAX(${d.timeMs('end')}) AS t_last FROM flows ` +
     `WHERE ${towards(d, params, victim, window)} AND ${q('dport')} = ${params.bind('u16', port)} AND ${opensSession(d)} ` +
@@ -305,7 +310,7 @@ export function sessionSourcesSql(d: Dialect, params: ParamSink, victim: Ip, por
 export function sessionTotalsSql(d: Dialect, params: ParamSink, victim: Ip, port: number, window: { from: number; to: number }): string {
   const q = d.quote;
   return (
-    `SELECT SUM(GREATEST(COALESCE(${q('sampling')}, 1), 1)) AS conns, ${d.countDistinct('src', 'ip')} AS n_sources FROM flows ` +
+    `SELECT SUM(${samplingRate(d)}) AS conns, ${d.countDistinct('src', 'ip')} AS n_sources FROM flows ` +
     `WHERE ${towards(d, params, victim, window)} AND ${q('dport')} = ${params.bind('u16', port)} AND ${opensSession(d)}`
   );
 }

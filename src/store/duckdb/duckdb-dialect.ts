@@ -136,6 +136,9 @@ export const DUCKDB_FLOW_COLUMNS: readonly PhysicalColumn[] = [...FLOW_COLUMNS.f
  */
 export const DUCKDB_V4_ROW_COLUMNS: readonly PhysicalColumn[] = DUCKDB_FLOW_COLUMNS.filter((c) => c.family !== 6);
 
+/** The IPv6 halves of the address columns: a flow with any of them set belongs in `flow_rows6`. */
+export const DUCKDB_V6_HALVES: readonly PhysicalColumn[] = DUCKDB_FLOW_COLUMNS.filter((c) => c.family === 6);
+
 /** The `flows` view's columns: the stored ones but the packed, then each packed field with the SQL that unpacks it. */
 export const DUCKDB_VIEW_COLUMNS: readonly PhysicalColumn[] = [...DUCKDB_FLOW_COLUMNS.filter((c) => !c.packs), ...PACKED.unpacked];
 

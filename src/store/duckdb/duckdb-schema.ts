@@ -1,7 +1,7 @@
 // DuckDB DDL generated from the column table, as idempotent statements run at every open, and
 // the one-time rewrite of stores created with an older layout.
 
-import { DUCKDB_FLOW_COLUMNS, DUCKDB_V4_ROW_COLUMNS, DUCKDB_VIEW_COLUMNS, type PhysicalColumn } from './duckdb-dialect.js';
+import { DUCKDB_FLOW_COLUMNS, DUCKDB_V4_ROW_COLUMNS, DUCKDB_V6_HALVES, DUCKDB_VIEW_COLUMNS, type PhysicalColumn } from './duckdb-dialect.js';
 
 /**
  * The layout this code writes. `flows-v4`: flows without an IPv6 address live in `flow_rows`
@@ -22,8 +22,6 @@ export const FLOW_ROW_TABLES: readonly { readonly name: string; readonly columns
   { name: FLOW_ROWS_TABLE, columns: DUCKDB_V4_ROW_COLUMNS },
   { name: FLOW_ROWS6_TABLE, columns: DUCKDB_FLOW_COLUMNS },
 ];
-
-const V6_HALVES = DUCKDB_FLOW_COLUMNS.filter((c) => c.family === 6);
 
 function createTable(name: string, columns: readonly PhysicalColumn[], ifNotExists = true): string {
   return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${name} (${columns.map((c) => `"${c.name}" ${c.sqlType}`).join(', ')})`;
@@ -120,7 +118,7 @@ export function layoutRewrite(found: readonly FoundTable[]): string[] {
   if (!found.some((t) => t.name === 'flows')) statements.push('DROP VIEW IF EXISTS flows');
   for (const { name, columns } of FLOW_ROW_TABLES) statements.push(`DROP TABLE IF EXISTS ${fresh(name)}`, createTable(fresh(name), columns, false));
   for (const { name: source, columns: present } of found) {
-    const v6 = V6_HALVES.filter((c) => present.has(c.name)).map((c) => `"${c.name}" IS NOT NULL`);
+    const v6 = DUCKDB_V6_HALVES.filter((c) => present.has(c.name)).map((c) => `"${c.name}" IS NOT NULL`);
     const anyV6 = v6.length === 0 ? 'FALSE' : `(${v6.join(' OR ')})`;
     for (const { name, columns } of FLOW_ROW_TABLES) {
       const where = name === FLOW_ROWS6_TABLE ? anyV6 : `NOT ${anyV6}`;

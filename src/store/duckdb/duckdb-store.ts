@@ -23,7 +23,7 @@ import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeRows } from '../decode-rows.js';
-import { DUCKDB_FLOW_COLUMNS, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
+import { DUCKDB_V6_HALVES, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
 import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, layoutRewrite, needsRewrite } from './duckdb-schema.js';
 import { CHUNK_ROWS, ChunkWriter } from './duckdb-chunk-writer.js';
 
@@ -71,7 +71,7 @@ function chunkType(column: PhysicalColumn): DuckDBType {
 const hasV6Address = new Function(
   'r',
   // Generated so that each field is read under a constant name (see the chunk writer).
-  `return ${DUCKDB_FLOW_COLUMNS.filter((c) => c.family === 6).map((c) => `typeof r.${c.source!.name} === 'bigint'`).join(' || ')};`,
+  `return ${DUCKDB_V6_HALVES.map((c) => `typeof r.${c.source!.name} === 'bigint'`).join(' || ')};`,
 ) as (record: FlowRecord) => boolean;
 
 /** Block size of new database files (DuckDB's default is 256 KiB). */
