@@ -119,6 +119,11 @@ export class IntelIndex<T extends Indicator = Indicator> {
     return this.prefix.lookupV4(ip);
   }
 
+  /** The IPv4 cover sets as a step function (see PrefixIndex.v4Steps). */
+  v4Steps(): { readonly points: Uint32Array; readonly values: Int32Array } {
+    return this.prefix.v4Steps();
+  }
+
   /** The cover set of an address of either family. */
   lookup(ip: Ip): number {
     return this.prefix.lookup(ip);

@@ -119,6 +119,11 @@ export class PrefixIndex {
     return this.v4Sets[searchV4(this.v4Bounds, this.v4Blocks, ip)]!;
   }
 
+  /** The IPv4 cover sets as a step function: set `values[i]` from `points[i]` to the next point (for merging with other tables). */
+  v4Steps(): { readonly points: Uint32Array; readonly values: Int32Array } {
+    return { points: this.v4Bounds, values: this.v4Sets };
+  }
+
   /** The cover set of an IPv6 address (-1 when no range covers it). */
   lookupV6(ip: bigint): number {
     const i = searchV6(this.v6Bounds, ip);
