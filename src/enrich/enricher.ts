@@ -29,16 +29,11 @@ const EMPTY = -2;
  */
 export class FlowEnricher implements Enricher {
   private readonly shift: number;
-  private readonly keys: Uint32Array;
-  private readonly asnOf: Int32Array;
-  private readonly countryOf: Int32Array;
-  private readonly setOf: Int32Array;
+  /** The cache: per slot the address, its ASN, country and indicator-set values (EMPTY ASN: unused slot). */
+  private readonly cache: Int32Array;
   private readonly v6Cache = new Map<bigint, [number, number, number]>();
-  /** The IPv4 lookups: rows with the ASN, country and indicator-set values of each address range. */
+  /** The IPv4 lookups: rows with the ASN, country and (with intelligence) indicator-set values of each address range. */
   private readonly v4: MergedV4Table;
-  private readonly v4Asn: Int32Array;
-  private readonly v4Country: Int32Array;
-  private readonly v4Set: Int32Array;
   /** Flows enriched, and how many got tags (for the import summary and the benchmark). */
   flows = 0;
   tagged = 0;
@@ -51,26 +46,25 @@ export class FlowEnricher implements Enricher {
     const size = options.cacheSize ?? 65536;
     if ((size & (size - 1)) !== 0 || size < 2) throw new Error('cacheSize must be a power of two');
     this.shift = 32 - Math.log2(size);
-    this.keys = new Uint32Array(size);
-    this.asnOf = new Int32Array(size).fill(EMPTY);
-    this.countryOf = new Int32Array(size);
-    this.setOf = new Int32Array(size);
+    // One slot's four values in one cache line: a lookup touches one line of the cache, not four.
+    this.cache = new Int32Array(4 * size);
+    for (let i = 1; i < this.cache.length; i += 4) this.cache[i] = EMPTY;
     const steps = [geo.asn, geo.country].map(({ arrays: a }) => rangeSteps(a.v4Starts, a.v4Ends, a.v4Values));
     this.v4 = new MergedV4Table(intel ? [...steps, intel.v4Steps()] : steps);
-    [this.v4Asn, this.v4Country] = this.v4.values as [Int32Array, Int32Array];
-    this.v4Set = this.v4.values[2] ?? new Int32Array(this.v4.size).fill(-1);
   }
 
-  /** The cache slot holding an IPv4 address's lookups, filling it on a miss. */
+  /** Where in the cache an IPv4 address's lookups are (its slot's first value), filling the slot on a miss. */
   private slotV4(ip: number): number {
-    const slot = Math.imul(ip, 0x9e3779b1) >>> this.shift;
-    if (this.asnOf[slot] !== EMPTY && this.keys[slot] === ip) return slot;
-    const row = this.v4.lookup(ip);
-    this.keys[slot] = ip;
-    this.asnOf[slot] = this.v4Asn[row]!;
-    this.countryOf[slot] = this.v4Country[row]!;
-    this.setOf[slot] = this.v4Set[row]!;
-    return slot;
+    const at = 4 * (Math.imul(ip, 0x9e3779b1) >>> this.shift);
+    const cache = this.cache;
+    if (cache[at] === (ip | 0) && cache[at + 1] !== EMPTY) return at;
+    const { values, width } = this.v4;
+    const row = width * this.v4.lookup(ip);
+    cache[at] = ip;
+    cache[at + 1] = values[row]!;
+    cache[at + 2] = values[row + 1]!;
+    cache[at + 3] = width > 2 ? values[row + 2]! : -1;
+    return at;
   }
 
   private lookupV6(ip: bigint): [number, number, number] {
@@ -97,17 +91,17 @@ export class FlowEnricher implements Enricher {
       let ds: number;
       const src = r.src;
       if (typeof src === 'number') {
-        const slot = this.slotV4(src);
-        sa = this.asnOf[slot]!;
-        sc = this.countryOf[slot]!;
-        ss = this.setOf[slot]!;
+        const at = this.slotV4(src);
+        sa = this.cache[at + 1]!;
+        sc = this.cache[at + 2]!;
+        ss = this.cache[at + 3]!;
       } else [sa, sc, ss] = this.lookupV6(src);
       const dst = r.dst;
       if (typeof dst === 'number') {
-        const slot = this.slotV4(dst);
-        da = this.asnOf[slot]!;
-        dc = this.countryOf[slot]!;
-        ds = this.setOf[slot]!;
+        const at = this.slotV4(dst);
+        da = this.cache[at + 1]!;
+        dc = this.cache[at + 2]!;
+        ds = this.cache[at + 3]!;
       } else [da, dc, ds] = this.lookupV6(dst);
       // Every field is written, always in this order, even when it stays empty: records then
       // keep one shape (one hidden-class transition path), where conditional writes made

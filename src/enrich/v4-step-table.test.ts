@@ -31,7 +31,7 @@ describe('MergedV4Table', () => {
     const probes = [0, 4, 5, 9, 10, 19, 20, 29, 30, 34, 35, 39, 40, 99, 100, 101, 2 ** 32 - 6, 2 ** 32 - 5, 2 ** 32 - 1];
     for (const ip of probes) {
       const row = merged.lookup(ip);
-      expect([ip, merged.values[0]![row], merged.values[1]![row]]).toEqual([ip, a.lookupV4(ip), b.lookupV4(ip)]);
+      expect([ip, merged.values[2 * row], merged.values[2 * row + 1]]).toEqual([ip, a.lookupV4(ip), b.lookupV4(ip)]);
     }
     // Rows only where some source changes: 0,5,10,20,30,35,40,100,101,2^32-5.
     expect(merged.size).toBe(10);
@@ -39,7 +39,7 @@ describe('MergedV4Table', () => {
 
   it('an empty source is -1 everywhere', () => {
     const merged = new MergedV4Table([steps(table([])), steps(table([[7, 8, 1]]))]);
-    expect([6, 7, 9].map((ip) => [merged.values[0]![merged.lookup(ip)], merged.values[1]![merged.lookup(ip)]])).toEqual([
+    expect([6, 7, 9].map((ip) => [...merged.values.subarray(2 * merged.lookup(ip), 2 * merged.lookup(ip) + 2)])).toEqual([
       [-1, -1],
       [-1, 1],
       [-1, -1],
@@ -72,7 +72,7 @@ describe('MergedV4Table', () => {
       let mismatches = 0;
       for (const ip of probes) {
         const row = merged.lookup(ip);
-        if (merged.values[0]![row] !== geo.asn.lookupV4(ip) || merged.values[1]![row] !== geo.country.lookupV4(ip) || merged.values[2]![row] !== index.lookupV4(ip)) mismatches++;
+        if (merged.values[3 * row] !== geo.asn.lookupV4(ip) || merged.values[3 * row + 1] !== geo.country.lookupV4(ip) || merged.values[3 * row + 2] !== index.lookupV4(ip)) mismatches++;
       }
       expect(mismatches).toBe(0);
       expect(index.v4Steps().points.length).toBeGreaterThan(1000);

@@ -15,33 +15,37 @@ const V4_END = 2 ** 32;
 
 /** The steps of a table of disjoint, sorted, inclusive ranges (-1 between them). */
 export function rangeSteps(starts: Uint32Array, ends: Uint32Array, values: Int32Array): V4Steps {
-  const points: number[] = [];
-  const out: number[] = [];
+  const points = new Uint32Array(2 * starts.length);
+  const out = new Int32Array(2 * starts.length);
+  let n = 0;
   for (let i = 0; i < starts.length; i++) {
-    points.push(starts[i]!);
-    out.push(values[i]!);
+    points[n] = starts[i]!;
+    out[n++] = values[i]!;
     const after = ends[i]! + 1;
     if (after < V4_END && (i + 1 === starts.length || starts[i + 1] !== after)) {
-      points.push(after);
-      out.push(-1);
+      points[n] = after;
+      out[n++] = -1;
     }
   }
-  return { points: Uint32Array.from(points), values: Int32Array.from(out) };
+  return { points: points.subarray(0, n), values: out.subarray(0, n) };
 }
 
-/** Several step functions merged: `lookup` gives a row whose value of source k is `values[k][row]`. */
+/** Several step functions merged: `lookup` gives a row whose value of source k is `values[row * width + k]`. */
 export class MergedV4Table {
   private readonly starts: Uint32Array;
   private readonly blocks: Uint32Array;
-  /** Per source, its value on each row. */
-  readonly values: readonly Int32Array[];
+  /** Sources, and each row's values, one after the other (a row's values share a cache line). */
+  readonly width: number;
+  readonly values: Int32Array;
 
   constructor(sources: readonly V4Steps[]) {
     const k = sources.length;
     const next = new Int32Array(k); // per source, its next point not yet passed
     const current = new Int32Array(k).fill(-1);
-    const starts: number[] = [0];
-    const rows: number[][] = sources.map(() => [-1]);
+    const capacity = 1 + sources.reduce((n, s) => n + s.points.length, 0);
+    const starts = new Uint32Array(capacity);
+    const rows = new Int32Array(capacity * k).fill(-1);
+    let n = 1; // row 0 starts at address 0, every source empty
     for (;;) {
       let at = V4_END;
       for (let s = 0; s < k; s++) {
@@ -59,17 +63,15 @@ export class MergedV4Table {
         }
       }
       if (!changed) continue;
-      const last = starts.length - 1;
       // A boundary at 0 replaces the initial all-empty row.
-      if (starts[last] === at) for (let s = 0; s < k; s++) rows[s]![last] = current[s]!;
-      else {
-        starts.push(at);
-        for (let s = 0; s < k; s++) rows[s]!.push(current[s]!);
-      }
+      const row = starts[n - 1] === at ? n - 1 : n++;
+      starts[row] = at;
+      rows.set(current, row * k);
     }
-    this.starts = Uint32Array.from(starts);
+    this.starts = starts.slice(0, n);
     this.blocks = buildV4Blocks(this.starts);
-    this.values = rows.map((r) => Int32Array.from(r));
+    this.width = k;
+    this.values = rows.slice(0, n * k);
   }
 
   /** The row holding an address (the first row starts at 0, so there always is one). */

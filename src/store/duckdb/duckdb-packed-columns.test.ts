@@ -1,15 +1,17 @@
-// The DuckDB flow table's packed columns: six small fields stored in two 64-bit columns and
-// read under their own names through the flows view. Each field must keep its own value and its own null, and a store
-// created with the older layout (every field a column) must come through the rewrite unchanged.
+// The DuckDB flow table's packed columns: six small fields stored in two 64-bit columns, the
+// countries in a third, read under their own names through the flows view. Each field must keep
+// its own value and its own null, and stores created with older layouts (every field a column;
+// flows-v4's countries in the low bits of the other two) must come through unchanged.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { FlowRecord } from '../../core/columns.js';
+import { countryCode, type FlowRecord } from '../../core/columns.js';
 import { compileQuery } from '../../query/compile/compile.js';
 import { parseQuery } from '../../query/language/parser.js';
+import { DUCKDB_FLOW_COLUMNS } from './duckdb-dialect.js';
 import { DuckDbStore } from './duckdb-store.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vantage-packed-'));
@@ -82,7 +84,7 @@ describe('DuckDB packed columns', () => {
     try {
       expect(await readPacked(store)).toEqual(expected(flows));
       const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
-      expect(meta!.value).toBe('flows-v4');
+      expect(meta!.value).toBe('flows-v5');
       // New flows append to the rewritten table as to a new one.
       await store.appendFlows([{ ...BASE, start: 99_999, dst_vlan: 7 }]);
       const [vlan] = await store.run(compileQuery(parseQuery('dst vlan 7 | count'), store.dialect));
@@ -97,6 +99,59 @@ describe('DuckDB packed columns', () => {
       expect((await again.stats()).flows).toBe(flows.length + 1);
     } finally {
       await again.close();
+    }
+  });
+
+  it("moves a flows-v4 store's countries out of the vlan and mark columns into their own, every other bit kept", async () => {
+    const path = join(work, 'v4.duckdb');
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    // The flows-v4 tables: today's columns but packed_countries (flow_rows without the IPv6 halves).
+    const v4 = DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_countries');
+    const create = (name: string, columns: typeof v4) => `CREATE TABLE ${name} (${columns.map((c) => `"${c.name}" ${c.sqlType}`).join(', ')})`;
+    await connection.run(create('flow_rows', v4.filter((c) => c.family !== 6)));
+    await connection.run(create('flow_rows6', v4));
+    await connection.run('CREATE VIEW flows AS SELECT "start" FROM flow_rows UNION ALL SELECT "start" FROM flow_rows6');
+    await connection.run("CREATE TABLE vantage_meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO vantage_meta VALUES ('schema', 'flows-v4')");
+    const flows: FlowRecord[] = [
+      { ...BASE, src_country: 'US', dst_country: 'DE' },
+      { ...BASE, src_country: 'NL', src_vlan: 7, dst_vlan: 4094 },
+      { ...BASE, dst_country: 'ZA', icmp_type: 3, icmp_code: 13, end_reason: 2, direction: 1 },
+      { ...BASE, src_vlan: 0, icmp_type: 0 },
+      { ...BASE },
+    ].map((f, i) => ({ ...f, start: BASE.start + i }));
+    // flows-v4's bits: packed_vlans = src_country (low 16, presence 48), src_vlan (16, 49), dst_vlan (32, 50);
+    // packed_marks = dst_country (low 16, presence 51), icmp_type (16, 52), icmp_code (24, 53), end_reason (32, 54), direction (40, 55).
+    const pack = (parts: [number | undefined | null, number, number][]) => {
+      const present = parts.filter(([v]) => v !== undefined && v !== null);
+      return present.length === 0 ? 'NULL' : String(present.reduce((sum, [v, at, bit]) => sum + (BigInt(v!) << BigInt(at)) + (1n << BigInt(bit)), 0n));
+    };
+    const code = (c: string | null | undefined) => (c ? countryCode(c) : undefined);
+    for (const f of flows) {
+      const vlans = pack([[code(f.src_country), 0, 48], [f.src_vlan, 16, 49], [f.dst_vlan, 32, 50]]);
+      const marks = pack([[code(f.dst_country), 0, 51], [f.icmp_type, 16, 52], [f.icmp_code, 24, 53], [f.end_reason, 32, 54], [f.direction, 40, 55]]);
+      await connection.run(
+        `INSERT INTO flow_rows ("start", "end", src4, dst4, sport, dport, proto, tcp_flags, packets, bytes, packed_vlans, packed_marks) VALUES (${f.start}, ${f.end}, ${f.src}, ${f.dst}, 1, 2, 17, 0, 1, 60, ${vlans}, ${marks})`,
+      );
+    }
+    connection.closeSync();
+    instance.closeSync();
+
+    const fields = [...PACKED, 'src_country', 'dst_country'] as const;
+    const store = new DuckDbStore({ path });
+    await store.open();
+    try {
+      const rows = await store.run(compileQuery(parseQuery(`any | sort start | fields ${fields.join(',')}`), store.dialect));
+      expect(rows.map((r) => Object.fromEntries(fields.map((k) => [k, r[k] ?? null])))).toEqual(
+        flows.map((f) => Object.fromEntries(fields.map((k) => [k, (f as unknown as Record<string, unknown>)[k] ?? null]))),
+      );
+      // The first flow had nothing but countries: its vlan and mark columns are null now.
+      const [first] = await store.execute(`SELECT packed_vlans, packed_marks FROM flow_rows WHERE "start" = ${BASE.start}`);
+      expect(first).toEqual({ packed_vlans: null, packed_marks: null });
+      const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
+      expect(meta!.value).toBe('flows-v5');
+    } finally {
+      await store.close();
     }
   });
 });

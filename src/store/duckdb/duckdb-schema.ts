@@ -4,14 +4,15 @@
 import { DUCKDB_FLOW_COLUMNS, DUCKDB_V4_ROW_COLUMNS, DUCKDB_V6_HALVES, DUCKDB_VIEW_COLUMNS, type PhysicalColumn } from './duckdb-dialect.js';
 
 /**
- * The layout this code writes. `flows-v4`: flows without an IPv6 address live in `flow_rows`
- * (no IPv6 columns), the others in `flow_rows6` (every column); rarely filled small fields and
- * the countries are folded into packed columns; `flows` is a view over both tables that unpacks
- * them. (Not virtual columns of the table: DuckDB's appender takes a much slower path for a table
- * that has any.) Earlier: `flows-v3` kept the countries as columns, `flows-v2` had one
- * `flow_rows` table with the IPv6 columns, `flows-v1` a `flows` table with every field a column.
+ * The layout this code writes. `flows-v5`: flows without an IPv6 address live in `flow_rows`
+ * (no IPv6 columns), the others in `flow_rows6` (every column); rarely filled small fields are
+ * folded into packed columns, the two countries into one of their own; `flows` is a view over
+ * both tables that unpacks them. (Not virtual columns of the table: DuckDB's appender takes a
+ * much slower path for a table that has any.) Earlier: `flows-v4` kept the countries in the low
+ * bits of the vlan and mark columns, `flows-v3` as columns, `flows-v2` had one `flow_rows` table
+ * with the IPv6 columns, `flows-v1` a `flows` table with every field a column.
  */
-export const FLOW_TABLE_LAYOUT = 'flows-v4';
+export const FLOW_TABLE_LAYOUT = 'flows-v5';
 
 /** The tables flows are appended to and deleted from; everything else reads the `flows` view. */
 export const FLOW_ROWS_TABLE = 'flow_rows';
@@ -82,6 +83,36 @@ function sourceSql(c: PhysicalColumn, present: ReadonlySet<string>): string {
     return [`CASE WHEN (${value}) IS NULL THEN 0 ELSE ${bits} | (1::BIGINT << ${32 + f.presenceBit}) END`];
   });
   return parts.length === 0 ? 'NULL' : `NULLIF(${parts.join(' | ')}, 0)`;
+}
+
+/** Where `flows-v4` kept the countries (column, presence bit of the high word; the value in the low 16 bits): frozen, to move them. */
+const V4_COUNTRIES = [
+  { field: 'src_country', column: 'packed_vlans', presence: 16 },
+  { field: 'dst_country', column: 'packed_marks', presence: 19 },
+] as const;
+
+/**
+ * The move of a `flows-v4` store's countries into their own column, in one transaction: the
+ * other packed fields kept their bits, so only the countries' bits move (and are cleared from
+ * where they were, a column left with no field becoming null again).
+ */
+export function moveV4Countries(): string[] {
+  const statements = ['BEGIN TRANSACTION'];
+  for (const { name, columns } of FLOW_ROW_TABLES) {
+    const target = columns.find((c) => c.packs?.some((f) => f.source.kind === 'country'))!;
+    const parts = V4_COUNTRIES.map(({ field, column, presence }) => {
+      const f = target.packs!.find((p) => p.source.name === field)!;
+      const value = `(("${column}" & 65535) << ${f.word * 32 + f.shift}) | (1::BIGINT << ${32 + f.presenceBit})`;
+      return `CASE WHEN ("${column}" >> ${32 + presence}) & 1 = 1 THEN ${value} ELSE 0 END`;
+    });
+    const cleared = V4_COUNTRIES.map(({ column, presence }) => `"${column}" = NULLIF("${column}" & ~(65535 | (1::BIGINT << ${32 + presence})), 0)`);
+    statements.push(
+      `ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS "${target.name}" BIGINT`,
+      `UPDATE ${name} SET "${target.name}" = NULLIF(${parts.join(' | ')}, 0), ${cleared.join(', ')} WHERE ${V4_COUNTRIES.map(({ column }) => `"${column}" IS NOT NULL`).join(' OR ')}`,
+    );
+  }
+  statements.push('COMMIT');
+  return statements;
 }
 
 /** A flow table found in a store, with its columns. */

@@ -24,7 +24,7 @@ import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeRows } from '../decode-rows.js';
 import { DUCKDB_V6_HALVES, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
-import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, layoutRewrite, needsRewrite } from './duckdb-schema.js';
+import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, layoutRewrite, moveV4Countries, needsRewrite } from './duckdb-schema.js';
 import { CHUNK_ROWS, ChunkWriter } from './duckdb-chunk-writer.js';
 
 const PARAM_TYPES: Record<BoundParam['kind'], DuckDBType> = {
@@ -124,7 +124,7 @@ export class DuckDbStore implements Store {
     await this.enforceRetention();
   }
 
-  /** Brings a store of an older layout (`flows-v1` to `flows-v3`) to the current one: once, at the first open. */
+  /** Brings a store of an older layout (`flows-v1` to `flows-v4`) to the current one: once, at the first open. */
   private async rewriteLegacyLayout(): Promise<void> {
     const reader = await this.conn.runAndReadAll(
       "SELECT table_name, c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name) WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('flows', 'flow_rows', 'flow_rows6')",
@@ -136,14 +136,23 @@ export class DuckDbStore implements Store {
       found.set(String(table), columns);
     }
     const tables = [...found].map(([name, columns]) => ({ name, columns }));
-    if (!needsRewrite(tables)) return;
+    const rewrite = needsRewrite(tables) ? layoutRewrite(tables) : (await this.storedLayout()) === 'flows-v4' ? moveV4Countries() : [];
+    if (rewrite.length === 0) return;
     try {
-      for (const statement of layoutRewrite(tables)) await this.conn.run(statement);
+      for (const statement of rewrite) await this.conn.run(statement);
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       throw new VantageError('STORE_OPEN', `cannot bring DuckDB store ${this.config.path} to the current layout: ${(err as Error).message}`);
     }
     await this.conn.run('CHECKPOINT');
+  }
+
+  /** The layout the store says it has (`vantage_meta`), or undefined for a new store. */
+  private async storedLayout(): Promise<string | undefined> {
+    // No vantage_meta table yet: a new store.
+    const reader = await this.conn.runAndReadAll("SELECT value FROM vantage_meta WHERE key = 'schema'").catch(() => undefined);
+    const value = reader?.getRows()[0]?.[0];
+    return value === undefined || value === null ? undefined : String(value);
   }
 
   async enforceRetention(now: number = Date.now()): Promise<number | undefined> {
