@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCaptureFiles } from '../cli/commands/import-capture.js';
 import { importFiles } from '../cli/commands/import.js';
+import type { FlowRecord } from '../core/columns.js';
 import { parseIp } from '../core/ip.js';
 import { loadIntelIndex } from '../enrich/create-enricher.js';
 import { IndicatorRepository } from '../intel/indicator-repository.js';
@@ -94,6 +95,27 @@ describe.skipIf(!haveAll).each(testBackends())('detectors on real data (%s)', (_
     const b = one(findings, { src: '147.32.80.40' });
     expect(b).toMatchObject({ dst: '147.32.80.37', dport: 902, kind: 'bruteforce' });
     expect(b.evidence.counts.connections).toBe(67);
+  });
+
+  it('bruteforce under 1-in-4 flow sampling: connections estimated from the flows kept, bytes per connection unscaled', async () => {
+    // The Slips brute force again, as a 1-in-4 flow-sampling exporter would report it (from
+    // another address, 147.32.80.41): every 4th of its 67 connection flows kept, with sampling 4
+    // and packets and bytes x 4 (as the decoders and import --sampling scale them).
+    const all: FlowRecord[] = [];
+    await importCaptureFiles({ appendFlows: async (r) => void all.push(...r) }, [files.sshBrute!], { format: 'pcap', httpStore: store, tlsStore: store, arpStore: store }, quiet);
+    const [attacker, victim] = [parseIp('147.32.80.40')!, parseIp('147.32.80.37')!];
+    const connections = all.filter((f) => f.src === attacker && f.dst === victim && f.dport === 902 && (f.tcp_flags & 2) !== 0).sort((a, b) => a.start - b.start);
+    expect(connections).toHaveLength(67);
+    const kept = connections.filter((_, i) => i % 4 === 0).map((f) => ({ ...f, src: parseIp('147.32.80.41')!, sampling: 4, packets: f.packets * 4, bytes: f.bytes * 4 }));
+    expect(kept).toHaveLength(17);
+    await store.appendFlows(kept);
+    const { findings } = await runDetections(store, { kinds: ['bruteforce'], ...ALL_TIME, save: false });
+    const b = one(findings, { src: '147.32.80.41' });
+    expect(b.evidence.counts).toMatchObject({ connections: 68, flows: 17 });
+    // Bytes per connection: what each kept connection sent, not four times it.
+    const perConnection = kept.reduce((sum, f) => sum + f.bytes / 4, 0) / kept.length;
+    expect(b.evidence.counts.bytes! / b.evidence.counts.connections!).toBeCloseTo(perConnection, 6);
+    expect(b.summary).toMatch(/^147\.32\.80\.41 opened ~68 connections to 147\.32\.80\.37:902\/tcp/);
   });
 
   it('c2: the contacts with maltrail-listed Emotet/TrickBot C2 in the nDPI captures', async () => {

@@ -12,6 +12,14 @@ import { isoTime, type FindingEvidence } from './finding.js';
 /** TCP flag bits as stored in `tcp_flags`. */
 export const TCP = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const;
 
+/**
+ * A flow's sampling rate, 1 where none is known: what one stored flow (or packet) stands for.
+ * COALESCE first: ClickHouse's GREATEST is NULL when an argument is, DuckDB's skips it.
+ */
+export function samplingRate(d: Dialect): string {
+  return `GREATEST(COALESCE(${d.quote('sampling')}, 1), 1)`;
+}
+
 /** Condition: the flow starts inside the window. */
 export function windowWhere(d: Dialect, params: ParamSink, from: number, to: number): string {
   const q = d.quote;

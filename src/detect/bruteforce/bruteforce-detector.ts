@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { threatIntel } from '../corroborate.js';
 import type { Detector, NewFinding } from '../detector.js';
 import { findingId, isoTime, roundScore, severityFor } from '../finding.js';
-import { evidence, findingWindow, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
+import { evidence, findingWindow, ipKey, num, readKey, samplingRate, TCP, windowWhere } from '../flow-sql.js';
 import { bruteForceScore, rateScore, smallScore, volumeScore, type BruteForceSubscores } from './score.js';
 
 /** Ports of services that take a password: where repeated short connections mean guessing. */
@@ -15,8 +15,10 @@ export const AUTH_PORTS = [21, 22, 23, 25, 110, 143, 389, 445, 465, 587, 636, 90
 /** Settings; docs/detections.md gives the reasoning behind each default. */
 export const bruteForceConfig = z.object({
   ports: z.array(z.number().int().min(0).max(65535)).default(AUTH_PORTS),
-  /** Connections (SYN-bearing flows) from one source to one service in the window. */
+  /** Connections (SYN-bearing flows; under 1-in-N sampling each stands for N) from one source to one service in the window. */
   minConnections: z.number().int().min(2).default(20),
+  /** Flows seen at least: under sampling, an estimate from fewer is a guess. */
+  minFlows: z.number().int().min(1).default(3),
   /** Bytes (both directions are not joined: the client's side) a login exchange takes at most. */
   loginBytes: z.number().int().min(1).default(20_000),
   /** Connections per minute over the active span below which it is not guessing but use. */
@@ -35,13 +37,16 @@ export const bruteForceDetector: Detector<BruteForceConfig> = {
     const q = d.quote;
     const params = d.newParams();
     const ports = config.ports.map((p) => params.bind('u16', p)).join(', ');
+    const rate = samplingRate(d);
     const sql =
-      `SELECT ${ipKey(d, 'src')} AS s, ${ipKey(d, 'dst')} AS d, ${q('dport')} AS dport, COUNT(*) AS connections, ` +
-      `SUM(CASE WHEN ${d.bitAnd(q('tcp_flags'), String(TCP.ACK))} = 0 THEN 1 ELSE 0 END) AS failed, SUM(${q('bytes')}) AS bytes, ` +
+      // Under 1-in-N sampling a flow seen stands for N connections, and its bytes were scaled by N
+      // already (decoders, import --sampling): per connection, the bytes are divided by the estimate.
+      `SELECT ${ipKey(d, 'src')} AS s, ${ipKey(d, 'dst')} AS d, ${q('dport')} AS dport, SUM(${rate}) AS connections, COUNT(*) AS flows, ` +
+      `SUM(CASE WHEN ${d.bitAnd(q('tcp_flags'), String(TCP.ACK))} = 0 THEN ${rate} ELSE 0 END) AS failed, SUM(${q('bytes')}) AS bytes, ` +
       `MIN(${d.timeMs('start')}) AS first, MAX(${d.timeMs('end')}) AS last FROM flows ` +
       `WHERE ${windowWhere(d, params, context.from, context.to)} AND ${q('proto')} = 6 AND ${d.bitAnd(q('tcp_flags'), String(TCP.SYN))} <> 0 ` +
       `AND ${q('dport')} IN (${ports}) AND ${q('sport')} > ${q('dport')} ` +
-      `GROUP BY s, d, dport HAVING COUNT(*) >= ${params.bind('i64', config.minConnections)}`;
+      `GROUP BY s, d, dport HAVING SUM(${rate}) >= ${params.bind('i64', config.minConnections)} AND COUNT(*) >= ${params.bind('i64', config.minFlows)}`;
     const rows = await context.store.execute(sql, params.params);
     const findings: NewFinding[] = [];
     for (const r of rows) {
@@ -65,6 +70,9 @@ export const bruteForceDetector: Detector<BruteForceConfig> = {
       const score = roundScore(bruteForceScore(subscores));
       if (score < config.minScore) continue;
       const failed = num(r, 'failed');
+      const flows = num(r, 'flows');
+      // Sampled: the counts are estimates; the flows seen say from how much.
+      const sampled = flows !== connections;
       findings.push({
         id: findingId('bruteforce', src, dst, dport),
         kind: 'bruteforce',
@@ -82,8 +90,8 @@ export const bruteForceDetector: Detector<BruteForceConfig> = {
         ],
         first: isoTime(first),
         last: isoTime(last),
-        summary: `${src} opened ${connections} connections to ${dst}:${dport}/tcp in ${Math.round((last - first) / 1000)} s (${perMinute.toFixed(0)}/min, ${Math.round(bytes / connections)} bytes each; ${failed} never completed)`,
-        evidence: await evidence(context, `src ip ${src} and dst ip ${dst} and dst port ${dport} and proto tcp`, findingWindow(context, first, last), { connections, failed, bytes }, {
+        summary: `${src} opened ${sampled ? '~' : ''}${connections} connections to ${dst}:${dport}/tcp in ${Math.round((last - first) / 1000)} s (${perMinute.toFixed(0)}/min, ${Math.round(bytes / connections)} bytes each; ${failed} never completed)`,
+        evidence: await evidence(context, `src ip ${src} and dst ip ${dst} and dst port ${dport} and proto tcp`, findingWindow(context, first, last), { connections, failed, bytes, ...(sampled ? { flows } : {}) }, {
           perMinute: Math.round(perMinute * 10) / 10,
         }),
         intel,

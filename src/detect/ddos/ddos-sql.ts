@@ -4,7 +4,7 @@
 
 import type { Ip } from '../../core/ip.js';
 import type { Dialect, ParamSink } from '../../store/store.js';
-import { ipIn, ipKey, ipKeyText, selectIp, TCP } from '../flow-sql.js';
+import { ipIn, ipKey, ipKeyText, samplingRate, selectIp, TCP } from '../flow-sql.js';
 import type { DdosConfig } from './ddos-config.js';
 import { CLASS_KEY, OTHER_BASE, REFLECTION_BASE } from './vector.js';
 
@@ -17,11 +17,6 @@ function reflectionPorts(d: Dialect, params: ParamSink, ports: readonly number[]
 function synOnly(d: Dialect): string {
   const f = d.quote('tcp_flags');
   return `${d.quote('proto')} = 6 AND ${d.bitAnd(f, String(TCP.SYN))} <> 0 AND ${d.bitAnd(f, String(TCP.ACK))} = 0`;
-}
-
-/** A flow's sampling rate, 1 where none is known: what one stored flow or packet stands for. */
-function samplingRate(d: Dialect): string {
-  return `GREATEST(COALESCE(${d.quote('sampling')}, 1), 1)`;
 }
 
 /**

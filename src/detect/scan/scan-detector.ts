@@ -13,7 +13,7 @@ import type { Dialect, ParamSink, Store } from '../../store/store.js';
 import { threatIntel } from '../corroborate.js';
 import type { DetectionContext, Detector, NewFinding } from '../detector.js';
 import { findingId, isoTime, roundScore, severityFor } from '../finding.js';
-import { bindKey, evidence, findingWindow, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
+import { bindKey, evidence, findingWindow, ipKey, num, readKey, samplingRate, TCP, windowWhere } from '../flow-sql.js';
 import { arpSweepConfig, arpSweepFindings } from './arp-sweep.js';
 import { breadthScore, rateScore, scanScore, type ScanSubscores } from './score.js';
 import { thresholdRandomWalk, TRW_DEFAULTS } from './trw.js';
@@ -60,14 +60,14 @@ function attemptsTable(context: DetectionContext, params: ParamSink, config: Sca
   const flags = q('tcp_flags');
   const cols = `${ipKey(d, 'src')} AS s, ${ipKey(d, 'dst')} AS d, ${q('dport')} AS dport, ${q('proto')} AS proto, ${d.timeMs('start')} AS t0, ${d.timeMs('end')} AS t1`;
   // One packet (per sampled packet) cannot be a completed handshake, whatever flags it shows.
-  const failed = `${d.bitAnd(flags, String(TCP.ACK))} = 0 OR ${q('packets')} <= GREATEST(${q('sampling')}, 1)`;
+  const failed = `${d.bitAnd(flags, String(TCP.ACK))} = 0 OR ${q('packets')} <= ${samplingRate(d)}`;
   const syn = `${win} AND ${q('proto')} = 6 AND ${d.bitAnd(flags, String(TCP.SYN))} <> 0`;
   // Completed handshakes matter only as the denominators of sources that fail enough to be
   // candidates; every other source's successes (most of a network's TCP) stay out of the table.
   const failing = `SELECT ${ipKey(d, 'src')} FROM flows WHERE ${syn} AND (${failed}) GROUP BY 1 HAVING COUNT(*) >= ${Math.min(config.minHosts, config.minPorts, config.blockMinHosts)}`;
   const tcp = `SELECT ${cols}, CASE WHEN ${failed} THEN 1 ELSE 0 END AS failed FROM flows WHERE ${syn} AND ((${failed}) OR ${ipKey(d, 'src')} IN (${failing}))`;
   // Sampled exports scale packets by the rate: compare per sampled packet.
-  const udp = `(${q('proto')} = 17 AND ${q('packets')} <= ${params.bind('i64', config.udpProbeMaxPackets)} * GREATEST(${q('sampling')}, 1) AND ${q('dport')} <= ${q('sport')})`;
+  const udp = `(${q('proto')} = 17 AND ${q('packets')} <= ${params.bind('i64', config.udpProbeMaxPackets)} * ${samplingRate(d)} AND ${q('dport')} <= ${q('sport')})`;
   const icmp = `((${q('proto')} = 1 AND ${q('dport')} = 2048) OR (${q('proto')} = 58 AND ${q('dport')} = 32768))`;
   const other = `SELECT ${cols}, 1 AS failed FROM flows WHERE ${win} AND (${udp} OR ${icmp})`;
   const answers = `SELECT DISTINCT ${ipKey(d, 'src')} AS rs, ${ipKey(d, 'dst')} AS rd FROM flows WHERE ${win} AND ${q('proto')} IN (1, 17, 58)`;
