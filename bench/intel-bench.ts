@@ -19,7 +19,8 @@ import { grouped, log, median } from './report.js';
 
 const USAGE = `usage: node dist/bench/intel-bench.js [--flows N] [--runs N] [--lookups N] [--data DIR] [--json]
   --flows N     flows per ingest run (default 1000000)
-  --runs N      ingest runs per mode, alternating off/on; medians reported (default 5)
+  --runs N      ingest runs per mode, alternating off/on; medians reported, the cost
+                from the median on/off pair (default 7)
   --lookups N   prefix-index lookups per timing (default 10000000)
   --data DIR    the shared data folder (default ../shared/data from the working directory)
   --json        print the results as JSON on stdout`;
@@ -27,7 +28,7 @@ const USAGE = `usage: node dist/bench/intel-bench.js [--flows N] [--runs N] [--l
 const { values: opts } = parseArgs({
   options: {
     flows: { type: 'string', default: '1000000' },
-    runs: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '7' },
     lookups: { type: 'string', default: '10000000' },
     data: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -185,7 +186,11 @@ async function main(): Promise<void> {
   }
   const rateOff = median(off);
   const rateOn = median(on);
-  const cost = 1 - rateOn / rateOff;
+  // Each on-run follows its off-run: the ratio within a pair is what the machine's slow and fast
+  // phases (15-30% here) disturb least. The cost is the median pair's.
+  const ratios = on.map((r, i) => r / off[i]!).sort((a, b) => a - b);
+  const ratio = median(ratios);
+  const cost = 1 - ratio;
   const results = {
     indicators: indicators.length,
     indexBuildMs: Math.round(buildMs),
@@ -195,7 +200,8 @@ async function main(): Promise<void> {
     flows: FLOWS,
     ingestOff: Math.round(rateOff),
     ingestOn: Math.round(rateOn),
-    ratioOnOff: Number((rateOn / rateOff).toFixed(3)),
+    ratioOnOff: Number(ratio.toFixed(3)),
+    ratioRange: [Number(ratios[0]!.toFixed(3)), Number(ratios[ratios.length - 1]!.toFixed(3))],
     enrichmentCost: Number(cost.toFixed(3)),
     enrichOnly: Math.round(median(enrichRates)),
     ingestPreEnriched: Math.round(median(stored)),
@@ -211,7 +217,8 @@ async function main(): Promise<void> {
     ['prefix index lookups/s, listed IPv4', grouped(lookupsListed), `>= ${grouped(TARGET_LOOKUPS)}`, pass(lookupsListed >= TARGET_LOOKUPS)],
     ['ingest flows/s, enrichment off (DuckDB)', grouped(rateOff), '', ''],
     ['ingest flows/s, enrichment on', grouped(rateOn), '', ''],
-    ['ratio on/off', (rateOn / rateOff).toFixed(3), `>= ${(1 - TARGET_COST).toFixed(2)}`, pass(cost <= TARGET_COST)],
+    ['ratio on/off (median of the run pairs)', ratio.toFixed(3), `>= ${(1 - TARGET_COST).toFixed(2)}`, pass(cost <= TARGET_COST)],
+    ['  lowest and highest pair', `${ratios[0]!.toFixed(3)}-${ratios[ratios.length - 1]!.toFixed(3)}`, '', ''],
     ['enrichment cost (share of ingest rate)', `${(cost * 100).toFixed(1)}%`, `<= ${TARGET_COST * 100}%`, pass(cost <= TARGET_COST)],
     ['enrichment alone, flows/s', grouped(median(enrichRates)), '', ''],
     ['  its CPU as a share of plain ingest time', `${((rateOff / median(enrichRates)) * 100).toFixed(1)}%`, `<= ${TARGET_COST * 100}%`, pass(rateOff / median(enrichRates) <= TARGET_COST)],
