@@ -57,16 +57,20 @@ function rowCode(j: number, field: string, layout: Layout, packs: readonly Packe
   const none = `V${j}[i >>> 3] &= ~(1 << (i & 7));`;
   switch (layout) {
     case 'packed': {
-      // Each present field ORs its bits into the low or high word and sets its presence bit;
-      // no field present leaves the column null.
+      // Each present field ORs its bits into the low or high word and marks itself present (a
+      // presence bit, or its value stored plus one); no field present leaves the column null.
       const fields = packs!.map((f) => {
         const word = f.word === 0 ? 'lo' : 'hi';
-        const set = `${word} |= (c & ${2 ** f.width - 1}) << ${f.shift}; hi |= ${1 << f.presenceBit};`;
+        const mask = 2 ** f.width - 1;
+        const set =
+          f.presenceBit === undefined
+            ? `c = (c + 1) & ${mask}; if (c !== 0) { ${word} |= c << ${f.shift}; any = true; }`
+            : `${word} |= (c & ${mask}) << ${f.shift}; hi |= ${1 << f.presenceBit}; any = true;`;
         // A country is stored as its code (two letters as a 16-bit number).
         if (f.source.kind === 'country') return `v = r.${f.source.name}; c = typeof v === 'string' ? code(v) : undefined; if (c !== undefined) { ${set} }`;
         return `v = r.${f.source.name}; if (typeof v === 'number') { c = v; ${set} }`;
       });
-      return `lo = 0; hi = 0; ${fields.join(' ')} if (hi !== 0) { D${j}[2 * i] = lo; D${j}[2 * i + 1] = hi; P${j}++; } else { D${j}[2 * i] = 0; D${j}[2 * i + 1] = 0; ${none} }`;
+      return `lo = 0; hi = 0; any = false; ${fields.join(' ')} if (any) { D${j}[2 * i] = lo; D${j}[2 * i + 1] = hi; P${j}++; } else { D${j}[2 * i] = 0; D${j}[2 * i + 1] = 0; ${none} }`;
     }
     case 'u8':
     case 'u16':
@@ -98,7 +102,7 @@ function compileFill(fields: readonly string[], layouts: readonly Layout[], pack
   const n = fields.length;
   const lines: string[] = [];
   for (let j = 0; j < n; j++) lines.push(`const D${j} = D[${j}], S${j} = S[${j}], V${j} = V[${j}]; let P${j} = 0;`);
-  lines.push('let v, c, lo, hi;');
+  lines.push('let v, c, lo, hi, any;');
   lines.push('for (let i = 0; i < count; i++) {');
   lines.push('  const r = rows[offset + i];');
   for (let j = 0; j < n; j++) lines.push(`  ${rowCode(j, fields[j]!, layouts[j]!, packs[j])}`);

@@ -1,7 +1,8 @@
 // The DuckDB flow table's packed columns: six small fields stored in two 64-bit columns, the
-// countries in a third, read under their own names through the flows view. Each field must keep
-// its own value and its own null, and stores created with older layouts (every field a column;
-// flows-v4's countries in the low bits of the other two) must come through unchanged.
+// countries in a third, the AS numbers in a fourth, read under their own names through the flows
+// view. Each field must keep its own value and its own null, and stores created with older
+// layouts (every field a column; flows-v4's countries in the low bits of the vlan and mark
+// columns; flows-v5's in their own; the AS numbers as columns) must come through unchanged.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +18,9 @@ import { DuckDbStore } from './duckdb-store.js';
 const work = mkdtempSync(join(tmpdir(), 'vantage-packed-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const PACKED = ['src_vlan', 'dst_vlan', 'icmp_type', 'icmp_code', 'direction', 'end_reason'] as const;
-/** The largest value each field's column type holds. */
-const MAX: Record<(typeof PACKED)[number], number> = { src_vlan: 65535, dst_vlan: 65535, icmp_type: 255, icmp_code: 255, direction: 255, end_reason: 255 };
+const PACKED = ['src_vlan', 'dst_vlan', 'icmp_type', 'icmp_code', 'direction', 'end_reason', 'src_as', 'dst_as'] as const;
+/** The largest value each field keeps (an AS number is stored plus one: 4294967295, reserved by RFC 7300, is read as none). */
+const MAX: Record<(typeof PACKED)[number], number> = { src_vlan: 65535, dst_vlan: 65535, icmp_type: 255, icmp_code: 255, direction: 255, end_reason: 255, src_as: 4294967294, dst_as: 4294967294 };
 
 const BASE: FlowRecord = { start: 1_000, end: 2_000, src: 0x0a000001, dst: 0x0a000002, sport: 1, dport: 2, proto: 17, tcp_flags: 0, packets: 1, bytes: 60 };
 
@@ -53,8 +54,12 @@ describe('DuckDB packed columns', () => {
       // Filters on a packed field see only its own value.
       const [count] = await store.run(compileQuery(parseQuery('src vlan 0 | count'), store.dialect));
       expect(count!.flows).toBe(2); // src_vlan = 0 alone, and all fields at 0
-      const nulls = await store.execute('SELECT COUNT(*) AS n FROM flow_rows WHERE packed_vlans IS NULL AND packed_marks IS NULL');
+      const nulls = await store.execute('SELECT COUNT(*) AS n FROM flow_rows WHERE packed_vlans IS NULL AND packed_marks IS NULL AND packed_as IS NULL');
       expect(Number(nulls[0]!.n)).toBe(1); // only the flow without any of them stores nulls
+      // The reserved last AS number is read as none; AS 0 as 0.
+      await store.appendFlows([{ ...BASE, start: 50_000, src_as: 4294967295, dst_as: 0 }]);
+      const [reserved] = await store.run(compileQuery(parseQuery('any | sort start desc | limit 1 | fields src_as,dst_as'), store.dialect));
+      expect([reserved!.src_as ?? null, reserved!.dst_as]).toEqual([null, 0]);
     } finally {
       await store.close();
     }
@@ -84,7 +89,7 @@ describe('DuckDB packed columns', () => {
     try {
       expect(await readPacked(store)).toEqual(expected(flows));
       const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
-      expect(meta!.value).toBe('flows-v5');
+      expect(meta!.value).toBe('flows-v6');
       // New flows append to the rewritten table as to a new one.
       await store.appendFlows([{ ...BASE, start: 99_999, dst_vlan: 7 }]);
       const [vlan] = await store.run(compileQuery(parseQuery('dst vlan 7 | count'), store.dialect));
@@ -102,36 +107,46 @@ describe('DuckDB packed columns', () => {
     }
   });
 
-  it("moves a flows-v4 store's countries out of the vlan and mark columns into their own, every other bit kept", async () => {
-    const path = join(work, 'v4.duckdb');
+  it.each(['flows-v4', 'flows-v5'])('rewrites a %s store (its countries in its own bits, the AS numbers as columns), every field kept', async (layout) => {
+    const path = join(work, `${layout}.duckdb`);
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
-    // The flows-v4 tables: today's columns but packed_countries (flow_rows without the IPv6 halves).
-    const v4 = DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_countries');
-    const create = (name: string, columns: typeof v4) => `CREATE TABLE ${name} (${columns.map((c) => `"${c.name}" ${c.sqlType}`).join(', ')})`;
-    await connection.run(create('flow_rows', v4.filter((c) => c.family !== 6)));
-    await connection.run(create('flow_rows6', v4));
+    // The layout's tables: today's columns without packed_as but with src_as and dst_as (v4: nor
+    // packed_countries); flow_rows without the IPv6 halves.
+    const columns = [
+      ...DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_as' && (layout === 'flows-v5' || c.name !== 'packed_countries')).map((c) => `"${c.name}" ${c.sqlType}`),
+      'src_as UINTEGER',
+      'dst_as UINTEGER',
+    ];
+    await connection.run(`CREATE TABLE flow_rows (${columns.filter((c) => !/^"\w+6"/.test(c)).join(', ')})`);
+    await connection.run(`CREATE TABLE flow_rows6 (${columns.join(', ')})`);
     await connection.run('CREATE VIEW flows AS SELECT "start" FROM flow_rows UNION ALL SELECT "start" FROM flow_rows6');
-    await connection.run("CREATE TABLE vantage_meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO vantage_meta VALUES ('schema', 'flows-v4')");
+    await connection.run(`CREATE TABLE vantage_meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO vantage_meta VALUES ('schema', '${layout}')`);
     const flows: FlowRecord[] = [
-      { ...BASE, src_country: 'US', dst_country: 'DE' },
-      { ...BASE, src_country: 'NL', src_vlan: 7, dst_vlan: 4094 },
-      { ...BASE, dst_country: 'ZA', icmp_type: 3, icmp_code: 13, end_reason: 2, direction: 1 },
+      { ...BASE, src_country: 'US', dst_country: 'DE', src_as: 15169, dst_as: 4294967294 },
+      { ...BASE, src_country: 'NL', src_vlan: 7, dst_vlan: 4094, dst_as: 0 },
+      { ...BASE, dst_country: 'ZA', icmp_type: 3, icmp_code: 13, end_reason: 2, direction: 1, src_as: 2147483648 },
       { ...BASE, src_vlan: 0, icmp_type: 0 },
       { ...BASE },
     ].map((f, i) => ({ ...f, start: BASE.start + i }));
-    // flows-v4's bits: packed_vlans = src_country (low 16, presence 48), src_vlan (16, 49), dst_vlan (32, 50);
-    // packed_marks = dst_country (low 16, presence 51), icmp_type (16, 52), icmp_code (24, 53), end_reason (32, 54), direction (40, 55).
+    // The layout's bits: packed_vlans = src_vlan (16, presence 49), dst_vlan (32, 50); packed_marks =
+    // icmp_type (16, 52), icmp_code (24, 53), end_reason (32, 54), direction (40, 55); the countries
+    // in the low 16 bits of packed_vlans (presence 48) and packed_marks (51) in v4, and in v5 in
+    // packed_countries, at 0 (presence 48) and 16 (51).
     const pack = (parts: [number | undefined | null, number, number][]) => {
       const present = parts.filter(([v]) => v !== undefined && v !== null);
       return present.length === 0 ? 'NULL' : String(present.reduce((sum, [v, at, bit]) => sum + (BigInt(v!) << BigInt(at)) + (1n << BigInt(bit)), 0n));
     };
     const code = (c: string | null | undefined) => (c ? countryCode(c) : undefined);
+    const v4 = layout === 'flows-v4';
     for (const f of flows) {
-      const vlans = pack([[code(f.src_country), 0, 48], [f.src_vlan, 16, 49], [f.dst_vlan, 32, 50]]);
-      const marks = pack([[code(f.dst_country), 0, 51], [f.icmp_type, 16, 52], [f.icmp_code, 24, 53], [f.end_reason, 32, 54], [f.direction, 40, 55]]);
+      const vlans = pack([[v4 ? code(f.src_country) : undefined, 0, 48], [f.src_vlan, 16, 49], [f.dst_vlan, 32, 50]]);
+      const marks = pack([[v4 ? code(f.dst_country) : undefined, 0, 51], [f.icmp_type, 16, 52], [f.icmp_code, 24, 53], [f.end_reason, 32, 54], [f.direction, 40, 55]]);
+      const countries = v4 ? '' : `, ${pack([[code(f.src_country), 0, 48], [code(f.dst_country), 16, 51]])}`;
+      const as = (a: number | null | undefined) => (a === undefined || a === null ? 'NULL' : String(a));
       await connection.run(
-        `INSERT INTO flow_rows ("start", "end", src4, dst4, sport, dport, proto, tcp_flags, packets, bytes, packed_vlans, packed_marks) VALUES (${f.start}, ${f.end}, ${f.src}, ${f.dst}, 1, 2, 17, 0, 1, 60, ${vlans}, ${marks})`,
+        `INSERT INTO flow_rows ("start", "end", src4, dst4, sport, dport, proto, tcp_flags, packets, bytes, src_as, dst_as, packed_vlans, packed_marks${v4 ? '' : ', packed_countries'}) ` +
+          `VALUES (${f.start}, ${f.end}, ${f.src}, ${f.dst}, 1, 2, 17, 0, 1, 60, ${as(f.src_as)}, ${as(f.dst_as)}, ${vlans}, ${marks}${countries})`,
       );
     }
     connection.closeSync();
@@ -145,11 +160,13 @@ describe('DuckDB packed columns', () => {
       expect(rows.map((r) => Object.fromEntries(fields.map((k) => [k, r[k] ?? null])))).toEqual(
         flows.map((f) => Object.fromEntries(fields.map((k) => [k, (f as unknown as Record<string, unknown>)[k] ?? null]))),
       );
-      // The first flow had nothing but countries: its vlan and mark columns are null now.
+      // The first flow had nothing but countries and AS numbers: its vlan and mark columns are null now.
       const [first] = await store.execute(`SELECT packed_vlans, packed_marks FROM flow_rows WHERE "start" = ${BASE.start}`);
       expect(first).toEqual({ packed_vlans: null, packed_marks: null });
       const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
-      expect(meta!.value).toBe('flows-v5');
+      expect(meta!.value).toBe('flows-v6');
+      const old = await store.execute("SELECT column_name FROM duckdb_columns() WHERE table_name LIKE 'flow_rows%' AND column_name IN ('src_as', 'dst_as')");
+      expect(old).toEqual([]);
     } finally {
       await store.close();
     }

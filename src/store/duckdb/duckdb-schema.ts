@@ -4,15 +4,16 @@
 import { DUCKDB_FLOW_COLUMNS, DUCKDB_V4_ROW_COLUMNS, DUCKDB_V6_HALVES, DUCKDB_VIEW_COLUMNS, type PhysicalColumn } from './duckdb-dialect.js';
 
 /**
- * The layout this code writes. `flows-v5`: flows without an IPv6 address live in `flow_rows`
+ * The layout this code writes. `flows-v6`: flows without an IPv6 address live in `flow_rows`
  * (no IPv6 columns), the others in `flow_rows6` (every column); rarely filled small fields are
- * folded into packed columns, the two countries into one of their own; `flows` is a view over
- * both tables that unpacks them. (Not virtual columns of the table: DuckDB's appender takes a
- * much slower path for a table that has any.) Earlier: `flows-v4` kept the countries in the low
- * bits of the vlan and mark columns, `flows-v3` as columns, `flows-v2` had one `flow_rows` table
- * with the IPv6 columns, `flows-v1` a `flows` table with every field a column.
+ * folded into packed columns, the two countries into one of their own, the two AS numbers into
+ * another; `flows` is a view over both tables that unpacks them. (Not virtual columns of the
+ * table: DuckDB's appender takes a much slower path for a table that has any.) Earlier:
+ * `flows-v5` kept the AS numbers as columns, `flows-v4` also the countries in the low bits of the
+ * vlan and mark columns, `flows-v3` as columns, `flows-v2` had one `flow_rows` table with the
+ * IPv6 columns, `flows-v1` a `flows` table with every field a column.
  */
-export const FLOW_TABLE_LAYOUT = 'flows-v5';
+export const FLOW_TABLE_LAYOUT = 'flows-v6';
 
 /** The tables flows are appended to and deleted from; everything else reads the `flows` view. */
 export const FLOW_ROWS_TABLE = 'flow_rows';
@@ -52,11 +53,11 @@ export function duckDbMigrations(): string[] {
   ];
 }
 
-/**
- * Where `flows-v2` and `flows-v3` packed their small fields (column, bit of the value, width,
- * presence bit of the high word): frozen, to read those stores in the rewrite.
- */
-const V2_PACKING: Readonly<Record<string, { column: string; at: number; width: number; presence: number }>> = {
+/** Where an older layout packed a field: column, bit of the value, width, presence bit of the high word. */
+type OlderPacking = Readonly<Record<string, { column: string; at: number; width: number; presence: number }>>;
+
+/** `flows-v2` and `flows-v3`: the small fields (the countries and AS numbers were columns). Frozen, to read those stores. */
+const V2_PACKING: OlderPacking = {
   src_vlan: { column: 'packed_vlans', at: 0, width: 16, presence: 16 },
   dst_vlan: { column: 'packed_vlans', at: 16, width: 16, presence: 17 },
   icmp_type: { column: 'packed_marks', at: 0, width: 8, presence: 18 },
@@ -65,54 +66,56 @@ const V2_PACKING: Readonly<Record<string, { column: string; at: number; width: n
   direction: { column: 'packed_marks', at: 24, width: 8, presence: 21 },
 };
 
-/** A packed field's value in an older table: its own column (v1; v3's countries), or its bits in a v2/v3 packed column. */
-function olderFieldSql(field: string, present: ReadonlySet<string>): string | undefined {
+/** `flows-v4`: the countries in the low bits of the vlan and mark columns (the AS numbers were columns). Frozen. */
+const V4_PACKING: OlderPacking = {
+  src_country: { column: 'packed_vlans', at: 0, width: 16, presence: 16 },
+  src_vlan: { column: 'packed_vlans', at: 16, width: 16, presence: 17 },
+  dst_vlan: { column: 'packed_vlans', at: 32, width: 16, presence: 18 },
+  dst_country: { column: 'packed_marks', at: 0, width: 16, presence: 19 },
+  icmp_type: { column: 'packed_marks', at: 16, width: 8, presence: 20 },
+  icmp_code: { column: 'packed_marks', at: 24, width: 8, presence: 21 },
+  end_reason: { column: 'packed_marks', at: 32, width: 8, presence: 22 },
+  direction: { column: 'packed_marks', at: 40, width: 8, presence: 23 },
+};
+
+/** `flows-v5`: the countries in a column of their own, the rest as in v4 (the AS numbers were columns). Frozen. */
+const V5_PACKING: OlderPacking = {
+  ...V4_PACKING,
+  src_country: { column: 'packed_countries', at: 0, width: 16, presence: 16 },
+  dst_country: { column: 'packed_countries', at: 16, width: 16, presence: 19 },
+};
+
+/** The packing of a store by the layout it records (v1 had none; v2 and v3 agree). */
+function olderPacking(layout: string | undefined): OlderPacking {
+  return layout === 'flows-v5' ? V5_PACKING : layout === 'flows-v4' ? V4_PACKING : V2_PACKING;
+}
+
+/** A packed field's value in an older table: its own column (v1; v3's countries; v5's AS numbers), or its bits in a packed column. */
+function olderFieldSql(field: string, present: ReadonlySet<string>, packing: OlderPacking): string | undefined {
   if (present.has(field)) return `"${field}"`;
-  const old = V2_PACKING[field];
+  const old = packing[field];
   if (!old || !present.has(old.column)) return undefined;
   return `CASE WHEN ("${old.column}" >> ${32 + old.presence}) & 1 = 1 THEN ("${old.column}" >> ${old.at}) & ${2 ** old.width - 1} END`;
 }
 
-/** A stored column's value read from an older table with the given columns. */
-function sourceSql(c: PhysicalColumn, present: ReadonlySet<string>): string {
+/**
+ * A stored column's value read from an older table with the given columns. Packed values are
+ * built in 128 bits and brought back to a signed 64-bit BIGINT: a value stored plus one may
+ * fill the high word up to its top bit, which a BIGINT shift would overflow on.
+ */
+function sourceSql(c: PhysicalColumn, present: ReadonlySet<string>, packing: OlderPacking): string {
   if (!c.packs) return present.has(c.name) ? `"${c.name}"` : 'NULL';
   const parts = c.packs.flatMap((f) => {
-    const value = olderFieldSql(f.source.name, present);
+    const value = olderFieldSql(f.source.name, present, packing);
     if (value === undefined) return [];
-    const bits = `((${value})::BIGINT & ${2 ** f.width - 1}) << ${f.word * 32 + f.shift}`;
-    return [`CASE WHEN (${value}) IS NULL THEN 0 ELSE ${bits} | (1::BIGINT << ${32 + f.presenceBit}) END`];
+    const at = f.word * 32 + f.shift;
+    const mask = 2 ** f.width - 1;
+    if (f.presenceBit === undefined) return [`CASE WHEN (${value}) IS NULL THEN 0 ELSE (((${value})::HUGEINT + 1) & ${mask}) << ${at} END`];
+    return [`CASE WHEN (${value}) IS NULL THEN 0 ELSE (((${value})::HUGEINT & ${mask}) << ${at}) | (1::HUGEINT << ${32 + f.presenceBit}) END`];
   });
-  return parts.length === 0 ? 'NULL' : `NULLIF(${parts.join(' | ')}, 0)`;
-}
-
-/** Where `flows-v4` kept the countries (column, presence bit of the high word; the value in the low 16 bits): frozen, to move them. */
-const V4_COUNTRIES = [
-  { field: 'src_country', column: 'packed_vlans', presence: 16 },
-  { field: 'dst_country', column: 'packed_marks', presence: 19 },
-] as const;
-
-/**
- * The move of a `flows-v4` store's countries into their own column, in one transaction: the
- * other packed fields kept their bits, so only the countries' bits move (and are cleared from
- * where they were, a column left with no field becoming null again).
- */
-export function moveV4Countries(): string[] {
-  const statements = ['BEGIN TRANSACTION'];
-  for (const { name, columns } of FLOW_ROW_TABLES) {
-    const target = columns.find((c) => c.packs?.some((f) => f.source.kind === 'country'))!;
-    const parts = V4_COUNTRIES.map(({ field, column, presence }) => {
-      const f = target.packs!.find((p) => p.source.name === field)!;
-      const value = `(("${column}" & 65535) << ${f.word * 32 + f.shift}) | (1::BIGINT << ${32 + f.presenceBit})`;
-      return `CASE WHEN ("${column}" >> ${32 + presence}) & 1 = 1 THEN ${value} ELSE 0 END`;
-    });
-    const cleared = V4_COUNTRIES.map(({ column, presence }) => `"${column}" = NULLIF("${column}" & ~(65535 | (1::BIGINT << ${32 + presence})), 0)`);
-    statements.push(
-      `ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS "${target.name}" BIGINT`,
-      `UPDATE ${name} SET "${target.name}" = NULLIF(${parts.join(' | ')}, 0), ${cleared.join(', ')} WHERE ${V4_COUNTRIES.map(({ column }) => `"${column}" IS NOT NULL`).join(' OR ')}`,
-    );
-  }
-  statements.push('COMMIT');
-  return statements;
+  if (parts.length === 0) return 'NULL';
+  const packed = `(${parts.join(' | ')})`;
+  return `NULLIF(CASE WHEN ${packed} >= 9223372036854775808 THEN ${packed} - 18446744073709551616 ELSE ${packed} END, 0)::BIGINT`;
 }
 
 /** A flow table found in a store, with its columns. */
@@ -126,7 +129,7 @@ const CURRENT_COLUMNS = new Map(FLOW_ROW_TABLES.map(({ name, columns }) => [name
 /**
  * Whether the flow tables found are of an older layout: a `flows` table (v1), or a row table
  * with a column the current layout folds away or moves (v2's IPv6 columns in `flow_rows`, v3's
- * countries). Missing columns are not a reason: the migrations add them.
+ * countries, v4's and v5's AS numbers). Missing columns are not a reason: the migrations add them.
  */
 export function needsRewrite(found: readonly FoundTable[]): boolean {
   return found.some((t) => {
@@ -142,7 +145,8 @@ export function needsRewrite(found: readonly FoundTable[]): boolean {
  * column drop on a table changed in the same transaction, so the tables are built anew and
  * renamed.
  */
-export function layoutRewrite(found: readonly FoundTable[]): string[] {
+export function layoutRewrite(found: readonly FoundTable[], layout: string | undefined): string[] {
+  const packing = olderPacking(layout);
   const fresh = (name: string) => `${name}_rewrite`;
   const statements = ['BEGIN TRANSACTION'];
   // Where `flows` is not a table (v1), it is the view over the tables being replaced.
@@ -153,7 +157,7 @@ export function layoutRewrite(found: readonly FoundTable[]): string[] {
     const anyV6 = v6.length === 0 ? 'FALSE' : `(${v6.join(' OR ')})`;
     for (const { name, columns } of FLOW_ROW_TABLES) {
       const where = name === FLOW_ROWS6_TABLE ? anyV6 : `NOT ${anyV6}`;
-      statements.push(`INSERT INTO ${fresh(name)} (${columns.map((c) => `"${c.name}"`).join(', ')}) SELECT ${columns.map((c) => sourceSql(c, present)).join(', ')} FROM ${source} WHERE ${where}`);
+      statements.push(`INSERT INTO ${fresh(name)} (${columns.map((c) => `"${c.name}"`).join(', ')}) SELECT ${columns.map((c) => sourceSql(c, present, packing)).join(', ')} FROM ${source} WHERE ${where}`);
     }
   }
   for (const { name } of found) statements.push(`DROP TABLE ${name}`);

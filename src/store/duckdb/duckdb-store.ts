@@ -24,7 +24,7 @@ import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeRows } from '../decode-rows.js';
 import { DUCKDB_V6_HALVES, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
-import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, layoutRewrite, moveV4Countries, needsRewrite } from './duckdb-schema.js';
+import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, layoutRewrite, needsRewrite } from './duckdb-schema.js';
 import { CHUNK_ROWS, ChunkWriter } from './duckdb-chunk-writer.js';
 
 const PARAM_TYPES: Record<BoundParam['kind'], DuckDBType> = {
@@ -124,7 +124,7 @@ export class DuckDbStore implements Store {
     await this.enforceRetention();
   }
 
-  /** Brings a store of an older layout (`flows-v1` to `flows-v4`) to the current one: once, at the first open. */
+  /** Brings a store of an older layout (`flows-v1` to `flows-v5`) to the current one: once, at the first open. */
   private async rewriteLegacyLayout(): Promise<void> {
     const reader = await this.conn.runAndReadAll(
       "SELECT table_name, c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name) WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('flows', 'flow_rows', 'flow_rows6')",
@@ -136,8 +136,9 @@ export class DuckDbStore implements Store {
       found.set(String(table), columns);
     }
     const tables = [...found].map(([name, columns]) => ({ name, columns }));
-    const rewrite = needsRewrite(tables) ? layoutRewrite(tables) : (await this.storedLayout()) === 'flows-v4' ? moveV4Countries() : [];
-    if (rewrite.length === 0) return;
+    if (!needsRewrite(tables)) return;
+    // The layout the store records tells where its packed fields are.
+    const rewrite = layoutRewrite(tables, await this.storedLayout());
     try {
       for (const statement of rewrite) await this.conn.run(statement);
     } catch (err) {
