@@ -56,8 +56,9 @@ export interface PhysicalColumn {
  * whether a value is there or null (statistics, validity, compression analysis), and such
  * columns, null in nearly every flow, were a quarter of the append time. Queries see the same
  * columns. (TOS stays a column: NetFlow v5 and most exporters fill it, and alone it bit-packs.)
- * Each field has its presence bit in the high word (bits 16-23 of it, one per field across the
- * columns: the bits `flows-v4` gave them, so its vlan and mark columns read unchanged).
+ * A field below a whole word has its presence bit in the high word (bits 16-23 of it, one per
+ * field across the columns, the bits `flows-v4` gave them); an AS number fills its word and is
+ * stored plus one instead.
  */
 const PACKED_COLUMNS: readonly { name: string; fields: readonly { name: string; word: 0 | 1; shift: number; width: number; presence?: number }[] }[] = [
   // The AS numbers, filled for about half of the addresses of an enriched flow (not the internal
