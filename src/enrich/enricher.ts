@@ -59,7 +59,7 @@ export class FlowEnricher implements Enricher {
     const cache = this.cache;
     if (cache[at] === (ip | 0) && cache[at + 1] !== EMPTY) return at;
     const { values, width } = this.v4;
-    const row = width * this.v4.lookup(ip);
+    const row = this.v4.lookup(ip);
     cache[at] = ip;
     cache[at + 1] = values[row]!;
     cache[at + 2] = values[row + 1]!;

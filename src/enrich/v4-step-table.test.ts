@@ -30,8 +30,8 @@ describe('MergedV4Table', () => {
     const merged = new MergedV4Table([steps(a), steps(b)]);
     const probes = [0, 4, 5, 9, 10, 19, 20, 29, 30, 34, 35, 39, 40, 99, 100, 101, 2 ** 32 - 6, 2 ** 32 - 5, 2 ** 32 - 1];
     for (const ip of probes) {
-      const row = merged.lookup(ip);
-      expect([ip, merged.values[2 * row], merged.values[2 * row + 1]]).toEqual([ip, a.lookupV4(ip), b.lookupV4(ip)]);
+      const at = merged.lookup(ip);
+      expect([ip, merged.values[at], merged.values[at + 1]]).toEqual([ip, a.lookupV4(ip), b.lookupV4(ip)]);
     }
     // Rows only where some source changes: 0,5,10,20,30,35,40,100,101,2^32-5.
     expect(merged.size).toBe(10);
@@ -39,7 +39,7 @@ describe('MergedV4Table', () => {
 
   it('an empty source is -1 everywhere', () => {
     const merged = new MergedV4Table([steps(table([])), steps(table([[7, 8, 1]]))]);
-    expect([6, 7, 9].map((ip) => [...merged.values.subarray(2 * merged.lookup(ip), 2 * merged.lookup(ip) + 2)])).toEqual([
+    expect([6, 7, 9].map((ip) => [...merged.values.subarray(merged.lookup(ip), merged.lookup(ip) + 2)])).toEqual([
       [-1, -1],
       [-1, 1],
       [-1, -1],
@@ -71,8 +71,8 @@ describe('MergedV4Table', () => {
       for (let i = 0; i < points.length && probes.length < 200_000; i += 7) probes.push(points[i]!, Math.max(0, points[i]! - 1));
       let mismatches = 0;
       for (const ip of probes) {
-        const row = merged.lookup(ip);
-        if (merged.values[3 * row] !== geo.asn.lookupV4(ip) || merged.values[3 * row + 1] !== geo.country.lookupV4(ip) || merged.values[3 * row + 2] !== index.lookupV4(ip)) mismatches++;
+        const at = merged.lookup(ip);
+        if (merged.values[at] !== geo.asn.lookupV4(ip) || merged.values[at + 1] !== geo.country.lookupV4(ip) || merged.values[at + 2] !== index.lookupV4(ip)) mismatches++;
       }
       expect(mismatches).toBe(0);
       expect(index.v4Steps().points.length).toBeGreaterThan(1000);

@@ -1,9 +1,7 @@
 // Every IPv4 lookup of enrichment in one table: the ASN, country and indicator tables merged into
 // one sorted list of boundaries, each with the value of every source that holds from it to the
-// next. An address then costs one block-table binary search instead of one per source, which
-// is most of what enrichment spends on a flow whose addresses are not in its cache.
-
-import { buildV4Blocks, searchV4 } from '../intel/sorted-search.js';
+// next. An address then costs one search instead of one per source, which is most of what
+// enrichment spends on a flow whose addresses are not in its cache.
 
 /** A step function over the IPv4 space: `values[i]` holds from `points[i]` up to the next point; -1 before the first. */
 export interface V4Steps {
@@ -12,6 +10,9 @@ export interface V4Steps {
 }
 
 const V4_END = 2 ** 32;
+
+/** Words per row of the merged table: the start and three values (16 bytes, four rows a cache line). */
+const ROW_WORDS = 4;
 
 /** The steps of a table of disjoint, sorted, inclusive ranges (-1 between them). */
 export function rangeSteps(starts: Uint32Array, ends: Uint32Array, values: Int32Array): V4Steps {
@@ -30,21 +31,34 @@ export function rangeSteps(starts: Uint32Array, ends: Uint32Array, values: Int32
   return { points: points.subarray(0, n), values: out.subarray(0, n) };
 }
 
-/** Several step functions merged: `lookup` gives a row whose value of source k is `values[row * width + k]`. */
+/** Bits of the address that pick an entry of the index: one per /20 (4 MiB). */
+const INDEX_BITS = 20;
+
+/**
+ * Several step functions merged: `lookup` gives where an address's row holds its values, the
+ * value of source k at `values[lookup(ip) + k]`. Each row is four 32-bit words, its start
+ * then up to three values, so the row that answers a search is in the cache line the search
+ * read last. A per-/20 index narrows the search to the rows that start inside that /20: with
+ * the bundled database and the shared feeds, a looked-up address's /20 holds 0.6 rows on
+ * average (10 per /16), so a lookup costs two or three cache misses instead of five or six.
+ */
 export class MergedV4Table {
-  private readonly starts: Uint32Array;
-  private readonly blocks: Uint32Array;
-  /** Sources, and each row's values, one after the other (a row's values share a cache line). */
+  /** Per /20, the first word of the last row starting at or before its first address. */
+  private readonly index: Uint32Array;
+  /** Sources per row. */
   readonly width: number;
+  /** The rows, four words each: start (unsigned bits), then the sources' values. */
   readonly values: Int32Array;
+  readonly size: number;
 
   constructor(sources: readonly V4Steps[]) {
     const k = sources.length;
+    if (k > ROW_WORDS - 1) throw new Error(`at most ${ROW_WORDS - 1} sources, got ${k}`);
     const next = new Int32Array(k); // per source, its next point not yet passed
     const current = new Int32Array(k).fill(-1);
     const capacity = 1 + sources.reduce((n, s) => n + s.points.length, 0);
-    const starts = new Uint32Array(capacity);
-    const rows = new Int32Array(capacity * k).fill(-1);
+    const rows = new Int32Array(capacity * ROW_WORDS).fill(-1);
+    rows[0] = 0;
     let n = 1; // row 0 starts at address 0, every source empty
     for (;;) {
       let at = V4_END;
@@ -64,22 +78,34 @@ export class MergedV4Table {
       }
       if (!changed) continue;
       // A boundary at 0 replaces the initial all-empty row.
-      const row = starts[n - 1] === at ? n - 1 : n++;
-      starts[row] = at;
-      rows.set(current, row * k);
+      const row = rows[(n - 1) * ROW_WORDS]! >>> 0 === at ? n - 1 : n++;
+      rows[row * ROW_WORDS] = at | 0;
+      rows.set(current, row * ROW_WORDS + 1);
     }
-    this.starts = starts.slice(0, n);
-    this.blocks = buildV4Blocks(this.starts);
+    const values = rows.slice(0, n * ROW_WORDS);
+    const entries = 2 ** INDEX_BITS;
+    const index = new Uint32Array(entries + 1);
+    let row = 0;
+    for (let e = 0; e <= entries; e++) {
+      const edge = e * 2 ** (32 - INDEX_BITS);
+      while (row + 1 < n && values[(row + 1) * ROW_WORDS]! >>> 0 <= edge) row++;
+      index[e] = row * ROW_WORDS;
+    }
+    this.values = values;
+    this.index = index;
+    this.size = n;
     this.width = k;
-    this.values = rows.slice(0, n * k);
   }
 
-  /** The row holding an address (the first row starts at 0, so there always is one). */
+  /** Where the values of the row holding an address start (the first row starts at 0, so there always is one). */
   lookup(ip: number): number {
-    return searchV4(this.starts, this.blocks, ip);
-  }
-
-  get size(): number {
-    return this.starts.length;
+    const e = ip >>> (32 - INDEX_BITS);
+    const rows = this.values;
+    let at = this.index[e]!;
+    const last = this.index[e + 1]!;
+    const address = ip >>> 0;
+    // The rows starting inside this /20, in order: usually none or one.
+    while (at < last && rows[at + ROW_WORDS]! >>> 0 <= address) at += ROW_WORDS;
+    return at + 1;
   }
 }
