@@ -14,7 +14,8 @@ export const TCP = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const
 
 /**
  * A flow's sampling rate, 1 where none is known: what one stored flow (or packet) stands for.
- * COALESCE first: ClickHouse's GREATEST is NULL when an argument is, DuckDB's skips it.
+ * COALESCE first: GREATEST on a ClickHouse server before 24.12 is NULL when an argument is;
+ * DuckDB's (and ClickHouse's since) skips it.
  */
 export function samplingRate(d: Dialect): string {
   return `GREATEST(COALESCE(${d.quote('sampling')}, 1), 1)`;
