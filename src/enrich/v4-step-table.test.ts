@@ -37,6 +37,21 @@ describe('MergedV4Table', () => {
     expect(merged.size).toBe(10);
   });
 
+  it('finds every address of a dense /20 (thousands of rows, binary-searched) and around it', () => {
+    // 3,000 single addresses listed in 10.1.0.0/20, every other one, then a range to its end.
+    const base = 0x0a010000;
+    const dense = table([...Array.from({ length: 3000 }, (_, i): [number, number, number] => [base + 2 * i, base + 2 * i, i % 7]), [base + 6001, base + 4095, 9]]);
+    const sparse = table([[base - 5, base + 3, 1]]);
+    const merged = new MergedV4Table([steps(dense), steps(sparse)]);
+    let mismatches = 0;
+    for (let ip = base - 16; ip < base + 4096 + 16; ip++) {
+      const at = merged.lookup(ip);
+      if (merged.values[at] !== dense.lookupV4(ip) || merged.values[at + 1] !== sparse.lookupV4(ip)) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+    expect(merged.size).toBeGreaterThan(6000);
+  });
+
   it('an empty source is -1 everywhere', () => {
     const merged = new MergedV4Table([steps(table([])), steps(table([[7, 8, 1]]))]);
     expect([6, 7, 9].map((ip) => [...merged.values.subarray(merged.lookup(ip), merged.lookup(ip) + 2)])).toEqual([

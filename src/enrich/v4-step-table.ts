@@ -34,6 +34,9 @@ export function rangeSteps(starts: Uint32Array, ends: Uint32Array, values: Int32
 /** Bits of the address that pick an entry of the index: one per /20 (4 MiB). */
 const INDEX_BITS = 20;
 
+/** Rows of a /20 walked one by one; more are binary-searched (four rows share a cache line). */
+const LINEAR_ROWS = 8;
+
 /**
  * Several step functions merged: `lookup` gives where an address's row holds its values, the
  * value of source k at `values[lookup(ip) + k]`. Each row is four 32-bit words, its start
@@ -105,6 +108,17 @@ export class MergedV4Table {
     let at = this.index[e]!;
     const last = this.index[e + 1]!;
     const address = ip >>> 0;
+    if (last - at > LINEAR_ROWS * ROW_WORDS) {
+      // A dense /20 (a feed listing many single addresses there): binary search over its rows.
+      let lo = at / ROW_WORDS;
+      let hi = last / ROW_WORDS;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (rows[mid * ROW_WORDS]! >>> 0 <= address) lo = mid;
+        else hi = mid - 1;
+      }
+      return lo * ROW_WORDS + 1;
+    }
     // The rows starting inside this /20, in order: usually none or one.
     while (at < last && rows[at + ROW_WORDS]! >>> 0 <= address) at += ROW_WORDS;
     return at + 1;
