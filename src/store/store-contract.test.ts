@@ -139,6 +139,28 @@ describe.each(backends)('%s store contract', (name, make, makeWith) => {
     }
   });
 
+  it('keeps the nulls of each data chunk apart: a column null in one chunk, filled in the next, then null again', async () => {
+    const store = make();
+    await store.open();
+    try {
+      // Three data chunks of IPv4 flows (2,048 rows each): sampling, country and a tag on every
+      // other row, then on every row, then on none. A chunk that kept the previous one's
+      // validity masks would lose or invent values.
+      const block = (k: number, every: number | undefined) =>
+        Array.from({ length: 2048 }, (_, i) => {
+          const on = every !== undefined && i % every === 0;
+          return { ...SPARSE, start: 1_000_000 + k * 2048 + i, end: 1_000_000 + k * 2048 + i, src: 7, dst: 8, bytes: 777_777, sampling: on ? 10 : undefined, src_country: on ? 'DE' : undefined, tags: on ? ['y'] : [] };
+        });
+      await store.appendFlows([...block(0, 2), ...block(1, 1), ...block(2, undefined)]);
+      const [row] = await store.execute('SELECT count(sampling) AS s, count(src_country) AS c, sum(sampling) AS total FROM flows WHERE bytes = 777777');
+      expect([Number(row!.s), Number(row!.c), Number(row!.total)]).toEqual([1024 + 2048, 1024 + 2048, 10 * (1024 + 2048)]);
+      const [tagged] = await store.run(compileQuery(parseQuery('tag y | count'), store.dialect));
+      expect(tagged!.flows).toBe(1024 + 2048);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('appends more than one data chunk in one call', async () => {
     const store = make();
     await store.open();
