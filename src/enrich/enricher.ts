@@ -58,12 +58,13 @@ export class FlowEnricher implements Enricher {
     const at = 4 * (Math.imul(ip, 0x9e3779b1) >>> this.shift);
     const cache = this.cache;
     if (cache[at] === (ip | 0) && cache[at + 1] !== EMPTY) return at;
-    const { values, width } = this.v4;
-    const row = this.v4.lookup(ip);
+    const values = this.v4.values;
+    const found = this.v4.lookup(ip);
     cache[at] = ip;
-    cache[at + 1] = values[row]!;
-    cache[at + 2] = values[row + 1]!;
-    cache[at + 3] = width > 2 ? values[row + 2]! : -1;
+    cache[at + 1] = values[found]!;
+    cache[at + 2] = values[found + 1]!;
+    // -1 without intelligence: the table's rows always have three value words.
+    cache[at + 3] = values[found + 2]!;
     return at;
   }
 

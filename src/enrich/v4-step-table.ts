@@ -40,7 +40,7 @@ const LINEAR_ROWS = 8;
 /**
  * Several step functions merged: `lookup` gives where an address's row holds its values, the
  * value of source k at `values[lookup(ip) + k]`. Each row is four 32-bit words, its start
- * then up to three values, so the row that answers a search is in the cache line the search
+ * then three values (-1 past the last source), so the row that answers a search is in the cache line the search
  * read last. A per-/20 index narrows the search to the rows that start inside that /20: with
  * the bundled ASN and country database, a looked-up address's /20 holds 0.6 rows on average
  * (its /16, 10), and a lookup of the benchmark's external addresses took 21-33 ns instead of
@@ -49,8 +49,6 @@ const LINEAR_ROWS = 8;
 export class MergedV4Table {
   /** Per /20, the first word of the last row starting at or before its first address. */
   private readonly index: Uint32Array;
-  /** Sources per row. */
-  readonly width: number;
   /** The rows, four words each: start (unsigned bits), then the sources' values. */
   readonly values: Int32Array;
   readonly size: number;
@@ -98,7 +96,6 @@ export class MergedV4Table {
     this.values = values;
     this.index = index;
     this.size = n;
-    this.width = k;
   }
 
   /** Where the values of the row holding an address start (the first row starts at 0, so there always is one). */
