@@ -31,7 +31,8 @@ describe('MergedV4Table', () => {
     const probes = [0, 4, 5, 9, 10, 19, 20, 29, 30, 34, 35, 39, 40, 99, 100, 101, 2 ** 32 - 6, 2 ** 32 - 5, 2 ** 32 - 1];
     for (const ip of probes) {
       const at = merged.lookup(ip);
-      expect([ip, merged.values[at], merged.values[at + 1]]).toEqual([ip, a.lookupV4(ip), b.lookupV4(ip)]);
+      // Two sources: the row's third value word is padding, -1 (the enricher reads it as "no indicator set").
+      expect([ip, merged.values[at], merged.values[at + 1], merged.values[at + 2]]).toEqual([ip, a.lookupV4(ip), b.lookupV4(ip), -1]);
     }
     // Rows only where some source changes: 0,5,10,20,30,35,40,100,101,2^32-5.
     expect(merged.size).toBe(10);
