@@ -33,7 +33,8 @@ function buildHeader(): Uint8Array {
 const HEADER = buildHeader();
 const NAMES: readonly string[] = FLOW_COLUMNS.map((c) => c.name);
 const KINDS = FLOW_COLUMNS.map((c) => KIND_CODES[c.kind]);
-const BITMAP_BYTES = Math.ceil(FLOW_COLUMNS.length / 8);
+/** Bytes of a row's presence bitmap (one bit per column, in column order). */
+export const BITMAP_BYTES = Math.ceil(FLOW_COLUMNS.length / 8);
 /** Columns of variable length (strings, tags), encoded before a row is written. */
 const VARIABLE = KINDS.flatMap((k, i) => (k === 7 || k === 8 ? [i] : []));
 /** Most bytes the fixed-size values of one row can take (an IPv6 address is the largest). */
@@ -92,11 +93,14 @@ function compileRowWriter(): RowWriter {
 }
 
 /**
- * The reader of `rows` rows written by this build (the usual case: same columns), compiled once:
- * each record is one object literal, so all share one hidden class and the store reads them fast.
+ * Code that reads one row of this build's columns at `p` (after its bitmap at `b`) into the
+ * locals `v0`, `v1`... (null when absent), advancing `p`. It expects `bytes`, `view`, `text`,
+ * `tags` and `next` in scope, as `readRows` has them. With `countryCodes`, a country is read as
+ * its `countryCode` number instead of text: null when absent or empty, -1 when it is not two
+ * ASCII letters (present, but no code), as a store that keeps codes needs it without a string.
  */
-function compileRowReader(): RowReader {
-  const lines = ['for (let r = 0; r < rows; r++) {', 'const b = p;', `p += ${BITMAP_BYTES};`];
+export function rowReadCode(countryCodes: boolean): string[] {
+  const lines: string[] = [];
   NAMES.forEach((_, c) => {
     let read: string;
     switch (KINDS[c]) {
@@ -117,13 +121,32 @@ function compileRowReader(): RowReader {
         read = `v${c} = view.getUint32(p); p += 4;`;
         break;
       case 7:
-        read = `v${c} = text(p); p = next.p;`;
+        read =
+          countryCodes && FLOW_COLUMNS[c]!.kind === 'country'
+            ? `{ const n = view.getUint32(p); const a = bytes[p + 4], z = bytes[p + 5]; v${c} = n === 0 ? null : n === 2 && a < 128 && z < 128 ? (a << 8) | z : -1; p += 4 + n; }`
+            : `v${c} = text(p); p = next.p;`;
         break;
       default:
         read = `v${c} = tags(p); p = next.p;`;
     }
     lines.push(`let v${c} = null;`, `if ((bytes[b + ${c >> 3}] & ${1 << (c & 7)}) !== 0) { ${read} }`);
   });
+  return lines;
+}
+
+/** The local that `rowReadCode` reads a column into. */
+export function rowLocal(name: string): string {
+  const c = NAMES.indexOf(name);
+  if (c < 0) throw new Error(`no column ${name}`);
+  return `v${c}`;
+}
+
+/**
+ * The reader of `rows` rows written by this build (the usual case: same columns), compiled once:
+ * each record is one object literal, so all share one hidden class and the store reads them fast.
+ */
+function compileRowReader(): RowReader {
+  const lines = ['for (let r = 0; r < rows; r++) {', 'const b = p;', `p += ${BITMAP_BYTES};`, ...rowReadCode(false)];
   lines.push(`out.push({ ${NAMES.map((n, c) => `${n}: v${c}`).join(', ')} });`, '}', 'if (p > bytes.length) throw new RangeError("row is cut short");', 'return p;');
   return new Function(`return function readRows(bytes, view, p, rows, out, text, tags, next) {\n${lines.join('\n')}\n};`)() as RowReader;
 }
@@ -321,81 +344,121 @@ function tagsReader(bytes: Uint8Array, view: DataView): (p: number) => string[] 
 
 function decodeChunks(bytes: Uint8Array, out: FlowRecord[]): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
-  let total = 0;
-  while (at < bytes.length) {
-    if (at + 10 > bytes.length || view.getUint32(at) !== FLOW_CHUNK_MAGIC) throw new FlowChunkError(`no chunk at offset ${at}`);
-    const { schema, next } = readSchema(view, bytes, at);
-    if (next + 4 > bytes.length) throw new FlowChunkError('chunk row count is cut short');
-    const rows = view.getUint32(next);
-    let p = next + 4;
-    if (schema.current) {
-      at = readRows(bytes, view, p, rows, out, textReader(bytes, view), tagsReader(bytes, view), cursor);
-      total += rows;
-      continue;
-    }
-    const { target, kinds, bitmapBytes } = schema;
-    const columns = kinds.length;
-    for (let r = 0; r < rows; r++) {
-      if (p + bitmapBytes > bytes.length) throw new FlowChunkError('row is cut short');
-      const bitmap = p;
-      p += bitmapBytes;
-      const rec = { ...BLANK };
-      for (let c = 0; c < columns; c++) {
-        if ((bytes[bitmap + (c >> 3)]! & (1 << (c & 7))) === 0) continue;
-        let value: number | bigint | string | string[];
-        switch (kinds[c]) {
-          case 1:
-          case 6:
-            value = view.getFloat64(p);
-            p += 8;
-            break;
-          case 2:
-            if (bytes[p] === 4) {
-              value = view.getUint32(p + 1);
-              p += 5;
-            } else if (bytes[p] === 6) {
-              value = (view.getBigUint64(p + 1) << 64n) | view.getBigUint64(p + 9);
-              p += 17;
-            } else throw new FlowChunkError(`bad address family ${bytes[p]}`);
-            break;
-          case 3:
-            value = bytes[p++]!;
-            break;
-          case 4:
-            value = view.getUint16(p);
-            p += 2;
-            break;
-          case 5:
-            value = view.getUint32(p);
-            p += 4;
-            break;
-          case 7: {
-            const length = view.getUint32(p);
-            value = fromUtf8.decode(bytes.subarray(p + 4, p + 4 + length));
-            p += 4 + length;
-            break;
-          }
-          default: {
-            const n = view.getUint16(p);
-            p += 2;
-            const tags: string[] = [];
-            for (let i = 0; i < n; i++) {
-              const length = view.getUint32(p);
-              tags.push(fromUtf8.decode(bytes.subarray(p + 4, p + 4 + length)));
-              p += 4 + length;
-            }
-            value = tags;
-          }
-        }
-        if (p > bytes.length) throw new FlowChunkError('value is cut short');
-        const t = target[c]!;
-        if (t >= 0) rec[NAMES[t]!] = value as Ip;
-      }
-      out.push(rec as unknown as FlowRecord);
-    }
-    total += rows;
-    at = p;
+  const start = out.length;
+  for (let at = 0; at < bytes.length; ) at = decodeChunk(bytes, view, at, out);
+  return out.length - start;
+}
+
+/** Where a chunk's rows start and how many there are; `current` when this build wrote it (same columns). */
+export interface ChunkHeader {
+  readonly current: boolean;
+  readonly rowsAt: number;
+  readonly rows: number;
+}
+
+/** Reads the header of the chunk at `at`; throws FlowChunkError when there is none. */
+export function readChunkHeader(bytes: Uint8Array, view: DataView, at: number): ChunkHeader {
+  const { schema, rowsAt, rows } = readHeader(bytes, view, at);
+  return { current: schema.current, rowsAt, rows };
+}
+
+function readHeader(bytes: Uint8Array, view: DataView, at: number): { schema: ChunkSchema; rowsAt: number; rows: number } {
+  if (at + 10 > bytes.length || view.getUint32(at) !== FLOW_CHUNK_MAGIC) throw new FlowChunkError(`no chunk at offset ${at}`);
+  const { schema, next } = readSchema(view, bytes, at);
+  if (next + 4 > bytes.length) throw new FlowChunkError('chunk row count is cut short');
+  return { schema, rowsAt: next + 4, rows: view.getUint32(next) };
+}
+
+/** Decodes the one chunk at `at` into `out`, as `decodeFlowChunks` does; returns where it ends. */
+export function decodeFlowChunkAt(bytes: Uint8Array, view: DataView, at: number, out: FlowRecord[]): number {
+  const start = out.length;
+  try {
+    return decodeChunk(bytes, view, at, out);
+  } catch (err) {
+    out.length = start;
+    if (err instanceof RangeError) throw new FlowChunkError(`chunk is cut short (${err.message})`);
+    throw err;
   }
-  return total;
+}
+
+/** Decodes the one row of this build's columns at `p` (its bitmap) into `out`; returns where it ends. */
+export function decodeFlowRowAt(bytes: Uint8Array, view: DataView, p: number, out: FlowRecord[]): number {
+  try {
+    return readRows(bytes, view, p, 1, out, textReader(bytes, view), tagsReader(bytes, view), cursor);
+  } catch (err) {
+    if (err instanceof RangeError) throw new FlowChunkError(`row is cut short (${err.message})`);
+    throw err;
+  }
+}
+
+/** What code from `rowReadCode` calls to read text and tags in `bytes` (`next.p`: where a read ended). */
+export function rowTextReaders(bytes: Uint8Array, view: DataView): { text: (p: number) => string; tags: (p: number) => string[]; next: { p: number } } {
+  return { text: textReader(bytes, view), tags: tagsReader(bytes, view), next: cursor };
+}
+
+function decodeChunk(bytes: Uint8Array, view: DataView, at: number, out: FlowRecord[]): number {
+  const { schema, rowsAt, rows } = readHeader(bytes, view, at);
+  let p = rowsAt;
+  if (schema.current) return readRows(bytes, view, p, rows, out, textReader(bytes, view), tagsReader(bytes, view), cursor);
+  const { target, kinds, bitmapBytes } = schema;
+  const columns = kinds.length;
+  for (let r = 0; r < rows; r++) {
+    if (p + bitmapBytes > bytes.length) throw new FlowChunkError('row is cut short');
+    const bitmap = p;
+    p += bitmapBytes;
+    const rec = { ...BLANK };
+    for (let c = 0; c < columns; c++) {
+      if ((bytes[bitmap + (c >> 3)]! & (1 << (c & 7))) === 0) continue;
+      let value: number | bigint | string | string[];
+      switch (kinds[c]) {
+        case 1:
+        case 6:
+          value = view.getFloat64(p);
+          p += 8;
+          break;
+        case 2:
+          if (bytes[p] === 4) {
+            value = view.getUint32(p + 1);
+            p += 5;
+          } else if (bytes[p] === 6) {
+            value = (view.getBigUint64(p + 1) << 64n) | view.getBigUint64(p + 9);
+            p += 17;
+          } else throw new FlowChunkError(`bad address family ${bytes[p]}`);
+          break;
+        case 3:
+          value = bytes[p++]!;
+          break;
+        case 4:
+          value = view.getUint16(p);
+          p += 2;
+          break;
+        case 5:
+          value = view.getUint32(p);
+          p += 4;
+          break;
+        case 7: {
+          const length = view.getUint32(p);
+          value = fromUtf8.decode(bytes.subarray(p + 4, p + 4 + length));
+          p += 4 + length;
+          break;
+        }
+        default: {
+          const n = view.getUint16(p);
+          p += 2;
+          const tags: string[] = [];
+          for (let i = 0; i < n; i++) {
+            const length = view.getUint32(p);
+            tags.push(fromUtf8.decode(bytes.subarray(p + 4, p + 4 + length)));
+            p += 4 + length;
+          }
+          value = tags;
+        }
+      }
+      if (p > bytes.length) throw new FlowChunkError('value is cut short');
+      const t = target[c]!;
+      if (t >= 0) rec[NAMES[t]!] = value as Ip;
+    }
+    out.push(rec as unknown as FlowRecord);
+  }
+  return p;
 }

@@ -4,7 +4,7 @@
 // cache hit costs a multiply and a few array reads. A miss searches one table where the ASN,
 // country and indicator tables are merged, instead of each of them.
 
-import type { FlowRecord } from '../core/columns.js';
+import { countryCode, type FlowRecord } from '../core/columns.js';
 import type { IntelIndex } from '../intel/intel-index.js';
 import type { GeoDatabase } from './geo-database.js';
 import { MergedV4Table, rangeSteps } from './v4-step-table.js';
@@ -12,6 +12,26 @@ import { MergedV4Table, rangeSteps } from './v4-step-table.js';
 /** Anything that enriches batches of flows in place. */
 export interface Enricher {
   enrich(records: FlowRecord[]): void;
+}
+
+/**
+ * An enricher's results per address, for a store that fills its columns from encoded flows
+ * without building records (the collector's path into DuckDB). Same results as `enrich`.
+ */
+export interface AddressLookups {
+  /** Where in `slots` an IPv4 address's ASN index, country index and indicator set are (three words; -1: none). */
+  slotV4(ip: number): number;
+  readonly slots: Int32Array;
+  /** AS number per ASN index. */
+  readonly asNumbers: ArrayLike<number>;
+  /** `countryCode` per country index (-1 where the name is not a code). */
+  readonly countryCodes: Int32Array;
+  /** Whether tags can come from AS numbers alone: then `flowTags` is asked about every flow. */
+  readonly checksAsns: boolean;
+  /** A flow's tags (its own first) when its indicator sets or AS numbers give any (counted as tagged), else undefined. */
+  flowTags(srcSet: number, dstSet: number, sport: number, dport: number, srcAs: number | null | undefined, dstAs: number | null | undefined, own: readonly string[] | null | undefined): string[] | undefined;
+  /** Counts flows enriched through these lookups. */
+  count(flows: number): void;
 }
 
 /** Options of the flow enricher. */
@@ -27,10 +47,13 @@ const EMPTY = -2;
  * exporter's own BGP AS wins over the database; unknown ones become null); tags are added to
  * any the record carries.
  */
-export class FlowEnricher implements Enricher {
+export class FlowEnricher implements Enricher, AddressLookups {
   private readonly shift: number;
   /** The cache: per slot the address, its ASN, country and indicator-set values (EMPTY ASN: unused slot). */
-  private readonly cache: Int32Array;
+  readonly slots: Int32Array;
+  readonly asNumbers: ArrayLike<number>;
+  readonly countryCodes: Int32Array;
+  readonly checksAsns: boolean;
   private readonly v6Cache = new Map<bigint, [number, number, number]>();
   /** The IPv4 lookups: rows with the ASN, country and (with intelligence) indicator-set values of each address range. */
   private readonly v4: MergedV4Table;
@@ -47,17 +70,20 @@ export class FlowEnricher implements Enricher {
     if ((size & (size - 1)) !== 0 || size < 2) throw new Error('cacheSize must be a power of two');
     this.shift = 32 - Math.log2(size);
     // One slot's four values in one cache line: a lookup touches one line of the cache, not four.
-    this.cache = new Int32Array(4 * size);
-    for (let i = 1; i < this.cache.length; i += 4) this.cache[i] = EMPTY;
+    this.slots = new Int32Array(4 * size);
+    for (let i = 1; i < this.slots.length; i += 4) this.slots[i] = EMPTY;
+    this.asNumbers = geo.asNumbers;
+    this.countryCodes = Int32Array.from(geo.countries, (name) => countryCode(name) ?? -1);
+    this.checksAsns = intel !== undefined && intel.hasAsns;
     const steps = [geo.asn, geo.country].map(({ arrays: a }) => rangeSteps(a.v4Starts, a.v4Ends, a.v4Values));
     this.v4 = new MergedV4Table(intel ? [...steps, intel.v4Steps()] : steps);
   }
 
   /** Where in the cache an IPv4 address's lookups are (its slot's first value), filling the slot on a miss. */
-  private slotV4(ip: number): number {
+  slotV4(ip: number): number {
     const at = 4 * (Math.imul(ip, 0x9e3779b1) >>> this.shift);
-    const cache = this.cache;
-    if (cache[at] === (ip | 0) && cache[at + 1] !== EMPTY) return at;
+    const cache = this.slots;
+    if (cache[at] === (ip | 0) && cache[at + 1] !== EMPTY) return at + 1;
     const values = this.v4.values;
     const found = this.v4.lookup(ip);
     cache[at] = ip;
@@ -65,7 +91,7 @@ export class FlowEnricher implements Enricher {
     cache[at + 2] = values[found + 1]!;
     // -1 without intelligence: the table's rows always have three value words.
     cache[at + 3] = values[found + 2]!;
-    return at;
+    return at + 1;
   }
 
   private lookupV6(ip: bigint): [number, number, number] {
@@ -80,8 +106,8 @@ export class FlowEnricher implements Enricher {
 
   enrich(records: FlowRecord[]): void {
     const { asNumbers, countries } = this.geo;
-    const intel = this.intel;
-    const asnTags = intel !== undefined && intel.hasAsns;
+    const slots = this.slots;
+    const checkTags = this.intel !== undefined;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       let sa: number;
@@ -93,16 +119,16 @@ export class FlowEnricher implements Enricher {
       const src = r.src;
       if (typeof src === 'number') {
         const at = this.slotV4(src);
-        sa = this.cache[at + 1]!;
-        sc = this.cache[at + 2]!;
-        ss = this.cache[at + 3]!;
+        sa = slots[at]!;
+        sc = slots[at + 1]!;
+        ss = slots[at + 2]!;
       } else [sa, sc, ss] = this.lookupV6(src);
       const dst = r.dst;
       if (typeof dst === 'number') {
         const at = this.slotV4(dst);
-        da = this.cache[at + 1]!;
-        dc = this.cache[at + 2]!;
-        ds = this.cache[at + 3]!;
+        da = slots[at]!;
+        dc = slots[at + 1]!;
+        ds = slots[at + 2]!;
       } else [da, dc, ds] = this.lookupV6(dst);
       // Every field is written, always in this order, even when it stays empty: records then
       // keep one shape (one hidden-class transition path), where conditional writes made
@@ -113,22 +139,29 @@ export class FlowEnricher implements Enricher {
       r.dst_as = dstAs;
       r.src_country = r.src_country || (sc >= 0 ? countries[sc]! : null);
       r.dst_country = r.dst_country || (dc >= 0 ? countries[dc]! : null);
-      let tags: string[] | undefined;
-      if (intel !== undefined && (ss >= 0 || ds >= 0 || asnTags)) {
-        tags = ss >= 0 || ds >= 0 ? intel.flowTags(ss, ds, r.sport, r.dport) : undefined;
-        if (asnTags) {
-          for (const asn of [srcAs, dstAs]) {
-            const t = asn ? intel.asnTags(asn) : null;
-            if (t) tags = [...new Set([...(tags ?? []), ...t])];
-          }
-        }
-      }
-      if (tags) {
-        r.tags = r.tags && r.tags.length > 0 ? [...new Set([...r.tags, ...tags])] : tags;
-        this.tagged++;
-      } else r.tags = r.tags ?? null;
+      const tags = checkTags && (ss >= 0 || ds >= 0 || this.checksAsns) ? this.flowTags(ss, ds, r.sport, r.dport, srcAs, dstAs, r.tags) : undefined;
+      r.tags = tags ?? r.tags ?? null;
     }
     this.flows += records.length;
+  }
+
+  flowTags(srcSet: number, dstSet: number, sport: number, dport: number, srcAs: number | null | undefined, dstAs: number | null | undefined, own: readonly string[] | null | undefined): string[] | undefined {
+    const intel = this.intel;
+    if (intel === undefined) return undefined;
+    let tags = srcSet >= 0 || dstSet >= 0 ? intel.flowTags(srcSet, dstSet, sport, dport) : undefined;
+    if (this.checksAsns) {
+      for (const asn of [srcAs, dstAs]) {
+        const t = asn ? intel.asnTags(asn) : null;
+        if (t) tags = [...new Set([...(tags ?? []), ...t])];
+      }
+    }
+    if (!tags) return undefined;
+    this.tagged++;
+    return own && own.length > 0 ? [...new Set([...own, ...tags])] : tags;
+  }
+
+  count(flows: number): void {
+    this.flows += flows;
   }
 }
 

@@ -166,7 +166,7 @@ export async function startServer(store: Store, storeUrl: string, config: Server
   let collector: Collector | undefined;
   if (options.collector) {
     const enricher = await createEnricher(store);
-    collector = createCollector(options.collector, { target: sharedStoreTarget(store, (records) => enricher.enrich(records)), log: (line) => log(`collector: ${line}`) });
+    collector = createCollector(options.collector, { target: sharedStoreTarget(store, () => enricher), log: (line) => log(`collector: ${line}`) });
     try {
       await collector.start();
     } catch (err) {

@@ -3,6 +3,7 @@
 
 import type { ColumnKind, FlowRecord } from '../core/columns.js';
 import type { Ip, IpRange } from '../core/ip.js';
+import type { AddressLookups, Enricher } from '../enrich/enricher.js';
 
 /**
  * Flows per `appendFlows` call that writers should aim for: DuckDB's row-group size, so each
@@ -107,6 +108,12 @@ export interface Store {
   open(): Promise<void>;
   /** Appends a batch of flows in one efficient write (data chunks, RowBinary...). */
   appendFlows(records: readonly FlowRecord[]): Promise<void>;
+  /**
+   * Appends encoded flow chunks (collect/flow-codec.ts: the collector's batches) in one write,
+   * enriched on the way, without building a record per flow. Optional: a backend without it is
+   * given the decoded records through `appendFlows` (see `appendEncoded`).
+   */
+  appendEncodedFlows?(chunks: readonly Uint8Array[], enricher?: Enricher & AddressLookups): Promise<void>;
   /** Runs a compiled query and decodes its rows. */
   run(query: CompiledQuery): Promise<ResultRow[]>;
   /** Runs raw SQL with bound parameters (migrations, detectors); rows as objects. */

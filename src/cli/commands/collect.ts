@@ -11,7 +11,7 @@ import { storeReplayTarget } from '../../services/collector/store-target.js';
 import { PREFERRED_BATCH } from '../../store/store.js';
 import { globalOptions } from '../context.js';
 import { createEnricher } from '../../enrich/create-enricher.js';
-import { FlowEnricher, type Enricher } from '../../enrich/enricher.js';
+import { FlowEnricher } from '../../enrich/enricher.js';
 import { openGeoDatabase } from '../../enrich/geo-database.js';
 import { createStore, resolveStoreUrl, storeOptionsFromEnv } from '../../services/store-factory.js';
 import { toJson } from '../output.js';
@@ -124,8 +124,8 @@ export function registerCollect(program: Command): void {
       // limit is 80% of RAM). 256 MB: peak memory 682-817 -> 571-654 MB at 400k flows/s.
       const env = storeOptionsFromEnv();
       const store = createStore(resolveStoreUrl(globalOptions(command)), { ...env, duckdbMemoryLimit: env.duckdbMemoryLimit ?? COLLECTOR_DUCKDB_MEMORY_LIMIT });
-      let enricher: Enricher | undefined;
-      const target = storeReplayTarget(store, cli.enrich ? (records) => enricher?.enrich(records) : undefined);
+      let enricher: FlowEnricher | undefined;
+      const target = storeReplayTarget(store, cli.enrich ? () => enricher : undefined);
       try {
         await target.ensureOpen();
       } catch (err) {

@@ -170,10 +170,13 @@ export class FlowWriter {
   }
 
   private async appendDirect(batch: Batch): Promise<void> {
-    const records: FlowRecord[] = [];
-    for (const chunk of batch.chunks) decodeFlowChunks(chunk, records);
     const t0 = performance.now();
-    await this.target.appendFlows(records);
+    if (this.target.appendEncoded) await this.target.appendEncoded(batch.chunks);
+    else {
+      const records: FlowRecord[] = [];
+      for (const chunk of batch.chunks) decodeFlowChunks(chunk, records);
+      await this.target.appendFlows(records);
+    }
     this.counters.appendSeconds += (performance.now() - t0) / 1000;
     this.counters.appends++;
     this.counters.stored += batch.flows;

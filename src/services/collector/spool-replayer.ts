@@ -10,6 +10,8 @@ import type { FlowRecord } from '../../core/columns.js';
 /** What the replayer writes to: the store's append, and its total flow count (the in-doubt check). */
 export interface ReplayTarget {
   appendFlows(records: readonly FlowRecord[]): Promise<void>;
+  /** Appends a batch as the decoders encoded it (collect/flow-codec.ts), where the target reads that directly. */
+  appendEncoded?(chunks: readonly Uint8Array[]): Promise<void>;
   countFlows(): Promise<number>;
 }
 

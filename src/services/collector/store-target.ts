@@ -3,8 +3,10 @@
 // collector starts: it is opened on first use and again after each failure, while the flow
 // writer spools and backs off, so an unreachable store never stops collection.
 
-import { runQuery } from '../../query/run-query.js';
+import { decodeFlowChunks } from '../../collect/flow-codec.js';
 import type { FlowRecord } from '../../core/columns.js';
+import type { AddressLookups, Enricher } from '../../enrich/enricher.js';
+import { runQuery } from '../../query/run-query.js';
 import type { Store } from '../../store/store.js';
 import type { ReplayTarget } from './spool-replayer.js';
 
@@ -16,8 +18,29 @@ export interface StoreTarget extends ReplayTarget {
   close(): Promise<void>;
 }
 
-/** Wraps a store that is not yet open (or may fail to open); `enrich` runs on each batch appended. */
-export function storeReplayTarget(store: Store, enrich?: (records: FlowRecord[]) => void): StoreTarget {
+/** The enricher batches go through as they enter the store (asked each time: it may be replaced), if any. */
+export type CurrentEnricher = () => (Enricher & AddressLookups) | undefined;
+
+/**
+ * Appends a batch enriched: encoded chunks straight into a store that reads them, else as
+ * records. Enriched as the batch enters the store, so spooled flows get the intelligence known
+ * when they are replayed.
+ */
+async function appendBatch(store: Store, enricher: CurrentEnricher | undefined, batch: { records?: readonly FlowRecord[]; chunks?: readonly Uint8Array[] }): Promise<void> {
+  const e = enricher?.();
+  if (batch.chunks && store.appendEncodedFlows) return store.appendEncodedFlows(batch.chunks, e);
+  let records = batch.records;
+  if (!records) {
+    const decoded: FlowRecord[] = [];
+    for (const chunk of batch.chunks!) decodeFlowChunks(chunk, decoded);
+    records = decoded;
+  }
+  e?.enrich(records as FlowRecord[]);
+  await store.appendFlows(records);
+}
+
+/** Wraps a store that is not yet open (or may fail to open). */
+export function storeReplayTarget(store: Store, enricher?: CurrentEnricher): StoreTarget {
   let open = false;
   let opening: Promise<void> | undefined;
   const ensureOpen = async (): Promise<void> => {
@@ -41,10 +64,11 @@ export function storeReplayTarget(store: Store, enrich?: (records: FlowRecord[])
     ensureOpen,
     async appendFlows(records) {
       await ensureOpen();
-      // Enriched here, as the batch enters the store: spooled flows get the intelligence known
-      // when they are replayed.
-      enrich?.(records as FlowRecord[]);
-      await store.appendFlows(records);
+      await appendBatch(store, enricher, { records });
+    },
+    async appendEncoded(chunks) {
+      await ensureOpen();
+      await appendBatch(store, enricher, { chunks });
     },
     async countFlows() {
       await ensureOpen();
@@ -62,14 +86,12 @@ export function storeReplayTarget(store: Store, enrich?: (records: FlowRecord[])
  * A store the caller has opened and keeps (the server's): the collector appends to it but
  * never opens or closes it.
  */
-export function sharedStoreTarget(store: Store, enrich?: (records: FlowRecord[]) => void): StoreTarget {
+export function sharedStoreTarget(store: Store, enricher?: CurrentEnricher): StoreTarget {
   return {
     isOpen: true,
     async ensureOpen() {},
-    async appendFlows(records) {
-      enrich?.(records as FlowRecord[]);
-      await store.appendFlows(records);
-    },
+    appendFlows: (records) => appendBatch(store, enricher, { records }),
+    appendEncoded: (chunks) => appendBatch(store, enricher, { chunks }),
     async countFlows() {
       const { rows } = await runQuery(store, 'any | count');
       return Number(rows[0]?.flows ?? 0);

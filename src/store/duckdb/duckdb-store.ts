@@ -19,13 +19,15 @@ import {
   VARCHAR,
   type DuckDBType,
 } from '@duckdb/node-api';
+import { decodeFlowChunkAt, decodeFlowRowAt, FlowChunkError, readChunkHeader } from '../../collect/flow-codec.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
+import type { AddressLookups, Enricher } from '../../enrich/enricher.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeRows } from '../decode-rows.js';
 import { DUCKDB_V6_HALVES, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
 import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, layoutRewrite, needsRewrite } from './duckdb-schema.js';
-import { CHUNK_ROWS, ChunkWriter } from './duckdb-chunk-writer.js';
+import { CHUNK_ROWS, ChunkWriter, EncodedRows } from './duckdb-chunk-writer.js';
 
 const PARAM_TYPES: Record<BoundParam['kind'], DuckDBType> = {
   time: BIGINT,
@@ -178,6 +180,58 @@ export class DuckDbStore implements Store {
     try {
       await this.append(FLOW_ROWS_TABLE, v4);
       await this.append(FLOW_ROWS6_TABLE, v6);
+      await this.conn.run('COMMIT');
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * The collector's batches, read straight from their bytes into data chunks: no record per flow
+   * (which cost the main thread as much as the rest of an append, and most of its heap). Rows
+   * with an IPv6 address, and chunks of another build's columns, take the record path.
+   */
+  async appendEncodedFlows(chunks: readonly Uint8Array[], enricher?: Enricher & AddressLookups): Promise<void> {
+    const writer = this.chunks.get(FLOW_ROWS_TABLE)!;
+    const others: FlowRecord[] = [];
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      const appender: DuckDBAppender = await this.conn.createAppender(FLOW_ROWS_TABLE);
+      try {
+        for (const bytes of chunks) {
+          const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          for (let at = 0; at < bytes.length; ) {
+            const header = readChunkHeader(bytes, view, at);
+            if (!header.current) {
+              at = decodeFlowChunkAt(bytes, view, at, others);
+              continue;
+            }
+            const rows = new EncodedRows(bytes, view, header);
+            while (rows.rows > 0) {
+              const chunk = writer.fillEncoded(rows, enricher);
+              if (chunk) appender.appendDataChunk(chunk);
+            }
+            at = rows.p;
+            for (const p of rows.v6) decodeFlowRowAt(bytes, view, p, others);
+          }
+        }
+        const last = writer.takeEncoded(enricher);
+        if (last) appender.appendDataChunk(last);
+        appender.flushSync();
+      } catch (err) {
+        writer.discardEncoded();
+        // A bad row reads past its chunk's end: DataView says RangeError.
+        throw err instanceof RangeError ? new FlowChunkError(`chunk is cut short (${err.message})`) : err;
+      } finally {
+        appender.closeSync();
+      }
+      if (others.length > 0) {
+        enricher?.enrich(others);
+        const v6 = others.filter(hasV6Address);
+        await this.append(FLOW_ROWS_TABLE, v6.length === 0 ? others : others.filter((r) => !hasV6Address(r)));
+        await this.append(FLOW_ROWS6_TABLE, v6);
+      }
       await this.conn.run('COMMIT');
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);

@@ -1,0 +1,146 @@
+// The collector's path into DuckDB: encoded flow chunks read straight into data chunks, enriched
+// on the way, must store exactly what the record path stores (decode, FlowEnricher.enrich,
+// appendFlows), which the store contract and the enricher's tests check against their sources.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeFlowChunks, encodeFlowChunk, FlowChunkError } from '../../collect/flow-codec.js';
+import { countryCode, type FlowRecord } from '../../core/columns.js';
+import { parseIp } from '../../core/ip.js';
+import { FlowEnricher } from '../../enrich/enricher.js';
+import { openGeoDatabase } from '../../enrich/geo-database.js';
+import { FEED_PARSERS } from '../../intel/detect-feed.js';
+import { IntelIndex } from '../../intel/intel-index.js';
+import { prng } from '../../test-support/flow-captures.js';
+import { DuckDbStore } from './duckdb-store.js';
+
+const work = mkdtempSync(join(tmpdir(), 'vantage-encoded-append-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+writeFileSync(
+  join(work, 'asn.csv'),
+  '138.197.0.0,138.197.255.255,14061,"DigitalOcean, LLC"\n82.118.225.0,82.118.225.255,200628,BGO Cloud OOD\n2001:678:6c4::,2001:678:6c4:ffff:ffff:ffff:ffff:ffff,64500,Test\n',
+);
+// One name that is not a two-letter code: stored as no country on both paths.
+writeFileSync(join(work, 'country.csv'), '138.197.0.0,138.197.255.255,CA\n82.118.225.0,82.118.225.199,BG\n82.118.225.200,82.118.225.255,Bulgaria\n');
+const geo = openGeoDatabase({ asnDb: join(work, 'asn.csv'), countryDb: join(work, 'country.csv'), noDefaults: true, cacheDir: false });
+const index = new IntelIndex([
+  ...FEED_PARSERS.maltrail.parse({ file: '/t/emotet.txt', text: '138.197.147.101:443\n82.118.225.196:7080\n', kind: 'threat' }).indicators,
+  ...FEED_PARSERS.spamhaus.parse({ file: '/t/drop.txt', text: '; Spamhaus DROP\n192.0.2.0/24 ; SBL1\n', kind: 'threat' }).indicators,
+  ...FEED_PARSERS.spamhaus.parse({ file: '/t/dropv6.txt', text: '; Spamhaus IPv6 DROP\n2001:678:6c4::/48 ; SBL626637\n', kind: 'threat' }).indicators,
+]);
+
+const ADDRESSES = ['138.197.147.101', '138.197.2.3', '82.118.225.196', '82.118.225.200', '10.0.0.1', '10.0.7.9', '192.0.2.1', '198.51.100.7', '2001:678:6c4::99', '2001:db8::1'];
+
+/** Flows with every kind of value the two paths could treat differently: own AS numbers (0 too), countries ('' and not a code too), tags, IPv6 rows. */
+function flows(n: number, seed: number): FlowRecord[] {
+  const random = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const maybe = <T>(p: number, v: () => T): T | null => (random() < p ? v() : null);
+  return Array.from({ length: n }, (_, i) => {
+    const v6 = random() < 0.04;
+    const ip = () => parseIp(v6 && random() < 0.7 ? pick(ADDRESSES.slice(8)) : pick(ADDRESSES.slice(0, 8)))!;
+    return {
+      start: 1_700_000_000_000 + i,
+      end: 1_700_000_000_000 + i + Math.floor(random() * 5000),
+      src: ip(),
+      dst: ip(),
+      sport: pick([443, 7080, 53, 40000 + (i % 1000)]),
+      dport: pick([443, 7080, 80, 50000 + (i % 1000)]),
+      proto: pick([6, 17, 1]),
+      tcp_flags: Math.floor(random() * 256),
+      packets: Math.floor(random() * 1e6),
+      bytes: pick([60, 1500, 2 ** 33 + 7]),
+      exporter: maybe(0.9, () => parseIp(random() < 0.02 ? '2001:db8::fe' : '192.0.2.254')!),
+      in_if: maybe(0.8, () => Math.floor(random() * 40)),
+      out_if: maybe(0.8, () => Math.floor(random() * 40)),
+      sampling: maybe(0.3, () => pick([1, 100, 1000])),
+      src_as: maybe(0.2, () => pick([0, 65001, 4_200_000_000])),
+      dst_as: maybe(0.2, () => pick([0, 65002])),
+      next_hop: maybe(0.1, () => parseIp('10.255.0.1')!),
+      src_vlan: maybe(0.2, () => Math.floor(random() * 4096)),
+      dst_vlan: maybe(0.1, () => Math.floor(random() * 4096)),
+      icmp_type: maybe(0.1, () => 3),
+      icmp_code: maybe(0.1, () => 1),
+      tos: maybe(0.5, () => Math.floor(random() * 256)),
+      direction: maybe(0.3, () => pick([0, 1])),
+      end_reason: maybe(0.2, () => pick([1, 2, 3])),
+      src_country: maybe(0.15, () => pick(['', 'DE', 'XX', 'ABC'])),
+      dst_country: maybe(0.15, () => pick(['', 'FR', 'é'])),
+      tags: maybe(0.1, () => pick([[], ['seen'], ['seen', 'maltrail:emotet']])),
+    } satisfies FlowRecord;
+  });
+}
+
+/** Encoded as the decode workers send them: chunks of uneven sizes, so data chunks span several. */
+function encode(records: readonly FlowRecord[], seed: number): Uint8Array[] {
+  const random = prng(seed);
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < records.length; ) {
+    const n = 1 + Math.floor(random() * 3000);
+    chunks.push(encodeFlowChunk(records.slice(at, at + n)));
+    at += n;
+  }
+  return chunks;
+}
+
+async function stored(append: (store: DuckDbStore) => Promise<void>): Promise<Record<string, unknown>[]> {
+  const store = new DuckDbStore({ path: ':memory:' });
+  await store.open();
+  try {
+    await append(store);
+    return await store.execute('SELECT * FROM flows ORDER BY start');
+  } finally {
+    await store.close();
+  }
+}
+
+function byRecords(chunks: readonly Uint8Array[], enricher?: FlowEnricher): (store: DuckDbStore) => Promise<void> {
+  return async (store) => {
+    const records: FlowRecord[] = [];
+    for (const c of chunks) decodeFlowChunks(c, records);
+    enricher?.enrich(records);
+    await store.appendFlows(records);
+  };
+}
+
+describe('DuckDbStore.appendEncodedFlows', () => {
+  const records = flows(9000, 5);
+  const chunks = encode(records, 6);
+
+  it('stores what the record path stores, enriched the same way', async () => {
+    const viaRecords = new FlowEnricher(geo, index);
+    const viaEncoded = new FlowEnricher(geo, index);
+    const expected = await stored(byRecords(chunks, viaRecords));
+    const got = await stored(async (store) => {
+      // Two batches, as the collector appends them.
+      await store.appendEncodedFlows(chunks.slice(0, 2), viaEncoded);
+      await store.appendEncodedFlows(chunks.slice(2), viaEncoded);
+    });
+    expect(got.length).toBe(records.length);
+    expect(got).toEqual(expected);
+    expect([viaEncoded.flows, viaEncoded.tagged]).toEqual([viaRecords.flows, viaRecords.tagged]);
+    // The cases the comparison is about did occur.
+    expect(viaRecords.tagged).toBeGreaterThan(500);
+    expect(got.filter((r) => r.src_as === 14061).length).toBeGreaterThan(100);
+    // The table's own columns: countries as codes, addresses in a v4 and a v6 half.
+    expect(got.filter((r) => r.dst_country === countryCode('BG')).length).toBeGreaterThan(100);
+    expect(got.filter((r) => r.src6 !== null).length).toBeGreaterThan(50);
+  });
+
+  it('stores what the record path stores without an enricher', async () => {
+    expect(await stored(async (store) => store.appendEncodedFlows(chunks))).toEqual(await stored(byRecords(chunks)));
+  });
+
+  it('rejects a chunk cut short with FlowChunkError, keeps nothing of its batch, and appends the next batch whole', async () => {
+    const good = encodeFlowChunk(records.slice(0, 3000));
+    const cut = good.subarray(0, good.length - 40);
+    const got = await stored(async (store) => {
+      await expect(store.appendEncodedFlows([good, cut], new FlowEnricher(geo, index))).rejects.toBeInstanceOf(FlowChunkError);
+      await store.appendEncodedFlows([good], new FlowEnricher(geo, index));
+    });
+    expect(got).toEqual(await stored(byRecords([good], new FlowEnricher(geo, index))));
+  });
+});
