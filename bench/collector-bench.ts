@@ -193,6 +193,8 @@ interface StepResult {
   readonly sent: number;
   readonly received: number;
   readonly lost: number;
+  /** Flows that went through the disk spool because the store did not keep up (vantage only). */
+  readonly spooled?: number;
   readonly sendSeconds: number;
   readonly peakRssMb?: number;
   readonly note?: string;
@@ -269,9 +271,12 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
   await store.open();
   const { flows } = await store.stats();
   await store.close();
+  // The last stats line is the one printed at exit: what the spool still holds counts as kept.
   const spooled = stats.spooled ?? 0;
+  const leftInSpool = Math.max(0, spooled - (stats.replayed ?? 0));
   const drops = Object.entries(stats.drops ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
-  return { rate, sent, received: flows, lost: sent - flows - spooled, sendSeconds, peakRssMb: rss, note: [spooled > 0 ? `${spooled} via the spool` : '', drops].filter(Boolean).join('; ') || undefined };
+  const note = [spooled > 0 ? `${grouped(spooled)} via the spool${leftInSpool > 0 ? `, ${grouped(leftInSpool)} still there` : ''}` : '', drops].filter(Boolean).join('; ');
+  return { rate, sent, received: flows, lost: sent - flows - leftInSpool, spooled, sendSeconds, peakRssMb: rss, note: note || undefined };
 }
 
 /** The same step against nfcapd; received = the flows nfdump reads from its file. */
@@ -322,6 +327,14 @@ function highestZeroLoss(steps: readonly StepResult[]): number {
   return steps.filter((s) => s.lost <= 0).reduce((m, s) => Math.max(m, s.rate), 0);
 }
 
+/**
+ * The rate the collector sustains: zero loss with nothing spooled. A step the spool absorbed
+ * loses nothing either, but only because it is short: at that rate for long the spool fills.
+ */
+function sustained(steps: readonly StepResult[]): StepResult[] {
+  return steps.filter((s) => s.lost <= 0 && (s.spooled ?? 0) === 0);
+}
+
 /** The load test's stream decoded the same way: softflowd's template, 30 records a datagram as a busy exporter fills them. */
 function streamDecodeRate(): DecodeRate {
   const stream = softflowdStream();
@@ -340,13 +353,17 @@ async function main(): Promise<void> {
     return [`decode: ${d.capture}`, `${grouped(d.recordsPerSecond)} records/s (1 core)`, targeted ? '>= 2,000,000' : '', targeted ? (d.recordsPerSecond >= 2_000_000 ? 'ok' : 'MISSED') : ''];
   });
   if (load) {
-    const v = highestZeroLoss(load.vantage);
+    const direct = sustained(load.vantage);
+    const v = highestZeroLoss(direct);
+    const burst = highestZeroLoss(load.vantage);
     const n = highestZeroLoss(load.nfcapd);
-    const rss = Math.max(...load.vantage.filter((s) => s.lost <= 0).map((s) => s.peakRssMb ?? 0), 0);
-    rows.push(['load test: highest zero-loss rate, vantage collect -> DuckDB', `${grouped(v)} flows/s`, '>= 1,000,000', v >= 1_000_000 ? 'ok' : 'MISSED']);
+    const rss = Math.max(...direct.map((s) => s.peakRssMb ?? 0), 0);
+    const burstRss = Math.max(...load.vantage.filter((s) => s.lost <= 0).map((s) => s.peakRssMb ?? 0), 0);
+    rows.push(['load test: highest zero-loss rate straight into DuckDB (vantage collect)', `${grouped(v)} flows/s`, '>= 1,000,000', v >= 1_000_000 ? 'ok' : 'MISSED']);
     rows.push(['load test: highest zero-loss rate, nfcapd', `${grouped(n)} flows/s`, '', '']);
     rows.push(['vantage / nfcapd zero-loss rate', n > 0 ? (v / n).toFixed(2) : '-', '>= 1', n > 0 && v >= n ? 'ok' : 'MISSED']);
-    rows.push(['collector peak RSS at its zero-loss rates', `${rss} MB`, '< 500 MB', rss < 500 ? 'ok' : 'MISSED']);
+    rows.push(['collector peak RSS at those rates', `${rss} MB`, '< 500 MB', rss < 500 ? 'ok' : 'MISSED']);
+    rows.push([`  zero loss with the spool taking the excess (${opts.seconds} s steps)`, `${grouped(burst)} flows/s, peak ${burstRss} MB`, '', '']);
   }
   const table = renderTable(['metric', 'value', 'target', 'result'], rows);
   if (opts.json) {

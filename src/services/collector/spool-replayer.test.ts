@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DiskSpool } from '../../collect/disk-spool.js';
 import { encodeFlowChunk } from '../../collect/flow-codec.js';
 import type { FlowRecord } from '../../core/columns.js';
+import { runQuery } from '../../query/run-query.js';
+import { DuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import { SpoolReplayer, type ReplayTarget } from './spool-replayer.js';
+import { storeReplayTarget } from './store-target.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -86,6 +89,28 @@ describe('spool replayer', () => {
     expect(spool.hasBacklog).toBe(false);
     await spool.close();
     expect(readdirSync(dir).filter((f) => f !== 'spool.lock')).toEqual([]);
+  });
+
+  it('replays encoded batches straight into a store that reads them, skipping one that does not decode and keeping nothing of it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-replay-'));
+    dirs.push(dir);
+    const spool = openSpool(dir);
+    const cut = encodeFlowChunk(flows(100, 50));
+    spool.append([encodeFlowChunk(flows(0, 3))], 3);
+    spool.append([cut.subarray(0, cut.length - 30)], 50);
+    spool.append([encodeFlowChunk(flows(3, 2))], 2);
+    const store = new DuckDbStore({ path: ':memory:' });
+    const target = storeReplayTarget(store);
+    const ev = events();
+    try {
+      await replayAll(new SpoolReplayer(spool, target, ev));
+      const { rows } = await runQuery(store, 'any | sort sport asc | fields sport');
+      expect(rows.map((r) => r.sport)).toEqual([0, 1, 2, 3, 4]);
+      expect([ev.replayedFlows, ev.discards]).toEqual([5, ['COLLECT_SPOOL_CORRUPT']]);
+    } finally {
+      await spool.close();
+      await target.close();
+    }
   });
 
   it('a store failure keeps the batch: the next step retries it, and nothing is lost or doubled', async () => {

@@ -2,7 +2,7 @@
 // append before it starts (with the store's flow count) and after it ends, and an append left in
 // doubt by a crash is settled by counting the store's flows before anything else is written.
 
-import { decodeFlowChunks } from '../../collect/flow-codec.js';
+import { decodeFlowChunks, FlowChunkError } from '../../collect/flow-codec.js';
 import type { DiskSpool, ReplayJournal, SpoolSegmentInfo } from '../../collect/disk-spool.js';
 import type { SpoolRecord } from '../../collect/spool-segment.js';
 import type { FlowRecord } from '../../core/columns.js';
@@ -118,23 +118,39 @@ export class SpoolReplayer {
     }
     const index = loaded.next;
     const record = loaded.records[index]!;
-    const flows: FlowRecord[] = [];
-    try {
-      decodeFlowChunks(record.payload, flows);
-    } catch (err) {
+    const corrupt = async (err: unknown): Promise<'replayed'> => {
       // The checksum passed, so this is a writer bug or a foreign file: skip, never block the spool.
       this.events.log(`spool: batch ${index} of ${loaded.segment.path} does not decode (${(err as Error).message}): skipped`);
       this.events.discarded('COLLECT_SPOOL_CORRUPT', 1);
       loaded.next++;
       await this.setJournal({ segment: loaded.segment.seq, done: loaded.next });
       return 'replayed';
+    };
+    // A target that reads the encoded chunks itself checks them as it goes (and appends nothing
+    // of a batch that does not decode); otherwise they are decoded here first.
+    const encoded = this.target.appendEncoded?.bind(this.target);
+    const flows: FlowRecord[] = [];
+    if (!encoded) {
+      try {
+        decodeFlowChunks(record.payload, flows);
+      } catch (err) {
+        return corrupt(err);
+      }
     }
+    const count = encoded ? record.flows : flows.length;
     const flowsBefore = await this.target.countFlows();
-    await this.setJournal({ segment: loaded.segment.seq, done: index, intent: { record: index, flowsBefore, flows: flows.length } });
-    await this.target.appendFlows(flows);
+    await this.setJournal({ segment: loaded.segment.seq, done: index, intent: { record: index, flowsBefore, flows: count } });
+    if (encoded) {
+      try {
+        await encoded([record.payload]);
+      } catch (err) {
+        if (err instanceof FlowChunkError) return corrupt(err);
+        throw err;
+      }
+    } else await this.target.appendFlows(flows);
     loaded.next = index + 1;
     await this.setJournal({ segment: loaded.segment.seq, done: loaded.next });
-    this.events.replayed(flows.length);
+    this.events.replayed(count);
     return 'replayed';
   }
 }
