@@ -114,6 +114,8 @@ export interface Store {
    * given the decoded records through `appendFlows` (see `appendEncoded`).
    */
   appendEncodedFlows?(chunks: readonly Uint8Array[], enricher?: Enricher & AddressLookups): Promise<void>;
+  /** How many `appendEncodedFlows` calls may run at once (default 1: one after the other). */
+  readonly appendConcurrency?: number;
   /** Runs a compiled query and decodes its rows. */
   run(query: CompiledQuery): Promise<ResultRow[]>;
   /** Runs raw SQL with bound parameters (migrations, detectors); rows as objects. */

@@ -52,6 +52,9 @@ export class FlowWriter {
   private pendingSince = 0;
   private readonly queue: Batch[] = [];
   private pumping = false;
+  private replaying = false;
+  /** Direct appends not yet settled. */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly idleWaiters: (() => void)[] = [];
   private healthy = true;
   private retryDelay: number;
@@ -136,7 +139,8 @@ export class FlowWriter {
   private route(batch: Batch): void {
     if (this.healthy && !this.spool.hasBacklog && this.queue.length < this.options.storeQueue) {
       this.queue.push(batch);
-      void this.pump();
+      if (this.pumping) this.startAppends();
+      else void this.pump();
     } else {
       this.toSpool(batch);
     }
@@ -196,25 +200,46 @@ export class FlowWriter {
     this.retryDelay = Math.min(this.retryDelay * 2, this.options.maxRetryMs);
   }
 
+  /**
+   * Starts direct appends while batches wait and the store takes more at once: with two, one
+   * batch commits while the next is written. Never while the replayer is writing (its in-doubt
+   * check counts flows, so it must be the store's only writer).
+   */
+  private startAppends(): void {
+    const limit = Math.max(1, this.target.appendConcurrency ?? 1);
+    while (this.healthy && !this.replaying && this.inFlight.size < limit && this.queue.length > 0) {
+      const batch = this.queue.shift()!;
+      const append: Promise<void> = this.appendDirect(batch)
+        .then(
+          () => this.storeRecovered(),
+          (err: unknown) => {
+            this.storeFailed(err);
+            // The failed batch first, then what queued behind it: the spool keeps their order.
+            this.toSpool(batch);
+            for (let b = this.queue.shift(); b; b = this.queue.shift()) this.toSpool(b);
+          },
+        )
+        .finally(() => {
+          this.inFlight.delete(append);
+          // The pump may be waiting on another append: the freed slot is taken now.
+          this.startAppends();
+        });
+      this.inFlight.add(append);
+    }
+  }
+
   private async pump(): Promise<void> {
     if (this.pumping || this.closed) return;
     this.pumping = true;
     try {
       for (;;) {
-        const batch = this.queue.shift();
-        if (batch) {
-          try {
-            await this.appendDirect(batch);
-            this.storeRecovered();
-          } catch (err) {
-            this.storeFailed(err);
-            // The failed batch first, then what queued behind it: the spool keeps their order.
-            this.toSpool(batch);
-            for (let b = this.queue.shift(); b; b = this.queue.shift()) this.toSpool(b);
-          }
+        this.startAppends();
+        if (this.inFlight.size > 0) {
+          await Promise.race(this.inFlight);
           continue;
         }
         if (!this.healthy || !this.spool.hasBacklog || Date.now() > this.replayDeadline) break;
+        this.replaying = true;
         try {
           const step = await this.replayer.step();
           this.storeRecovered();
@@ -222,6 +247,8 @@ export class FlowWriter {
         } catch (err) {
           this.storeFailed(err);
           break;
+        } finally {
+          this.replaying = false;
         }
       }
     } finally {

@@ -12,6 +12,8 @@ export interface ReplayTarget {
   appendFlows(records: readonly FlowRecord[]): Promise<void>;
   /** Appends a batch as the decoders encoded it (collect/flow-codec.ts), where the target reads that directly. */
   appendEncoded?(chunks: readonly Uint8Array[]): Promise<void>;
+  /** How many `appendEncoded` calls may run at once (default 1). */
+  readonly appendConcurrency?: number;
   countFlows(): Promise<number>;
 }
 

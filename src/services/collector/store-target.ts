@@ -39,6 +39,11 @@ async function appendBatch(store: Store, enricher: CurrentEnricher | undefined, 
   await store.appendFlows(records);
 }
 
+/** Encoded batches the store takes at once (records go one at a time). */
+function encodedConcurrency(store: Store): number {
+  return store.appendEncodedFlows ? (store.appendConcurrency ?? 1) : 1;
+}
+
 /** Wraps a store that is not yet open (or may fail to open). */
 export function storeReplayTarget(store: Store, enricher?: CurrentEnricher): StoreTarget {
   let open = false;
@@ -61,6 +66,7 @@ export function storeReplayTarget(store: Store, enricher?: CurrentEnricher): Sto
     get isOpen() {
       return open;
     },
+    appendConcurrency: encodedConcurrency(store),
     ensureOpen,
     async appendFlows(records) {
       await ensureOpen();
@@ -89,6 +95,7 @@ export function storeReplayTarget(store: Store, enricher?: CurrentEnricher): Sto
 export function sharedStoreTarget(store: Store, enricher?: CurrentEnricher): StoreTarget {
   return {
     isOpen: true,
+    appendConcurrency: encodedConcurrency(store),
     async ensureOpen() {},
     appendFlows: (records) => appendBatch(store, enricher, { records }),
     appendEncoded: (chunks) => appendBatch(store, enricher, { chunks }),

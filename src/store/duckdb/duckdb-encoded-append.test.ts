@@ -143,4 +143,13 @@ describe('DuckDbStore.appendEncodedFlows', () => {
     });
     expect(got).toEqual(await stored(byRecords([good], new FlowEnricher(geo, index))));
   });
+
+  it('takes two appends at once (one commits while the other fills): each batch stored once, a failed one not at all', async () => {
+    const cut = chunks[1]!.subarray(0, chunks[1]!.length - 25);
+    const got = await stored(async (store) => {
+      const results = await Promise.allSettled([store.appendEncodedFlows([chunks[0]!]), store.appendEncodedFlows([cut]), store.appendEncodedFlows(chunks.slice(2))]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    });
+    expect(got).toEqual(await stored(byRecords([chunks[0]!, ...chunks.slice(2)])));
+  });
 });

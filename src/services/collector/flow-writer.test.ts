@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DiskSpool } from '../../collect/disk-spool.js';
+import { decodeFlowChunks, encodeFlowChunk } from '../../collect/flow-codec.js';
+import type { FlowRecord } from '../../core/columns.js';
+import { FlowWriter } from './flow-writer.js';
+import type { ReplayTarget } from './spool-replayer.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** One chunk of flows numbered first..first+n-1 (the number is the source port). */
+function chunk(first: number, n: number): Uint8Array {
+  return encodeFlowChunk(Array.from({ length: n }, (_, i) => ({ start: 0, end: 0, src: 1, dst: 2, sport: first + i, dport: 0, proto: 17, tcp_flags: 0, packets: 1, bytes: 1 })));
+}
+
+/** A store double taking two encoded appends at once; each append waits until the test settles it. */
+function slowTarget() {
+  const rows: number[] = [];
+  const pending: { chunks: readonly Uint8Array[]; done: boolean; settle: (fail: boolean) => void }[] = [];
+  let running = 0;
+  const target = {
+    rows,
+    pending,
+    most: 0,
+    appendConcurrency: 2,
+    appendEncoded(chunks: readonly Uint8Array[]) {
+      running++;
+      target.most = Math.max(target.most, running);
+      return new Promise<void>((resolve, reject) => {
+        const entry = {
+          chunks,
+          done: false,
+          settle: (fail: boolean) => {
+            if (entry.done) return;
+            entry.done = true;
+            running--;
+            if (fail) return reject(new Error('store down'));
+            const flows: FlowRecord[] = [];
+            for (const c of chunks) decodeFlowChunks(c, flows);
+            rows.push(...flows.map((f) => f.sport));
+            resolve();
+          },
+        };
+        pending.push(entry);
+      });
+    },
+    async appendFlows(records: readonly FlowRecord[]) {
+      rows.push(...records.map((f) => f.sport));
+    },
+    async countFlows() {
+      return rows.length;
+    },
+  };
+  return target satisfies ReplayTarget;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('FlowWriter', () => {
+  it('keeps two appends in flight for a store that takes them; a failed one is spooled and replayed, and every flow lands once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-writer-'));
+    dirs.push(dir);
+    const spool = new DiskSpool({ dir, maxBytes: 1 << 24, segmentBytes: 1 << 20 });
+    spool.open();
+    const target = slowTarget();
+    const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, () => undefined);
+    writer.start();
+    for (let b = 0; b < 4; b++) writer.add(chunk(b * 10, 10), 10);
+    await tick();
+    // Two appends started, the other two batches wait in the queue.
+    expect([target.pending.length, target.most, writer.queuedBatches]).toEqual([2, 2, 2]);
+    target.pending[1]!.settle(false); // the second finishes first
+    await tick();
+    expect(target.pending.length).toBe(3);
+    target.pending[0]!.settle(true); // the first fails: it and the queued batch go to the spool
+    await tick();
+    target.pending[2]!.settle(false);
+    await tick();
+    expect(writer.counters.spooled).toBe(20);
+    // After the retry delay the spool is replayed through the same encoded appends.
+    for (let i = 0; i < 100 && writer.counters.replayed < 20; i++) {
+      for (const p of target.pending) p.settle(false);
+      await tick();
+    }
+    await writer.stop(1000);
+    expect(target.rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect([writer.counters.stored, writer.counters.spooled, writer.counters.replayed, target.most]).toEqual([20, 20, 20, 2]);
+  });
+});
