@@ -152,6 +152,18 @@ function compileRowReader(): RowReader {
 }
 
 const writeRow = compileRowWriter();
+
+/**
+ * A record's variable-length values (VARIABLE order), or undefined when it has none: the usual
+ * case, since decoders fill no text. Compiled, so that each is read under a constant name, as
+ * the row writer reads the others, rather than as `r[name]` in a loop.
+ */
+const variableValues = new Function(
+  'r',
+  `const ${VARIABLE.map((c, i) => `v${i} = r.${NAMES[c]}`).join(', ')};\n` +
+    `if (${VARIABLE.map((_, i) => `v${i} == null`).join(' && ')}) return undefined;\n` +
+    `return [${VARIABLE.map((_, i) => `v${i}`).join(', ')}];`,
+) as (r: Record<string, unknown>) => unknown[] | undefined;
 const readRows = compileRowReader();
 /** The header bytes as text: a chunk whose header equals it is read with the compiled reader. */
 const HEADER_KEY = String.fromCharCode(...HEADER.subarray(6));
@@ -207,9 +219,10 @@ export class FlowChunkEncoder {
     // Text values are encoded first so that one reservation covers the whole row.
     let texts: Uint8Array[] | undefined;
     let extra = 0;
-    for (let i = 0; i < VARIABLE.length; i++) {
+    const values = variableValues(r);
+    for (let i = 0; values !== undefined && i < VARIABLE.length; i++) {
       const c = VARIABLE[i]!;
-      const value = r[NAMES[c]!];
+      const value = values[i];
       if (value === null || value === undefined) continue;
       texts ??= [];
       if (KINDS[c] === 7) {
