@@ -207,7 +207,7 @@ export class FlowWriter {
    */
   private startAppends(): void {
     const limit = Math.max(1, this.target.appendConcurrency ?? 1);
-    while (this.healthy && !this.replaying && this.inFlight.size < limit && this.queue.length > 0) {
+    while (this.healthy && !this.closed && !this.replaying && this.inFlight.size < limit && this.queue.length > 0) {
       const batch = this.queue.shift()!;
       const append: Promise<void> = this.appendDirect(batch)
         .then(
