@@ -23,10 +23,11 @@ import { udpSocketState } from './netflow-v5.js';
 import { freeUdpPort, nfcapdFiles, parseTextSummary, runNfdump, startNfcapd, stopNfcapd } from './nfdump.js';
 import { grouped, log, renderTable } from './report.js';
 
-const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--skip-load] [--json]
+const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--skip-load] [--enrich] [--json]
   --rates LIST   flows/s of the load test's steps (default 100000,200000,400000,700000,1000000,1400000)
   --seconds N    length of each step (default 4)
   --skip-load    decode rates only
+  --enrich       run the collector with enrichment (its default; the bench's is --no-enrich, as nfcapd enriches nothing)
   --json         print the results as JSON on stdout`;
 
 const { values: opts } = parseArgs({
@@ -34,6 +35,7 @@ const { values: opts } = parseArgs({
     rates: { type: 'string', default: '100000,200000,400000,700000,1000000,1400000' },
     seconds: { type: 'string', default: '4' },
     'skip-load': { type: 'boolean', default: false },
+    enrich: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -244,7 +246,7 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
   const port = await freeUdpPort();
   const db = join(dir, `vantage-${rate}.duckdb`);
   const cli = join(repoRoot(), 'dist/src/cli/main.js');
-  const child = spawn(process.execPath, [cli, 'collect', '--listen', `udp://127.0.0.1:${port}`, '--db', db, '--spool', join(dir, `spool-${rate}`), '--no-enrich', '--stats', '--stats-interval', '250'], {
+  const child = spawn(process.execPath, [cli, 'collect', '--listen', `udp://127.0.0.1:${port}`, '--db', db, '--spool', join(dir, `spool-${rate}`), ...(opts.enrich ? [] : ['--no-enrich']), '--stats', '--stats-interval', '250'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stats: { records?: number; stored?: number; replayed?: number; spooled?: number; drops?: Record<string, number> } = {};

@@ -3,7 +3,7 @@
 // @ip-location-db packages (ASN: RouteViews + NRO + DB-IP, CC BY 4.0; country: DB-IP Lite, CC BY 4.0).
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -242,15 +242,28 @@ function saveCache(path: string, db: GeoDatabase): void {
 }
 
 function loadCache(path: string): GeoDatabase | undefined {
+  let buffer: ArrayBuffer;
   let file: Buffer;
   try {
-    file = readFileSync(path);
+    // Read straight into a buffer of its own (typed arrays need aligned offsets, which a pooled
+    // Buffer does not promise): no second, transient copy of the ~50 MB.
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      buffer = new ArrayBuffer(size);
+      file = Buffer.from(buffer);
+      for (let at = 0; at < size; ) {
+        const n = readSync(fd, file, at, size - at, at);
+        if (n === 0) return undefined;
+        at += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return undefined;
   }
-  // Typed arrays need aligned offsets: copy into a fresh buffer.
-  const data = new Uint8Array(new ArrayBuffer(file.length));
-  data.set(file);
+  const data = new Uint8Array(buffer);
   const headerLength = file.readUInt32LE(0);
   const header = JSON.parse(file.subarray(4, 4 + headerLength).toString('utf8')) as {
     format: string;
