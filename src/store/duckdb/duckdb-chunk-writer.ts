@@ -204,10 +204,7 @@ type EnrichFunction = (count: number, D: readonly (ArrayBufferView | undefined)[
 
 /** The enrichment pass for a table, or undefined when its columns are not laid out as it expects. */
 function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[], packs: readonly (readonly PackedField[] | undefined)[]): EnrichFunction | undefined {
-  const column = (name: string, layout: Layout) => {
-    const j = fields.findIndex((f, k) => f === name && layouts[k] === layout);
-    return j;
-  };
+  const column = (name: string, layout: Layout) => fields.findIndex((f, k) => f === name && layouts[k] === layout);
   const packed = (name: string) => {
     for (let j = 0; j < packs.length; j++) {
       const f = packs[j]?.find((x) => x.source.name === name);
