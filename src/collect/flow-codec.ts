@@ -321,11 +321,17 @@ export function decodeFlowChunks(bytes: Uint8Array, out: FlowRecord[]): number {
   try {
     return decodeChunks(bytes, out);
   } catch (err) {
-    // Reads past the end surface as RangeError from DataView: same meaning as a cut chunk.
     out.length = start;
-    if (err instanceof RangeError) throw new FlowChunkError(`chunk is cut short (${err.message})`);
-    throw err;
+    throw asChunkError(err);
   }
+}
+
+/**
+ * What reading a chunk threw, as the error to report: reads past the end surface as RangeError
+ * (from DataView and the compiled readers), which means the chunk is cut short.
+ */
+export function asChunkError(err: unknown): unknown {
+  return err instanceof RangeError ? new FlowChunkError(`chunk is cut short (${err.message})`) : err;
 }
 
 /** Where the compiled reader's text helpers leave the read position. */
@@ -389,8 +395,7 @@ export function decodeFlowChunkAt(bytes: Uint8Array, view: DataView, at: number,
     return decodeChunk(bytes, view, at, out);
   } catch (err) {
     out.length = start;
-    if (err instanceof RangeError) throw new FlowChunkError(`chunk is cut short (${err.message})`);
-    throw err;
+    throw asChunkError(err);
   }
 }
 
@@ -399,8 +404,7 @@ export function decodeFlowRowAt(bytes: Uint8Array, view: DataView, p: number, ou
   try {
     return readRows(bytes, view, p, 1, out, textReader(bytes, view), tagsReader(bytes, view), cursor);
   } catch (err) {
-    if (err instanceof RangeError) throw new FlowChunkError(`row is cut short (${err.message})`);
-    throw err;
+    throw asChunkError(err);
   }
 }
 

@@ -40,8 +40,8 @@ const LINEAR_ROWS = 8;
 /**
  * Several step functions merged: `lookup` gives where an address's row holds its values, the
  * value of source k at `values[lookup(ip) + k]`. Each row is four 32-bit words, its start
- * then three values (-1 past the last source), so the row that answers a search is in the cache line the search
- * read last. A per-/20 index narrows the search to the rows that start inside that /20: with
+ * then three values (-1 past the last source), so the row that answers a search is in the
+ * cache line the search read last. A per-/20 index narrows the search to the rows that start inside that /20: with
  * the bundled ASN and country database, a looked-up address's /20 holds 0.6 rows on average
  * (its /16, 10), and a lookup of the benchmark's external addresses took 21-33 ns instead of
  * 40-54 ns with a per-/16 index and a binary search.

@@ -22,21 +22,20 @@ export interface StoreTarget extends ReplayTarget {
 export type CurrentEnricher = () => (Enricher & AddressLookups) | undefined;
 
 /**
- * Appends a batch enriched: encoded chunks straight into a store that reads them, else as
- * records. Enriched as the batch enters the store, so spooled flows get the intelligence known
+ * Appends records, enriched as they enter the store: spooled flows get the intelligence known
  * when they are replayed.
  */
-async function appendBatch(store: Store, enricher: CurrentEnricher | undefined, batch: { records?: readonly FlowRecord[]; chunks?: readonly Uint8Array[] }): Promise<void> {
-  const e = enricher?.();
-  if (batch.chunks && store.appendEncodedFlows) return store.appendEncodedFlows(batch.chunks, e);
-  let records = batch.records;
-  if (!records) {
-    const decoded: FlowRecord[] = [];
-    for (const chunk of batch.chunks!) decodeFlowChunks(chunk, decoded);
-    records = decoded;
-  }
-  e?.enrich(records as FlowRecord[]);
+async function appendRecords(store: Store, enricher: CurrentEnricher | undefined, records: readonly FlowRecord[]): Promise<void> {
+  enricher?.()?.enrich(records as FlowRecord[]);
   await store.appendFlows(records);
+}
+
+/** Appends encoded chunks straight into a store that reads them (enriched on the way), else as records. */
+async function appendChunks(store: Store, enricher: CurrentEnricher | undefined, chunks: readonly Uint8Array[]): Promise<void> {
+  if (store.appendEncodedFlows) return store.appendEncodedFlows(chunks, enricher?.());
+  const records: FlowRecord[] = [];
+  for (const chunk of chunks) decodeFlowChunks(chunk, records);
+  await appendRecords(store, enricher, records);
 }
 
 /** Encoded batches the store takes at once (records go one at a time). */
@@ -70,11 +69,11 @@ export function storeReplayTarget(store: Store, enricher?: CurrentEnricher): Sto
     ensureOpen,
     async appendFlows(records) {
       await ensureOpen();
-      await appendBatch(store, enricher, { records });
+      await appendRecords(store, enricher, records);
     },
     async appendEncoded(chunks) {
       await ensureOpen();
-      await appendBatch(store, enricher, { chunks });
+      await appendChunks(store, enricher, chunks);
     },
     async countFlows() {
       await ensureOpen();
@@ -97,8 +96,8 @@ export function sharedStoreTarget(store: Store, enricher?: CurrentEnricher): Sto
     isOpen: true,
     appendConcurrency: encodedConcurrency(store),
     async ensureOpen() {},
-    appendFlows: (records) => appendBatch(store, enricher, { records }),
-    appendEncoded: (chunks) => appendBatch(store, enricher, { chunks }),
+    appendFlows: (records) => appendRecords(store, enricher, records),
+    appendEncoded: (chunks) => appendChunks(store, enricher, chunks),
     async countFlows() {
       const { rows } = await runQuery(store, 'any | count');
       return Number(rows[0]?.flows ?? 0);

@@ -52,12 +52,6 @@ function layoutOf(column: PhysicalColumn): Layout {
 }
 
 /**
- * The per-row code for column `j`: on a value, store it in `D[j]` and count it in `P[j]`; on a
- * missing value, clear its bit in the scratch validity `V[j]` (and store 0, so compression sees a
- * constant rather than stale memory). Each property is read with a constant name, which keeps
- * V8's inline caches monomorphic: `row[name]` with a variable name is several times slower.
- */
-/**
  * How the generated code reads a field: from a record (`r.name`, a country as its text), or
  * from a local the encoded-row reader filled (a country already as its code, -1 for no code).
  */
@@ -77,6 +71,12 @@ const FROM_ENCODED: FieldSource = {
   country: (field) => `c = ${rowLocal(field)}; if (c === null || c < 0) c = undefined;`,
 };
 
+/**
+ * The per-row code for column `j`: on a value, store it in `D[j]` and count it in `P[j]`; on a
+ * missing value, clear its bit in the scratch validity `V[j]` (and store 0, so compression sees a
+ * constant rather than stale memory). Each property is read with a constant name, which keeps
+ * V8's inline caches monomorphic: `row[name]` with a variable name is several times slower.
+ */
 function rowCode(j: number, field: string, layout: Layout, packs: readonly PackedField[] | undefined, from: FieldSource): string {
   // A packed column has no field of its own: its fields are read one by one below.
   const read = layout === 'packed' ? '' : `v = ${from.value(field)};`;
@@ -218,11 +218,14 @@ function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[]
   // AS numbers fill a word each (stored plus one); countries have a presence bit.
   const wholeWord = (f: PackedField) => f.presenceBit === undefined && f.width === 32 && f.shift === 0;
   if (!wholeWord(srcAs.f) || !wholeWord(dstAs.f) || srcCountry.f.presenceBit === undefined || dstCountry.f.presenceBit === undefined) return undefined;
-  const wordAt = (p: { j: number; f: PackedField }) => `D${p.j}[2 * i + ${p.f.word}]`;
-  const setCountry = (p: { j: number; f: PackedField }, value: string) => {
+  type Field = { j: number; f: PackedField };
+  // The stored word (what the AS is read back from, as the store will hold it), and the local the pass edits it in.
+  const wordAt = (p: Field) => `D${p.j}[2 * i + ${p.f.word}]`;
+  const wordVar = (p: Field) => (p.f.word === 0 ? `lo${p.j}` : `hi${p.j}`);
+  const setCountry = (p: Field, value: string) => {
     const { f } = p;
     const mask = 2 ** f.width - 1;
-    const w = f.word === 0 ? `lo${p.j}` : `hi${p.j}`;
+    const w = wordVar(p);
     return `c = ${value}; ${w} &= ${~(mask << f.shift)}; hi${p.j} &= ${~(1 << f.presenceBit!)}; if (c >= 0) { ${w} |= (c & ${mask}) << ${f.shift}; hi${p.j} |= ${1 << f.presenceBit!}; }`;
   };
   const columns = [...new Set([srcAs.j, dstAs.j, srcCountry.j, dstCountry.j])];
@@ -237,8 +240,8 @@ function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[]
     '  if ((Vs[i >>> 3] & (1 << (i & 7))) !== 0) { at = E.slotV4(Ds[i]); sa = slots[at]; sc = slots[at + 1]; ss = slots[at + 2]; } else { sa = -1; sc = -1; ss = -1; }',
     '  if ((Vd[i >>> 3] & (1 << (i & 7))) !== 0) { at = E.slotV4(Dd[i]); da = slots[at]; dc = slots[at + 1]; ds = slots[at + 2]; } else { da = -1; dc = -1; ds = -1; }',
     ...columns.map((j) => `  lo${j} = D${j}[2 * i]; hi${j} = D${j}[2 * i + 1]; was${j} = lo${j} !== 0 || hi${j} !== 0;`),
-    `  if ((f & 1) !== 0) ${srcAs.f.word === 0 ? `lo${srcAs.j}` : `hi${srcAs.j}`} = sa >= 0 ? asNumbers[sa] + 1 : 0;`,
-    `  if ((f & 2) !== 0) ${dstAs.f.word === 0 ? `lo${dstAs.j}` : `hi${dstAs.j}`} = da >= 0 ? asNumbers[da] + 1 : 0;`,
+    `  if ((f & 1) !== 0) ${wordVar(srcAs)} = sa >= 0 ? asNumbers[sa] + 1 : 0;`,
+    `  if ((f & 2) !== 0) ${wordVar(dstAs)} = da >= 0 ? asNumbers[da] + 1 : 0;`,
     `  if ((f & 4) !== 0) { ${setCountry(srcCountry, 'sc >= 0 ? codes[sc] : -1')} }`,
     `  if ((f & 8) !== 0) { ${setCountry(dstCountry, 'dc >= 0 ? codes[dc] : -1')} }`,
     // A packed column is null when none of its fields is present: every present field leaves a bit set.
@@ -351,16 +354,12 @@ export class ChunkWriter {
   /**
    * Fills rows from `rows` into the chunk being built, enriching them with `lookups` when given.
    * Returns the chunk once it is full (append it before the next call, which starts a new one),
-   * else undefined; `takeEncoded` returns the last, partly filled one.
+   * else undefined; `takeEncoded` returns the last, partly filled one. After anything throws
+   * while a chunk is being built, call `discardEncoded`.
    */
   fillEncoded(rows: EncodedRows, lookups: AddressLookups | undefined): DuckDBDataChunk | undefined {
     this.encodedFill ??= compileEncodedFill(this.fields, this.layouts, this.packs);
-    try {
-      this.encodedCount = this.encodedFill(rows, this.encodedCount, this.data, this.other, this.validity, this.present, this.rowTags, this.enrichable);
-    } catch (err) {
-      this.discardEncoded();
-      throw err;
-    }
+    this.encodedCount = this.encodedFill(rows, this.encodedCount, this.data, this.other, this.validity, this.present, this.rowTags, this.enrichable);
     return this.encodedCount < CHUNK_ROWS ? undefined : this.takeEncoded(lookups);
   }
 

@@ -19,7 +19,7 @@ import {
   VARCHAR,
   type DuckDBType,
 } from '@duckdb/node-api';
-import { decodeFlowChunkAt, decodeFlowRowAt, FlowChunkError, readChunkHeader } from '../../collect/flow-codec.js';
+import { asChunkError, decodeFlowChunkAt, decodeFlowRowAt, readChunkHeader } from '../../collect/flow-codec.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import type { AddressLookups, Enricher } from '../../enrich/enricher.js';
@@ -178,6 +178,11 @@ export class DuckDbStore implements Store {
     return this.deleteFlows('"start" < $1', cutoff);
   }
 
+  private get openInstance(): DuckDBInstance {
+    if (!this.instance) throw new VantageError('STORE_OPEN', 'store is not open');
+    return this.instance;
+  }
+
   private get conn(): DuckDBConnection {
     if (!this.connection) throw new VantageError('STORE_OPEN', 'store is not open');
     return this.connection;
@@ -208,7 +213,7 @@ export class DuckDbStore implements Store {
    * record path.
    */
   async appendEncodedFlows(chunks: readonly Uint8Array[], enricher?: Enricher & AddressLookups): Promise<void> {
-    const lane = this.idleLanes.pop() ?? { conn: await this.instance!.connect(), writer: chunkWriter(FLOW_ROWS_TABLE) };
+    const lane = this.idleLanes.pop() ?? { conn: await this.openInstance.connect(), writer: chunkWriter(FLOW_ROWS_TABLE) };
     const { conn, writer } = lane;
     const others: FlowRecord[] = [];
     try {
@@ -238,8 +243,7 @@ export class DuckDbStore implements Store {
           appender.flushSync();
         } catch (err) {
           writer.discardEncoded();
-          // A bad row reads past its chunk's end: DataView says RangeError.
-          throw err instanceof RangeError ? new FlowChunkError(`chunk is cut short (${err.message})`) : err;
+          throw asChunkError(err);
         } finally {
           appender.closeSync();
         }
