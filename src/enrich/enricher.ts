@@ -20,10 +20,10 @@ export interface Enricher {
  * without building records (the collector's path into DuckDB). Same results as `enrich`.
  */
 export interface AddressLookups {
-  /** Where in `slots` an IPv4 address's ASN index, country index and indicator set are (three words; -1: none). */
-  slotV4(ip: number): number;
-  /** The merged IPv4 table's words, read at what `slotV4` gives. */
-  readonly slots: Int32Array;
+  /** Where in `rows` an IPv4 address's ASN index, country index and indicator set are (three words; -1: none). */
+  rowV4(ip: number): number;
+  /** The merged IPv4 table's words, read at what `rowV4` gives. */
+  readonly rows: Int32Array;
   /** AS number per ASN index. */
   readonly asNumbers: ArrayLike<number>;
   /** `countryCode` per country index (-1 where the name is not a code). */
@@ -42,7 +42,7 @@ export interface AddressLookups {
  * any the record carries.
  */
 export class FlowEnricher implements Enricher, AddressLookups {
-  readonly slots: Int32Array;
+  readonly rows: Int32Array;
   readonly asNumbers: ArrayLike<number>;
   readonly countryCodes: Int32Array;
   readonly checksAsns: boolean;
@@ -63,11 +63,11 @@ export class FlowEnricher implements Enricher, AddressLookups {
     const steps = [geo.asn, geo.country].map(({ arrays: a }) => rangeSteps(a.v4Starts, a.v4Ends, a.v4Values));
     this.v4 = new MergedV4Table(intel ? [...steps, intel.v4Steps()] : steps);
     // The table's rows always have three value words (-1 without intelligence).
-    this.slots = this.v4.values;
+    this.rows = this.v4.values;
   }
 
-  /** Where in `slots` an IPv4 address's values are: its row in the merged table. */
-  slotV4(ip: number): number {
+  /** Where in `rows` an IPv4 address's values are: its row in the merged table. */
+  rowV4(ip: number): number {
     return this.v4.lookup(ip);
   }
 
@@ -83,7 +83,7 @@ export class FlowEnricher implements Enricher, AddressLookups {
 
   enrich(records: FlowRecord[]): void {
     const { asNumbers, countries } = this.geo;
-    const slots = this.slots;
+    const rows = this.rows;
     const checkTags = this.intel !== undefined;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
@@ -95,17 +95,17 @@ export class FlowEnricher implements Enricher, AddressLookups {
       let ds: number;
       const src = r.src;
       if (typeof src === 'number') {
-        const at = this.slotV4(src);
-        sa = slots[at]!;
-        sc = slots[at + 1]!;
-        ss = slots[at + 2]!;
+        const at = this.rowV4(src);
+        sa = rows[at]!;
+        sc = rows[at + 1]!;
+        ss = rows[at + 2]!;
       } else [sa, sc, ss] = this.lookupV6(src);
       const dst = r.dst;
       if (typeof dst === 'number') {
-        const at = this.slotV4(dst);
-        da = slots[at]!;
-        dc = slots[at + 1]!;
-        ds = slots[at + 2]!;
+        const at = this.rowV4(dst);
+        da = rows[at]!;
+        dc = rows[at + 1]!;
+        ds = rows[at + 2]!;
       } else [da, dc, ds] = this.lookupV6(dst);
       // Every field is written, always in this order, even when it stays empty: records then
       // keep one shape (one hidden-class transition path), where conditional writes made

@@ -230,15 +230,15 @@ function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[]
   };
   const columns = [...new Set([srcAs.j, dstAs.j, srcCountry.j, dstCountry.j])];
   const lines: string[] = [
-    'const slots = E.slots, asNumbers = E.asNumbers, codes = E.countryCodes, checksAsns = E.checksAsns;',
+    'const rows = E.rows, asNumbers = E.asNumbers, codes = E.countryCodes, checksAsns = E.checksAsns;',
     `const Ds = D[${src}], Vs = V[${src}], Dd = D[${dst}], Vd = V[${dst}], Dsp = D[${sport}], Ddp = D[${dport}];`,
     ...columns.map((j) => `const D${j} = D[${j}], V${j} = V[${j}]; let P${j} = P[${j}], lo${j}, hi${j}, was${j}, now${j};`),
     `let P${tags} = P[${tags}];`,
     'let at, sa, sc, ss, da, dc, ds, f, c, t, w, own;',
     'for (let i = 0; i < count; i++) {',
     '  f = F[i];',
-    '  if ((Vs[i >>> 3] & (1 << (i & 7))) !== 0) { at = E.slotV4(Ds[i]); sa = slots[at]; sc = slots[at + 1]; ss = slots[at + 2]; } else { sa = -1; sc = -1; ss = -1; }',
-    '  if ((Vd[i >>> 3] & (1 << (i & 7))) !== 0) { at = E.slotV4(Dd[i]); da = slots[at]; dc = slots[at + 1]; ds = slots[at + 2]; } else { da = -1; dc = -1; ds = -1; }',
+    '  if ((Vs[i >>> 3] & (1 << (i & 7))) !== 0) { at = E.rowV4(Ds[i]); sa = rows[at]; sc = rows[at + 1]; ss = rows[at + 2]; } else { sa = -1; sc = -1; ss = -1; }',
+    '  if ((Vd[i >>> 3] & (1 << (i & 7))) !== 0) { at = E.rowV4(Dd[i]); da = rows[at]; dc = rows[at + 1]; ds = rows[at + 2]; } else { da = -1; dc = -1; ds = -1; }',
     ...columns.map((j) => `  lo${j} = D${j}[2 * i]; hi${j} = D${j}[2 * i + 1]; was${j} = lo${j} !== 0 || hi${j} !== 0;`),
     `  if ((f & 1) !== 0) ${wordVar(srcAs)} = sa >= 0 ? asNumbers[sa] + 1 : 0;`,
     `  if ((f & 2) !== 0) ${wordVar(dstAs)} = da >= 0 ? asNumbers[da] + 1 : 0;`,
