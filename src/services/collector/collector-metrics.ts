@@ -1,7 +1,7 @@
 // Prometheus metrics of the collector (prom-client), read from the stats snapshot at scrape
 // time so that the receive loop never touches a metric object.
 
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CollectorStatsSnapshot } from './collector-stats.js';
 
 /** Metric name prefix. */
@@ -103,5 +103,8 @@ export function createCollectorRegistry(snapshot: () => CollectorStatsSnapshot):
       for (const l of current().listeners) this.set({ listener: l.url }, l.queued_bytes);
     },
   });
+  // The process's own: resident memory (all threads: receiver, decode workers, DuckDB), CPU
+  // seconds, heap, GC and event-loop lag; named as `vantage serve` names them.
+  collectDefaultMetrics({ register: registry, prefix: 'vantage_' });
   return registry;
 }

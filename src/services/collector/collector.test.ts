@@ -234,6 +234,12 @@ describe('collector', () => {
       expect(text).toContain('vantage_collector_drops_total{reason="DECODE_BAD_VERSION"} 1');
       expect(text).toContain('vantage_collector_store_up 1');
       expect(text).toMatch(/vantage_collector_socket_receive_buffer_bytes\{listener="udp:\/\/127\.0\.0\.1:0"\} \d+/);
+      // The process's standard metrics, resident memory within a factor of what Node reports.
+      const rss = Number(/^vantage_process_resident_memory_bytes (\d+)/m.exec(text)?.[1]);
+      expect(rss).toBeGreaterThan(process.memoryUsage().rss / 2);
+      expect(rss).toBeLessThan(process.memoryUsage().rss * 2);
+      expect(text).toMatch(/^vantage_process_cpu_seconds_total \d/m);
+      expect(text).toMatch(/^vantage_nodejs_heap_size_used_bytes \d+/m);
       expect((await fetch(`http://127.0.0.1:${metrics.port}/other`)).status).toBe(404);
     } finally {
       sender.close();
