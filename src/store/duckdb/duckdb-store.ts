@@ -82,6 +82,15 @@ const hasV6Address = new Function(
   `return ${DUCKDB_V6_HALVES.map((c) => `typeof r.${c.source!.name} === 'bigint'`).join(' || ')};`,
 ) as (record: FlowRecord) => boolean;
 
+/** A batch split by row table (`flow_rows6` for the flows with an IPv6 address); the batch itself when it has none. */
+function byRowTable(records: readonly FlowRecord[]): { v4: readonly FlowRecord[]; v6: FlowRecord[] } {
+  if (!records.some(hasV6Address)) return { v4: records, v6: [] };
+  const v4: FlowRecord[] = [];
+  const v6: FlowRecord[] = [];
+  for (const r of records) (hasV6Address(r) ? v6 : v4).push(r);
+  return { v4, v6 };
+}
+
 /** Block size of new database files (DuckDB's default is 256 KiB). */
 const BLOCK_SIZE = 65_536;
 
@@ -190,10 +199,8 @@ export class DuckDbStore implements Store {
 
   async appendFlows(records: readonly FlowRecord[]): Promise<void> {
     if (records.length === 0) return;
-    if (!records.some(hasV6Address)) return this.append(FLOW_ROWS_TABLE, records);
-    const v4: FlowRecord[] = [];
-    const v6: FlowRecord[] = [];
-    for (const r of records) (hasV6Address(r) ? v6 : v4).push(r);
+    const { v4, v6 } = byRowTable(records);
+    if (v6.length === 0) return this.append(FLOW_ROWS_TABLE, v4);
     // One transaction, so that a failed batch leaves nothing behind (the collector spools it whole).
     await this.conn.run('BEGIN TRANSACTION');
     try {
@@ -249,8 +256,8 @@ export class DuckDbStore implements Store {
         }
         if (others.length > 0) {
           enricher?.enrich(others);
-          const v6 = others.filter(hasV6Address);
-          await this.append(FLOW_ROWS_TABLE, v6.length === 0 ? others : others.filter((r) => !hasV6Address(r)), conn);
+          const { v4, v6 } = byRowTable(others);
+          await this.append(FLOW_ROWS_TABLE, v4, conn);
           await this.append(FLOW_ROWS6_TABLE, v6, conn);
         }
         await conn.run('COMMIT');
@@ -264,6 +271,10 @@ export class DuckDbStore implements Store {
     }
   }
 
+  /**
+   * Appends records to one row table. The table's chunk writer is shared by every connection:
+   * safe, because each chunk is filled and appended in one synchronous loop.
+   */
   private async append(table: string, records: readonly FlowRecord[], conn = this.conn): Promise<void> {
     if (records.length === 0) return;
     const chunks = this.chunks.get(table)!;
