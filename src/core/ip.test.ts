@@ -7,11 +7,14 @@ describe('parseIp / formatIp', () => {
     ['255.255.255.255', 4294967295],
     ['10.1.2.3', 0x0a010203],
     ['::ffff:192.0.2.1', 0xc0000201], // IPv4-mapped becomes IPv4
+    ['::FFFF:192.0.2.1', 0xc0000201],
+    ['::ffff:c000:201', 0xc0000201],
+    ['::ffff:0.0.0.0', 0],
   ])('%s', (text, value) => {
     expect(parseIp(text)).toBe(value);
   });
 
-  it.each(['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', 'a.b.c.d', '1:2:3:4:5:6:7:8:9', '1::2::3', 'gggg::1', '12345::'])(
+  it.each(['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', 'a.b.c.d', '1:2:3:4:5:6:7:8:9', '1::2::3', 'gggg::1', '12345::', '::ffff:1.2.3', '::ffff:1.2.3.256', '::ffff:1.2.3.4:5'])(
     'rejects %s',
     (text) => expect(parseIp(text)).toBeUndefined(),
   );
@@ -26,6 +29,7 @@ describe('parseIp / formatIp', () => {
     ['::1', '::1'],
     ['fe80::1%eth0', 'fe80::1'],
     ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
+    ['::ffff:0:192.0.2.1', '::ffff:0:c000:201'], // IPv4-translated (RFC 2765), not mapped
   ])('%s -> %s', (text, canonical) => {
     expect(formatIp(parseIp(text)!)).toBe(canonical);
   });

@@ -93,6 +93,11 @@ export function parseIp(text: string): Ip | undefined {
   const v4 = parseIpv4(text);
   if (v4 !== undefined) return v4;
   if (!text.includes(':')) return undefined;
+  // The mapped form is how ClickHouse writes every IPv4 address: parse it without bigints.
+  if (text.startsWith('::ffff:')) {
+    const mapped = parseIpv4(text.slice(7));
+    if (mapped !== undefined) return mapped;
+  }
   const v6 = parseIpv6(text);
   if (v6 === undefined) return undefined;
   return v6 >> 32n === 0xffffn ? Number(v6 & 0xffffffffn) : v6;

@@ -8,9 +8,12 @@ function plainNumber(value: unknown): number | bigint | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   if (typeof value === 'number') return value;
-  // 64-bit integers arrive as text from JSON formats, so they keep every digit.
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return plainNumber(BigInt(value));
-  return Number(value);
+  if (typeof value !== 'string') return Number(value);
+  // 64-bit integers arrive as text from JSON formats, so they keep every digit; most fit a
+  // double exactly and need no bigint on the way.
+  const n = Number(value);
+  if (Number.isSafeInteger(n)) return n;
+  return /^-?\d+$/.test(value) ? plainNumber(BigInt(value)) : n;
 }
 
 /** Decodes rows whose columns are named by `columnNames` into records keyed by output field. */
