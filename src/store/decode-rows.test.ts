@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clickHouseDialect } from './clickhouse/clickhouse-dialect.js';
-import { decodeRows } from './decode-rows.js';
+import { decodeColumns } from './decode-rows.js';
 import type { OutputField } from './store.js';
 
 // Rows as ClickHouse's JSON formats return them: 64-bit integers quoted, addresses as IPv6 text.
@@ -10,10 +10,11 @@ const outputs: OutputField[] = [
 ];
 
 function decode(rows: unknown[][]) {
-  return decodeRows(clickHouseDialect, outputs, ['s', 'b'], rows);
+  const columns = [rows.map((r) => r[0]), rows.map((r) => r[1])];
+  return decodeColumns(clickHouseDialect, outputs, ['s', 'b'], columns, rows.length);
 }
 
-describe('decodeRows', () => {
+describe('decodeColumns', () => {
   it('turns quoted 64-bit integers into numbers while they are exact, bigints beyond', () => {
     const rows = decode([
       ['::ffff:10.0.0.1', '0'],
@@ -37,5 +38,11 @@ describe('decodeRows', () => {
       [null, '1'],
     ]);
     expect(rows.map((r) => r.src)).toEqual(['192.0.2.1', '192.0.2.1', '2001:db8::1', '::ffff:0:c000:201', null]);
+  });
+
+  it('gives every record the output fields in output order, null where a column is missing', () => {
+    const rows = decodeColumns(clickHouseDialect, [...outputs, { name: 'flows', kind: 'count', aliases: ['missing'] }], ['b', 's'], [['5'], ['::ffff:10.0.0.1']], 1);
+    expect(rows).toEqual([{ src: '10.0.0.1', bytes: 5, flows: null }]);
+    expect(Object.keys(rows[0]!)).toEqual(['src', 'bytes', 'flows']);
   });
 });

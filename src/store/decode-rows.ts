@@ -1,13 +1,19 @@
-// Turns raw SQL rows into result records: addresses formatted, big counts made JSON-safe.
+// Turns raw SQL results into result records: addresses formatted, big counts made JSON-safe.
+// Results are decoded a column at a time: both engines hand columns over faster than rows
+// (DuckDB's getColumns against getRows, ClickHouse's JSONColumns against JSON rows), and each
+// field's loop then sees one kind of value.
 
 import { countryText } from '../core/columns.js';
 import { formatIp } from '../core/ip.js';
 import type { Dialect, OutputField, ResultRow } from './store.js';
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_EXACT = -MAX_EXACT;
+
 function plainNumber(value: unknown): number | bigint | null {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return value <= MAX_EXACT && value >= MIN_EXACT ? Number(value) : value;
   if (typeof value !== 'string') return Number(value);
   // 64-bit integers arrive as text from JSON formats, so they keep every digit; most fit a
   // double exactly and need no bigint on the way.
@@ -16,38 +22,64 @@ function plainNumber(value: unknown): number | bigint | null {
   return /^-?\d+$/.test(value) ? plainNumber(BigInt(value)) : n;
 }
 
-/** Decodes rows whose columns are named by `columnNames` into records keyed by output field. */
-export function decodeRows(
+type Value = ResultRow[string];
+type Column = ArrayLike<unknown>;
+
+function tagList(v: unknown): string[] {
+  const list = v as { items?: unknown[] } | unknown[] | null | undefined;
+  const items = Array.isArray(list) ? list : list && Array.isArray(list.items) ? list.items : [];
+  return items.map(String);
+}
+
+/** The decoder of one field's value from its SQL column(s) at a row. */
+function fieldDecoder(dialect: Dialect, kind: OutputField['kind'], columns: readonly Column[]): (row: number) => Value {
+  const [c] = columns as [Column];
+  switch (kind) {
+    case 'ip': {
+      // One array reused for every row: the dialect only reads it.
+      const values: unknown[] = columns.map(() => null);
+      return (i) => {
+        for (let k = 0; k < columns.length; k++) values[k] = columns[k]![i];
+        const ip = dialect.decodeIp(values);
+        return ip === null ? null : formatIp(ip);
+      };
+    }
+    case 'time':
+      return (i) => (c[i] === null || c[i] === undefined ? null : new Date(Number(c[i])).toISOString());
+    case 'country':
+      return (i) => (c[i] === null || c[i] === undefined ? null : typeof c[i] === 'string' ? (c[i] as string) : countryText(Number(c[i])));
+    case 'string':
+      return (i) => (c[i] === null || c[i] === undefined ? null : String(c[i]));
+    case 'tags':
+      return (i) => tagList(c[i]);
+    default:
+      return (i) => plainNumber(c[i]);
+  }
+}
+
+/**
+ * Decodes a result given as columns (`columns[k]` holds the values of the SQL column named
+ * `columnNames[k]`, `rowCount` of them) into records keyed by output field, in output order.
+ */
+export function decodeColumns(
   dialect: Dialect,
   outputs: readonly OutputField[],
   columnNames: readonly string[],
-  rows: readonly (readonly unknown[])[],
+  columns: readonly Column[],
+  rowCount: number,
 ): ResultRow[] {
-  const index = new Map(columnNames.map((name, i) => [name, i]));
-  const plan = outputs.map((o) => ({ o, at: o.aliases.map((a) => index.get(a)!) }));
-  return rows.map((row) => {
-    const out: ResultRow = {};
-    for (const { o, at } of plan) {
-      if (o.kind === 'ip') {
-        const ip = dialect.decodeIp(at.map((i) => row[i]));
-        out[o.name] = ip === null ? null : formatIp(ip);
-      } else if (o.kind === 'time') {
-        const v = row[at[0]!];
-        out[o.name] = v === null || v === undefined ? null : new Date(Number(v)).toISOString();
-      } else if (o.kind === 'country') {
-        const v = row[at[0]!];
-        out[o.name] = v === null || v === undefined ? null : typeof v === 'string' ? v : countryText(Number(v));
-      } else if (o.kind === 'string') {
-        const v = row[at[0]!];
-        out[o.name] = v === null || v === undefined ? null : String(v);
-      } else if (o.kind === 'tags') {
-        const v = row[at[0]!] as { items?: unknown[] } | unknown[] | null;
-        const items = Array.isArray(v) ? v : v && Array.isArray(v.items) ? v.items : [];
-        out[o.name] = items.map(String);
-      } else {
-        out[o.name] = plainNumber(row[at[0]!]);
-      }
-    }
-    return out;
-  });
+  const index = new Map(columnNames.map((name, k) => [name, k]));
+  const absent: Column = { length: rowCount };
+  const rows: ResultRow[] = new Array(rowCount);
+  for (let i = 0; i < rowCount; i++) rows[i] = {};
+  for (const o of outputs) {
+    const decode = fieldDecoder(
+      dialect,
+      o.kind,
+      o.aliases.map((a) => columns[index.get(a) ?? -1] ?? absent),
+    );
+    const name = o.name;
+    for (let i = 0; i < rowCount; i++) rows[i]![name] = decode(i);
+  }
+  return rows;
 }

@@ -9,7 +9,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHous
 import { FLOW_COLUMNS, type FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
-import { decodeRows } from '../decode-rows.js';
+import { decodeColumns } from '../decode-rows.js';
 import { formatIpv4, formatIpv6 } from '../../core/ip.js';
 import { clickHouseDialect, clickHouseQueryParams } from './clickhouse-dialect.js';
 import { clickHouseMigrations, ROLLUP_DIMENSIONS, ROLLUPS, rollupBackfills } from './clickhouse-schema.js';
@@ -62,6 +62,13 @@ function tsvField(kind: string, value: unknown): string {
     default:
       return String(value);
   }
+}
+
+/** A result in JSONColumnsWithMetadata: values column by column. */
+interface ColumnsResult {
+  readonly meta: readonly { readonly name: string }[];
+  readonly data: Record<string, unknown[]>;
+  readonly rows: number;
 }
 
 /** The ClickHouse implementation of `Store`. */
@@ -217,9 +224,9 @@ export class ClickHouseStore implements Store {
   }
 
   async run(query: CompiledQuery): Promise<ResultRow[]> {
-    const rows = (await this.select(query.sql, query.params, 'JSONCompactEachRowWithNames')) as unknown[][];
-    const [names, ...data] = rows;
-    return decodeRows(this.dialect, query.outputs, (names ?? []) as string[], data);
+    const result = (await this.select(query.sql, query.params, 'JSONColumnsWithMetadata')) as unknown as ColumnsResult;
+    const names = result.meta.map((m) => m.name);
+    return decodeColumns(this.dialect, query.outputs, names, names.map((name) => result.data[name] ?? []), result.rows);
   }
 
   async execute(sql: string, params: readonly BoundParam[] = []): Promise<Record<string, unknown>[]> {
@@ -239,7 +246,7 @@ export class ClickHouseStore implements Store {
     return sql.replace(/(FROM|INTO|TABLE|UPDATE)\s+`?(flows(?:_1m|_1h)?)`?(?=[\s;]|$)/gi, `$1 ${this.config.database}.$2`);
   }
 
-  private async select(sql: string, params: readonly BoundParam[], format: 'JSONEachRow' | 'JSONCompactEachRowWithNames'): Promise<unknown[]> {
+  private async select(sql: string, params: readonly BoundParam[], format: 'JSONEachRow' | 'JSONColumnsWithMetadata'): Promise<unknown[]> {
     try {
       const result = await this.ch.query({ query: this.qualify(sql), query_params: clickHouseQueryParams(params), format });
       return (await result.json()) as unknown[];

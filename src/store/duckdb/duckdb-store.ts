@@ -24,7 +24,7 @@ import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import type { AddressLookups, Enricher } from '../../enrich/enricher.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
-import { decodeRows } from '../decode-rows.js';
+import { decodeColumns } from '../decode-rows.js';
 import { DUCKDB_V6_HALVES, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
 import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, layoutRewrite, needsRewrite } from './duckdb-schema.js';
 import { CHUNK_ROWS, ChunkWriter, EncodedRows } from './duckdb-chunk-writer.js';
@@ -301,7 +301,7 @@ export class DuckDbStore implements Store {
 
   async run(query: CompiledQuery): Promise<ResultRow[]> {
     const reader = await this.runReader(query.sql, query.params);
-    return decodeRows(this.dialect, query.outputs, reader.columnNames(), reader.getRows());
+    return decodeColumns(this.dialect, query.outputs, reader.columnNames(), reader.getColumns(), reader.currentRowCount);
   }
 
   async execute(sql: string, params: readonly BoundParam[] = []): Promise<Record<string, unknown>[]> {
