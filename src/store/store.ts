@@ -57,6 +57,12 @@ export interface Dialect {
   ipEquals(column: string, ip: Ip, params: ParamSink): string;
   /** Condition: column lies in the range. */
   ipInRange(column: string, range: IpRange, params: ParamSink): string;
+  /**
+   * Condition: an address column of the flows table itself lies in the range (equals it, for a
+   * range of one). The flows table may keep a narrower copy of the column to test instead
+   * (ClickHouse's IPv4 `src4` and `dst4`), which other tables and subqueries do not have.
+   */
+  flowsIpInRange(column: string, range: IpRange, params: ParamSink): string;
   /** Condition: column holds an address of this family. */
   ipIsFamily(column: string, family: 4 | 6): string;
   /** A time column as epoch milliseconds (an integer expression). */

@@ -132,3 +132,43 @@ describe.each(testBackends())('queries on a %s store', (name, make) => {
     expect((await count('any'))!.flows).toBe(6);
   });
 });
+
+// Addresses at the edges of IPv4 filtering: ClickHouse tests IPv4 ranges on a UInt32 copy of
+// `src` and `dst` that holds 0 for IPv6, so 0.0.0.0 and IPv6 addresses whose low 32 bits look
+// like an IPv4 address must still come out right.
+const EDGE_FLOWS: FlowRecord[] = [
+  flow('0.0.0.0', '10.0.0.9', 67, 17, 0, 1, 1),
+  flow('10.0.0.1', '2001:db8::9', 443, 6, 0, 1, 10),
+  flow('255.255.255.255', '2001:db8::9', 443, 6, 0, 1, 100),
+  flow('::ffff:0:a00:1', '2001:db8::9', 443, 6, 0, 1, 1000), // IPv4-translated, not mapped
+  flow('::a00:1', '2001:db8::9', 443, 6, 0, 1, 10000), // IPv4-compatible
+];
+
+describe.each(testBackends())('IPv4 filters at the edges on a %s store', (name, make) => {
+  const store = make(join(work, `${name}-edges`));
+  beforeAll(async () => {
+    await store.open();
+    await store.appendFlows(EDGE_FLOWS);
+  });
+  afterAll(() => store.close());
+
+  it.each([
+    ['src net 10.0.0.0/8', 10],
+    ['src ip 10.0.0.1', 10],
+    ['src net 0.0.0.0/0', 111],
+    ['src net 0.0.0.0/8', 1],
+    ['src ip 0.0.0.0', 1],
+    ['src ip 255.255.255.255', 100],
+    ['src net 128.0.0.0/1', 100],
+    ['not src net 10.0.0.0/8', 11101],
+    ['ipv6', 11000],
+    ['dst net 10.0.0.0/8', 1],
+    ['net 10.0.0.0/8', 11],
+    ['src net ::/0', 11000], // IPv6 ranges hold no IPv4 address, mapped or not
+    ['src net ::ffff:0:0/96', 0],
+    ['src ip ::ffff:0:a00:1', 1000],
+  ])('%s', async (text, bytes) => {
+    const [row] = (await runQuery(store, `${text} | count`)).rows;
+    expect(row!.bytes).toBe(bytes);
+  });
+});

@@ -95,7 +95,7 @@ export function compileFilter(filter: Filter, dialect: Dialect, params: ParamSin
       const parts: string[] = [];
       for (const column of columns) {
         for (const range of filter.ranges) {
-          parts.push(range.first === range.last ? dialect.ipEquals(column, range.first, params) : dialect.ipInRange(column, range, params));
+          parts.push(dialect.flowsIpInRange(column, range, params));
         }
       }
       return either(parts);

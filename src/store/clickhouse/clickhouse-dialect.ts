@@ -4,6 +4,7 @@
 import type { ColumnKind } from '../../core/columns.js';
 import { formatIpv4, formatIpv6, parseIp, type Ip, type IpRange } from '../../core/ip.js';
 import type { BoundParam, Dialect, ParamSink } from '../store.js';
+import { FLOW_V4_COPIES } from './clickhouse-schema.js';
 
 /** ClickHouse parameter type per bound kind. */
 const PARAM_TYPE: Record<BoundParam['kind'], string> = {
@@ -51,6 +52,22 @@ export function clickHouseQueryParams(params: readonly BoundParam[]): Record<str
 
 const V4_LOW = "toIPv6('::ffff:0.0.0.0')";
 const V4_HIGH = "toIPv6('::ffff:255.255.255.255')";
+const MAPPED_FIRST = 0xffffn << 32n;
+const MAPPED_LAST = MAPPED_FIRST | 0xffffffffn;
+
+/** Condition: the column holds an IPv4 address (stored mapped into ::ffff:0:0/96). */
+function inV4(column: string): string {
+  return `(${quote(column)} BETWEEN ${V4_LOW} AND ${V4_HIGH})`;
+}
+
+/**
+ * True when an IPv6 range covers part of ::ffff:0:0/96, where this schema keeps IPv4 addresses.
+ * An IPv6 range matches no IPv4 address (as `rangeContains` has it, and as on DuckDB, whose IPv6
+ * column holds none), so such a range leaves that block out.
+ */
+function reachesV4(range: IpRange): boolean {
+  return range.family === 6 && (range.first as bigint) <= MAPPED_LAST && (range.last as bigint) >= MAPPED_FIRST;
+}
 
 /** The ClickHouse dialect. */
 export const clickHouseDialect: Dialect = {
@@ -63,14 +80,24 @@ export const clickHouseDialect: Dialect = {
     return parseIp(String(v)) ?? null;
   },
   ipEquals(column, ip, params) {
-    return `${quote(column)} = ${params.bind('ip', ip)}`;
+    const test = `${quote(column)} = ${params.bind('ip', ip)}`;
+    return typeof ip === 'bigint' && reachesV4({ family: 6, first: ip, last: ip }) ? `(${test} AND NOT ${inV4(column)})` : test;
   },
   ipInRange(column, range: IpRange, params) {
-    return `${quote(column)} BETWEEN ${params.bind('ip', range.first)} AND ${params.bind('ip', range.last)}`;
+    const test = `${quote(column)} BETWEEN ${params.bind('ip', range.first)} AND ${params.bind('ip', range.last)}`;
+    return reachesV4(range) ? `(${test} AND NOT ${inV4(column)})` : test;
+  },
+  flowsIpInRange(column, range: IpRange, params) {
+    const copy = FLOW_V4_COPIES[column];
+    // 0 in the copy stands for an IPv6 address too: a range from 0.0.0.0 tests the IPv6 column.
+    if (copy !== undefined && typeof range.first === 'number' && typeof range.last === 'number' && range.first > 0) {
+      if (range.first === range.last) return `${quote(copy)} = ${params.bind('u32', range.first)}`;
+      return `${quote(copy)} BETWEEN ${params.bind('u32', range.first)} AND ${params.bind('u32', range.last)}`;
+    }
+    return range.first === range.last ? clickHouseDialect.ipEquals(column, range.first, params) : clickHouseDialect.ipInRange(column, range, params);
   },
   ipIsFamily(column, family) {
-    const inV4 = `${quote(column)} BETWEEN ${V4_LOW} AND ${V4_HIGH}`;
-    return family === 4 ? `(${inV4})` : `(NOT (${inV4}))`;
+    return family === 4 ? inV4(column) : `(NOT ${inV4(column)})`;
   },
   timeMs: (column) => `toUnixTimestamp64Milli(${quote(column)})`,
   intDiv: (a, b) => `intDiv(${a}, ${b})`,

@@ -197,6 +197,10 @@ export const duckDbDialect: Dialect = {
     if (range.first === range.last) return `${col} = ${params.bind(kind, range.first)}`;
     return `${col} BETWEEN ${params.bind(kind, range.first)} AND ${params.bind(kind, range.last)}`;
   },
+  flowsIpInRange(column, range: IpRange, params) {
+    // The flows table's address columns are the ones every table has: nothing narrower to test.
+    return duckDbDialect.ipInRange(column, range, params);
+  },
   ipIsFamily(column, family) {
     return `${quote(`${column}${family}`)} IS NOT NULL`;
   },
