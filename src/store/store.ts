@@ -60,7 +60,7 @@ export interface Dialect {
   /**
    * Condition: an address column of the flows table itself lies in the range (equals it, for a
    * range of one). The flows table may keep a narrower copy of the column to test instead
-   * (ClickHouse's IPv4 `src4` and `dst4`), which other tables and subqueries do not have.
+   * (ClickHouse's IPv4 `src4`), which other tables and subqueries do not have.
    */
   flowsIpInRange(column: string, range: IpRange, params: ParamSink): string;
   /** Condition: column holds an address of this family. */
