@@ -192,6 +192,11 @@ function ipv4Mask(bits: number): number {
   return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
 }
 
+/** The range of one address. */
+export function singleRange(ip: Ip): IpRange {
+  return { family: typeof ip === 'number' ? 4 : 6, first: ip, last: ip };
+}
+
 /** True when an address falls inside a range (families must agree). */
 export function rangeContains(range: IpRange, ip: Ip): boolean {
   if (range.family === 4) return typeof ip === 'number' && ip >= (range.first as number) && ip <= (range.last as number);

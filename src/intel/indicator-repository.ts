@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VantageError } from '../core/errors.js';
+import { singleRange } from '../core/ip.js';
 import type { Store } from '../store/store.js';
 import type { FeedParseResult } from './feed-parser.js';
 import { parseValue, type FeedKind, type Indicator, type IndicatorKind, type IndicatorType, type StoredIndicator } from './indicator.js';
@@ -93,7 +94,7 @@ export class IndicatorRepository {
     let port: number | null = null;
     if (v && 'range' in v) range = v.range;
     if (v && v.type === 'ip-port') port = v.port;
-    if (v && v.type === 'url' && v.hostIp !== undefined) range = { family: typeof v.hostIp === 'number' ? 4 : 6, first: v.hostIp, last: v.hostIp };
+    if (v && v.type === 'url' && v.hostIp !== undefined) range = singleRange(v.hostIp);
     const dialect = this.store.dialect;
     return {
       source: i.source,

@@ -1,7 +1,7 @@
 // The indicator model: what one piece of intelligence is, where it came from, and the canonical
 // text of its value (so that the same address or domain from two feeds is the same key).
 
-import { formatIp, parseCidr, parseIp, type Ip, type IpRange } from '../core/ip.js';
+import { formatIp, parseCidr, parseIp, singleRange, type Ip, type IpRange } from '../core/ip.js';
 
 /** What an indicator's value is. Only the address, domain and ASN types can match flows. */
 export const INDICATOR_TYPES = [
@@ -88,11 +88,6 @@ export type ParsedValue =
 
 const HEX = /^[0-9a-f]+$/;
 const DOMAIN_LABEL = /^(?!-)[a-z0-9_-]{1,63}$/;
-
-/** A single-address range. */
-export function singleRange(ip: Ip): IpRange {
-  return { family: typeof ip === 'number' ? 4 : 6, first: ip, last: ip };
-}
 
 /** The prefix length of a CIDR range (its size is a power of two by construction). */
 export function prefixBits(range: IpRange): number {

@@ -2,7 +2,7 @@
 // domains by suffix, ASNs and everything else by exact value. It answers `intel match`, tags
 // flows at ingest (per-set tag lists computed once) and drives the retro-hunt.
 
-import type { Ip, IpRange } from '../core/ip.js';
+import { singleRange, type Ip, type IpRange } from '../core/ip.js';
 import { classifyValue, normaliseDomain, parseValue, type Indicator, type ParsedValue } from './indicator.js';
 import { indicatorTag } from './indicator-tag.js';
 import { PrefixIndex, type PrefixEntry } from './prefix-index.js';
@@ -94,7 +94,7 @@ export class IntelIndex<T extends Indicator = Indicator> {
           push(this.domains as Map<string | number, number[]>, v.domain, i);
           break;
         case 'url':
-          if (v.hostIp !== undefined) addRange({ family: typeof v.hostIp === 'number' ? 4 : 6, first: v.hostIp, last: v.hostIp }, i, -1, 'url-host');
+          if (v.hostIp !== undefined) addRange(singleRange(v.hostIp), i, -1, 'url-host');
           else push(this.urlHosts as Map<string | number, number[]>, v.host, i);
           break;
         case 'asn':

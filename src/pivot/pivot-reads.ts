@@ -163,7 +163,7 @@ export async function activeAddresses(
 
 /** Condition for {@link activeAddresses}: the side's address lies in the network. */
 export function inNetwork(range: IpRange): (d: Dialect, p: ParamSink, side: 'src' | 'dst') => string {
-  return (d, p, side) => d.ipInRange(side, range, p);
+  return (d, p, side) => d.flowsIpInRange(side, range, p);
 }
 
 /** Condition for {@link activeAddresses}: the side's AS (set at ingest) is the AS. */

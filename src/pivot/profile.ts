@@ -3,7 +3,7 @@
 // timeline, findings), as one JSON-ready object whose sections are empty rather than missing.
 
 import { VantageError } from '../core/errors.js';
-import { formatIp, parseIp, rangeContains, type Ip } from '../core/ip.js';
+import { formatIp, parseIp, rangeContains, singleRange, type Ip } from '../core/ip.js';
 import { protocolName } from '../core/protocols.js';
 import { FindingsRepository } from '../detect/findings-repository.js';
 import type { Finding } from '../detect/finding.js';
@@ -458,7 +458,7 @@ async function dnsSection(
 
 // ---- flows ----
 
-/** SQL conditions for "the entity is the source" and "the entity is the destination". */
+/** SQL conditions on the flows table for "the entity is the source" and "the entity is the destination". */
 interface Subject {
   side(d: Dialect, params: ParamSink, column: 'src' | 'dst'): string;
 }
@@ -466,14 +466,14 @@ interface Subject {
 function subjectOf(entity: Entity, addresses: readonly Ip[]): Subject | undefined {
   switch (entity.type) {
     case 'ip':
-      return { side: (d, p, c) => d.ipEquals(c, entity.ip, p) };
+      return { side: (d, p, c) => d.flowsIpInRange(c, singleRange(entity.ip), p) };
     case 'cidr':
-      return { side: (d, p, c) => d.ipInRange(c, entity.range, p) };
+      return { side: (d, p, c) => d.flowsIpInRange(c, entity.range, p) };
     case 'asn':
       return { side: (d, p, c) => `${d.quote(`${c}_as`)} = ${p.bind('u32', entity.asn)}` };
     case 'domain':
       if (addresses.length === 0) return undefined;
-      return { side: (d, p, c) => `(${addresses.map((ip) => d.ipEquals(c, ip, p)).join(' OR ')})` };
+      return { side: (d, p, c) => `(${addresses.map((ip) => d.flowsIpInRange(c, singleRange(ip), p)).join(' OR ')})` };
     default:
       return undefined;
   }

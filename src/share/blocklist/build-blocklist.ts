@@ -3,7 +3,7 @@
 // span and expiry, then passed through the safety check (entries beside held entries).
 
 import { VantageError } from '../../core/errors.js';
-import { formatIp, parseCidr, parseIp, type IpRange } from '../../core/ip.js';
+import { formatIp, parseCidr, parseIp, singleRange, type IpRange } from '../../core/ip.js';
 import { parseDuration } from '../../core/time.js';
 import { FindingsRepository } from '../../detect/findings-repository.js';
 import { isoTime } from '../../detect/finding.js';
@@ -147,7 +147,7 @@ export async function buildBlocklist(store: Store, criteria: BlocklistCriteria, 
         const ip = parseIp(e.value);
         if (ip === undefined) continue;
         done.add(e.value);
-        add({ family: typeof ip === 'number' ? 4 : 6, first: ip, last: ip }, first, last, Math.round(f.score * 100), {
+        add(singleRange(ip), first, last, Math.round(f.score * 100), {
           type: 'finding',
           id: f.id,
           kind: f.kind,
