@@ -224,7 +224,7 @@ export class ClickHouseStore implements Store {
   }
 
   async run(query: CompiledQuery): Promise<ResultRow[]> {
-    const result = (await this.select(query.sql, query.params, 'JSONColumnsWithMetadata')) as unknown as ColumnsResult;
+    const result = await this.select<ColumnsResult>(query.sql, query.params, 'JSONColumnsWithMetadata');
     const names = result.meta.map((m) => m.name);
     return decodeColumns(this.dialect, query.outputs, names, names.map((name) => result.data[name] ?? []), result.rows);
   }
@@ -238,7 +238,7 @@ export class ClickHouseStore implements Store {
       }
       return [];
     }
-    return (await this.select(sql, params, 'JSONEachRow')) as Record<string, unknown>[];
+    return this.select<Record<string, unknown>[]>(sql, params, 'JSONEachRow');
   }
 
   /** Unqualified `flows` in compiled SQL refers to this store's database. */
@@ -246,10 +246,10 @@ export class ClickHouseStore implements Store {
     return sql.replace(/(FROM|INTO|TABLE|UPDATE)\s+`?(flows(?:_1m|_1h)?)`?(?=[\s;]|$)/gi, `$1 ${this.config.database}.$2`);
   }
 
-  private async select(sql: string, params: readonly BoundParam[], format: 'JSONEachRow' | 'JSONColumnsWithMetadata'): Promise<unknown[]> {
+  private async select<T>(sql: string, params: readonly BoundParam[], format: 'JSONEachRow' | 'JSONColumnsWithMetadata'): Promise<T> {
     try {
       const result = await this.ch.query({ query: this.qualify(sql), query_params: clickHouseQueryParams(params), format });
-      return (await result.json()) as unknown[];
+      return (await result.json()) as T;
     } catch (err) {
       throw this.explain(err);
     }
