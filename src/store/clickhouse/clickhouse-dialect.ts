@@ -2,7 +2,7 @@
 // `{name:Type}` query parameters.
 
 import type { ColumnKind } from '../../core/columns.js';
-import { formatIpv4, formatIpv6, parseIp, type Ip, type IpRange } from '../../core/ip.js';
+import { formatIpv4, formatIpv6, parseIp, singleRange, toV6Space, type Ip, type IpRange } from '../../core/ip.js';
 import type { BoundParam, Dialect, ParamSink } from '../store.js';
 import { FLOW_V4_COPIES } from './clickhouse-schema.js';
 
@@ -52,8 +52,8 @@ export function clickHouseQueryParams(params: readonly BoundParam[]): Record<str
 
 const V4_LOW = "toIPv6('::ffff:0.0.0.0')";
 const V4_HIGH = "toIPv6('::ffff:255.255.255.255')";
-const MAPPED_FIRST = 0xffffn << 32n;
-const MAPPED_LAST = MAPPED_FIRST | 0xffffffffn;
+const MAPPED_FIRST = toV6Space(0);
+const MAPPED_LAST = toV6Space(0xffffffff);
 
 /** Condition: the column holds an IPv4 address (stored mapped into ::ffff:0:0/96). */
 function inV4(column: string): string {
@@ -81,7 +81,7 @@ export const clickHouseDialect: Dialect = {
   },
   ipEquals(column, ip, params) {
     const test = `${quote(column)} = ${params.bind('ip', ip)}`;
-    return typeof ip === 'bigint' && reachesV4({ family: 6, first: ip, last: ip }) ? `(${test} AND NOT ${inV4(column)})` : test;
+    return reachesV4(singleRange(ip)) ? `(${test} AND NOT ${inV4(column)})` : test;
   },
   ipInRange(column, range: IpRange, params) {
     const test = `${quote(column)} BETWEEN ${params.bind('ip', range.first)} AND ${params.bind('ip', range.last)}`;

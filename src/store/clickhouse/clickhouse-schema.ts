@@ -71,11 +71,9 @@ const V4_COPY_LIST = Object.entries(FLOW_V4_COPIES).map(([column, copy]) => {
 });
 
 /** Adds the columns a flows table made by an older version lacks (the IPv4 copy of old parts is computed when read, until merged). */
-function addMissingColumns(table: string, on: string): string[] {
-  return [
-    ...FLOW_COLUMNS.map((c) => `ALTER TABLE ${table} ${on}ADD COLUMN IF NOT EXISTS \`${c.name}\` ${clickHouseType(c)}`),
-    ...V4_COPY_LIST.map((definition) => `ALTER TABLE ${table} ${on}ADD COLUMN IF NOT EXISTS ${definition}`),
-  ];
+function addMissingColumns(table: string, on?: string): string[] {
+  const alter = `ALTER TABLE ${table} ${on ? `${on} ` : ''}ADD COLUMN IF NOT EXISTS`;
+  return [...FLOW_COLUMNS.map((c) => `${alter} \`${c.name}\` ${clickHouseType(c)}`), ...V4_COPY_LIST.map((definition) => `${alter} ${definition}`)];
 }
 
 function tableSettings(options: ClickHouseSchemaOptions, engine: string): string {
@@ -144,7 +142,7 @@ export function clickHouseMigrations(options: ClickHouseSchemaOptions): string[]
     return [
       `CREATE DATABASE IF NOT EXISTS ${db}`,
       `CREATE TABLE IF NOT EXISTS ${db}.flows ${body}\n${tableSettings(options, 'MergeTree')}`,
-      ...addMissingColumns(`${db}.flows`, ''),
+      ...addMissingColumns(`${db}.flows`),
       // A retention given later applies to the existing table too.
       ...(options.retentionDays ? [`ALTER TABLE ${db}.flows MODIFY TTL toDateTime(\`start\`) + INTERVAL ${Math.floor(options.retentionDays)} DAY DELETE`] : []),
       ...rollupStatements(db, 'flows', '', false),
@@ -156,11 +154,11 @@ export function clickHouseMigrations(options: ClickHouseSchemaOptions): string[]
   return [
     `CREATE DATABASE IF NOT EXISTS ${db} ${on}`,
     `CREATE TABLE IF NOT EXISTS ${db}.flows_local ${on} ${body}\n${tableSettings(options, engine)}`,
-    ...addMissingColumns(`${db}.flows_local`, `${on} `),
+    ...addMissingColumns(`${db}.flows_local`, on),
     // Queries and inserts go through the Distributed table; rows spread across shards at random
     // so collectors need no knowledge of the topology.
     `CREATE TABLE IF NOT EXISTS ${db}.flows ${on} AS ${db}.flows_local\nENGINE = Distributed(${cluster}, ${db}, flows_local, rand())`,
-    ...addMissingColumns(`${db}.flows`, `${on} `),
+    ...addMissingColumns(`${db}.flows`, on),
     // Each shard rolls up its own rows; the Distributed rollup tables sum across shards.
     ...rollupStatements(db, 'flows_local', on, true, cluster),
   ];
