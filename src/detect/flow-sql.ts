@@ -2,7 +2,7 @@
 // selected and read back through the Dialect, and the evidence sample taken with the very
 // query the finding tells the analyst to run.
 
-import { formatIp, type Ip } from '../core/ip.js';
+import { formatIp, toV6Space, type Ip } from '../core/ip.js';
 import { runQuery } from '../query/run-query.js';
 import { clickHouseIpText } from '../store/side-table-rows.js';
 import type { Dialect, ParamSink, Store } from '../store/store.js';
@@ -89,8 +89,8 @@ export function findingWindow(context: DetectionContext, firstMs: number, lastMs
   return { from: Math.max(context.from, Math.floor(firstMs)), to: Math.min(context.to, Math.floor(lastMs) + 1) };
 }
 
-/** IPv4 addresses inside ::ffff:0:0/96, the form one 128-bit key gives them. */
-const V4_MAPPED = 0xffff00000000n;
+/** Where IPv4 addresses start inside ::ffff:0:0/96, the form one 128-bit key gives them. */
+const V4_MAPPED = toV6Space(0);
 
 /**
  * One SQL expression per address, comparable across families: ClickHouse's IPv6 column as is;
@@ -105,20 +105,16 @@ export function ipKey(d: Dialect, column: string): string {
 /** A bound parameter holding an address the way `ipKey` computes it, for comparisons and IN lists. */
 export function bindKey(d: Dialect, params: ParamSink, ip: Ip): string {
   if (d.name === 'clickhouse') return params.bind('ip', ip);
-  return params.bind('u128', duckDbKey(ip));
+  return params.bind('u128', toV6Space(ip));
 }
 
-/** DuckDB's `ipKey` value of an address: IPv4 mapped into ::ffff:0:0/96. */
-function duckDbKey(ip: Ip): bigint {
-  return typeof ip === 'number' ? BigInt(ip) + V4_MAPPED : ip;
-}
 
 /**
  * An address as `ipKey` computes it, as text for rows bound as JSON: ClickHouse's IPv6 text,
  * DuckDB's 128-bit key in decimal (cast back with CAST(... AS UHUGEINT)).
  */
 export function ipKeyText(d: Dialect, ip: Ip): string {
-  return d.name === 'clickhouse' ? clickHouseIpText(ip) : duckDbKey(ip).toString();
+  return d.name === 'clickhouse' ? clickHouseIpText(ip) : toV6Space(ip).toString();
 }
 
 /** The address an `ipKey` expression returned, as text ('' when absent). */
@@ -131,20 +127,4 @@ export function readKey(d: Dialect, value: unknown): string {
   const n = BigInt(value as bigint | string);
   if (n >> 32n === 0xffffn) return formatIp(Number(n & 0xffffffffn));
   return formatIp(n);
-}
-
-/**
- * Condition: the column holds one of the addresses. On DuckDB an IN list per address family
- * column (a hash probe per row, where a chain of ORs costs a comparison per address).
- */
-export function ipIn(d: Dialect, params: ParamSink, column: string, ips: readonly Ip[]): string {
-  if (ips.length === 0) return '1 = 0';
-  if (d.name === 'clickhouse') return `${d.quote(column)} IN (${ips.map((ip) => params.bind('ip', ip)).join(', ')})`;
-  const [c4, c6] = d.ipColumns(column);
-  const v4 = ips.filter((ip): ip is number => typeof ip === 'number');
-  const v6 = ips.filter((ip): ip is bigint => typeof ip === 'bigint');
-  const parts: string[] = [];
-  if (v4.length > 0) parts.push(`${c4} IN (${v4.map((ip) => params.bind('u32', ip)).join(', ')})`);
-  if (v6.length > 0) parts.push(`${c6} IN (${v6.map((ip) => params.bind('u128', ip)).join(', ')})`);
-  return `(${parts.join(' OR ')})`;
 }

@@ -24,7 +24,7 @@ import { tlsClientsOf } from '../store/tls-client-table.js';
 import type { Store } from '../store/store.js';
 import { asnOrganisation, asnPrefixes, prefixIndexOf } from './asn-prefixes.js';
 import type { Entity } from './entity.js';
-import { activeAddresses, certificateRefsByHash, datasetPresence, type DatasetPresence, clientsWithFingerprint, hostsWithBanner, inAs, inNetwork, ipIn, peersOf, serversWithJa3s, type ActivityRow, type PeerRow } from './pivot-reads.js';
+import { activeAddresses, certificateRefsByHash, datasetPresence, type DatasetPresence, clientsWithFingerprint, hostsWithBanner, inAs, inNetwork, peersOf, serversWithJa3s, type ActivityRow, type PeerRow } from './pivot-reads.js';
 
 /** Node types of the graph. */
 export const PIVOT_NODE_TYPES = ['ip', 'domain', 'asn', 'indicator', 'service', 'cert', 'cidr', 'ja3s', 'ja3', 'ja4', 'banner'] as const;
@@ -480,7 +480,7 @@ class Relations {
     if (services.length > 0) {
       // Addresses with services that also had flows are counted with the flows.
       const ips = services.map((s) => parseIp(s.node.value)!);
-      const withFlows = await activeAddresses(this.store, this.window, (d, p, side) => ipIn(d, side, ips, p), ips.length);
+      const withFlows = await activeAddresses(this.store, this.window, (d, p, side) => d.flowsIpIn(side, ips, p), ips.length);
       const active = new Set(withFlows.rows.map((r) => r.ip));
       services = services.filter((s) => !active.has(s.node.value));
     }

@@ -51,26 +51,6 @@ function windowSql(d: Dialect, p: ParamSink, window: FlowWindow): string {
   return parts.length > 0 ? parts.join(' AND ') : '1 = 1';
 }
 
-/**
- * Condition: the address column is one of the addresses. On DuckDB an IN list per family column,
- * which the scan filters as cheaply as one equality; ClickHouse's one IPv6 column takes one list.
- */
-export function ipIn(d: Dialect, column: string, ips: readonly Ip[], p: ParamSink): string {
-  if (d.name === 'clickhouse') return `${d.quote(column)} IN (${ips.map((ip) => p.bind('ip', ip)).join(', ')})`;
-  const [c4, c6] = d.ipColumns(column);
-  const v4 = ips.filter((ip): ip is number => typeof ip === 'number');
-  const v6 = ips.filter((ip): ip is bigint => typeof ip === 'bigint');
-  // One value is an equality the scan filters; a parameter list becomes a join, which DuckDB plans
-  // as a semi-join on a subquery (rows are dropped before the other columns are read) but as a
-  // mark join after a full projection when written as a plain IN list.
-  const list = (column: string, values: string[]) => (values.length === 1 ? `${column} = ${values[0]}` : `${column} IN (SELECT unnest([${values.join(', ')}]))`);
-  const parts = [
-    ...(v4.length > 0 ? [list(c4!, v4.map((ip) => p.bind('u32', ip)))] : []),
-    ...(v6.length > 0 ? [list(c6!, v6.map((ip) => p.bind('u128', ip)))] : []),
-  ];
-  return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
-}
-
 function ms(d: Dialect, agg: string): string {
   return d.name === 'duckdb' ? agg : `toUnixTimestamp64Milli(${agg})`;
 }
@@ -105,7 +85,7 @@ async function peersBatch(store: Store, ips: readonly Ip[], window: FlowWindow, 
   const as = (column: string, alias: string) => d.ipColumns(column).map((c, i) => `${c} AS ${d.ipColumns(alias)[i]}`).join(', ');
   const side = (node: 'src' | 'dst', peer: 'src' | 'dst', extra: string) =>
     `SELECT ${as(node, 'na')}, ${as(peer, 'pa')}, ${port} AS port, ${q('bytes')} AS b, ${d.timeMs('start')} AS s_ms, ${d.timeMs('end')} AS e_ms ` +
-    `FROM flows WHERE ${windowSql(d, p, window)} AND ${ipIn(d, node, ips, p)}${extra}`;
+    `FROM flows WHERE ${windowSql(d, p, window)} AND ${d.flowsIpIn(node, ips, p)}${extra}`;
   // A flow from a frontier address to itself is read once, from its source side.
   const src = d.ipColumns('src');
   const dst = d.ipColumns('dst');

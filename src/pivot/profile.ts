@@ -473,7 +473,7 @@ function subjectOf(entity: Entity, addresses: readonly Ip[]): Subject | undefine
       return { side: (d, p, c) => `${d.quote(`${c}_as`)} = ${p.bind('u32', entity.asn)}` };
     case 'domain':
       if (addresses.length === 0) return undefined;
-      return { side: (d, p, c) => `(${addresses.map((ip) => d.flowsIpInRange(c, singleRange(ip), p)).join(' OR ')})` };
+      return { side: (d, p, c) => d.flowsIpIn(c, addresses, p) };
     default:
       return undefined;
   }
@@ -539,7 +539,7 @@ class FlowSections {
     if (top.length === 0) return [];
     const peers = top.map((r) => ({ peer: readKey(d, r.peer), flows: num(r, 'n_flows'), bytes: num(r, 'n_bytes'), packets: num(r, 'n_packets') }));
     const pp = d.newParams();
-    const inPeers = `(${peers.map((x) => d.ipEquals(other, parseIp(x.peer)!, pp)).join(' OR ')})`;
+    const inPeers = d.flowsIpIn(other, peers.map((x) => parseIp(x.peer)!), pp);
     const ports = await this.store.execute(
       `SELECT ${ipKey(d, other)} AS peer, ${d.quote('dport')} AS port, count(*) AS n_flows, sum(${d.quote('bytes')}) AS n_bytes ` +
         `FROM flows WHERE ${this.window(pp)} AND ${this.subject.side(d, pp, side)} AND ${inPeers} GROUP BY peer, port`,

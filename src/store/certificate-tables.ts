@@ -5,7 +5,7 @@
 // batches; ClickHouse AggregatingMergeTree, merged again at read). The two meet at read time, so
 // x509.log and ssl.log may be imported in either order. Reads serve the pivot engine.
 
-import { formatIp, parseIp, type Ip, type IpRange } from '../core/ip.js';
+import { formatIp, parseIp, toV6Space, type Ip, type IpRange } from '../core/ip.js';
 import { certNameCovers, normalizeCertName, type CertificateObservation, type TlsSighting } from '../decode/tls/tls-observation.js';
 import { storeDatabase } from '../intel/indicator-table.js';
 import { BatchedRowWriter, clickHouseIpText, duckDbIpFields, insertJsonRows, type SideTableStore } from './side-table-rows.js';
@@ -265,10 +265,9 @@ async function selectSightings(store: SideTableStore, where: Where): Promise<Sig
     count: Number(r.n),
   }));
   // Ordered here: the two engines order IPv4 and IPv6 columns differently.
-  const ipKey = (ip: Ip) => (typeof ip === 'number' ? BigInt(ip) + (0xffffn << 32n) : ip);
   return out.sort((a, b) => {
-    const x = ipKey(a.ip);
-    const y = ipKey(b.ip);
+    const x = toV6Space(a.ip);
+    const y = toV6Space(b.ip);
     if (x !== y) return x < y ? -1 : 1;
     return a.port - b.port || cmp(a.ref, b.ref) || cmp(a.serverName, b.serverName) || cmp(a.ja3s, b.ja3s);
   });

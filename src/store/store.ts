@@ -63,6 +63,8 @@ export interface Dialect {
    * (ClickHouse's IPv4 `src4`), which other tables and subqueries do not have.
    */
   flowsIpInRange(column: string, range: IpRange, params: ParamSink): string;
+  /** Condition: an address column of the flows table itself is one of the addresses (false for none). */
+  flowsIpIn(column: string, ips: readonly Ip[], params: ParamSink): string;
   /** Condition: column holds an address of this family. */
   ipIsFamily(column: string, family: 4 | 6): string;
   /** A time column as epoch milliseconds (an integer expression). */

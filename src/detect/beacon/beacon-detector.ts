@@ -10,7 +10,7 @@ import type { Dialect, ParamSink } from '../../store/store.js';
 import { threatIntel } from '../corroborate.js';
 import type { DetectionContext, Detector, DetectorStats, NewFinding } from '../detector.js';
 import { findingId, isoTime, maxSeverity, roundScore, severityFor } from '../finding.js';
-import { evidence, findingWindow, ipIn, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
+import { evidence, findingWindow, ipKey, num, readKey, TCP, windowWhere } from '../flow-sql.js';
 import { beaconConfig, internalRanges, scoreOptions, type BeaconConfig } from './beacon-config.js';
 import { prevalenceModifier, round3, scoreBeacon, timingFloor, type BeaconScore } from './score.js';
 
@@ -343,7 +343,7 @@ async function applyVendorModifier(context: DetectionContext, config: BeaconConf
   const servers = [...new Set(scored.map((p) => p.dst))].map((a) => parseIp(a)).filter((ip): ip is Ip => ip !== undefined);
   const params = d.newParams();
   const side = (ip: string, as: string) =>
-    `SELECT ${ipKey(d, ip)} AS k, ${d.quote(as)} AS a FROM flows WHERE ${windowWhere(d, params, context.from, context.to)} AND ${d.quote(as)} IS NOT NULL AND ${ipIn(d, params, ip, servers)}`;
+    `SELECT ${ipKey(d, ip)} AS k, ${d.quote(as)} AS a FROM flows WHERE ${windowWhere(d, params, context.from, context.to)} AND ${d.quote(as)} IS NOT NULL AND ${d.flowsIpIn(ip, servers, params)}`;
   const rows = await store.execute(`SELECT k, MAX(a) AS asn FROM (${side('dst', 'dst_as')} UNION ALL ${side('src', 'src_as')}) AS s GROUP BY k`, params.params);
   const asnOf = new Map(rows.map((r) => [readKey(d, r.k), num(r, 'asn')]));
   const vendors = new Set(config.vendorAsns);

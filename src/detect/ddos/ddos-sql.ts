@@ -4,7 +4,7 @@
 
 import type { Ip } from '../../core/ip.js';
 import type { Dialect, ParamSink } from '../../store/store.js';
-import { ipIn, ipKey, ipKeyText, samplingRate, selectIp, TCP } from '../flow-sql.js';
+import { ipKey, ipKeyText, samplingRate, selectIp, TCP } from '../flow-sql.js';
 import type { DdosConfig } from './ddos-config.js';
 import { CLASS_KEY, OTHER_BASE, REFLECTION_BASE } from './vector.js';
 
@@ -165,7 +165,7 @@ export function seriesSql(
   const where = `${q('start')} >= ${params.bind('time', range.from)} AND ${q('start')} < ${params.bind('time', range.to)}`;
   return (
     `SELECT ${selectIp(d, 'dst', 'v')}, ${bucket} AS b, ${side} AS w, ${bucketAggregates(d, params, ports)} ` +
-    `FROM flows WHERE ${where} AND ${ipIn(d, params, 'dst', victims)} GROUP BY ${[...v, 'b', 'w'].join(', ')} ORDER BY ${[...v, 'b', 'w'].join(', ')}`
+    `FROM flows WHERE ${where} AND ${d.flowsIpIn('dst', victims, params)} GROUP BY ${[...v, 'b', 'w'].join(', ')} ORDER BY ${[...v, 'b', 'w'].join(', ')}`
   );
 }
 
@@ -214,7 +214,7 @@ export function vectorsSql(
     // e's columns (ek, eb, ep) are named apart from the flows', so the aggregates need no qualifier.
     `SELECT ep, vk, COUNT(*) AS n_flows, SUM(${q('packets')}) AS n_packets, SUM(${q('bytes')}) AS n_bytes, ${d.countDistinct('src', 'ip')} AS n_sources, ` +
     `SUM(CAST(${q('packets')} AS DOUBLE) / ${samplingRate(d)}) AS n_sampled ` +
-    `FROM (SELECT *, ${ipKey(d, 'dst')} AS dk, ${bucket} AS bk, ${key} AS vk FROM flows WHERE ${q('start')} >= ${params.bind('time', window.from)} AND ${q('start')} < ${params.bind('time', window.to)} AND ${ipIn(d, params, 'dst', victims)}) AS f ` +
+    `FROM (SELECT *, ${ipKey(d, 'dst')} AS dk, ${bucket} AS bk, ${key} AS vk FROM flows WHERE ${q('start')} >= ${params.bind('time', window.from)} AND ${q('start')} < ${params.bind('time', window.to)} AND ${d.flowsIpIn('dst', victims, params)}) AS f ` +
     `INNER JOIN e ON f.dk = e.ek AND f.bk = e.eb GROUP BY ep, vk`
   );
 }
@@ -275,7 +275,7 @@ export function sessionSeriesSql(d: Dialect, params: ParamSink, victims: readonl
   const perSource =
     `SELECT ${selectIp(d, 'dst', 'v')}, ${q('dport')} AS p, ${ipKey(d, 'src')} AS sk, ${bucket} AS b, ${side} AS w, ` +
     `SUM(${samplingRate(d)}) AS conns, MIN(${d.timeMs('start')}) AS t_first, MAX(${d.timeMs('end')}) AS t_last ` +
-    `FROM flows WHERE ${where} AND ${ipIn(d, params, 'dst', victims)} GROUP BY ${[...v, 'p', 'sk', 'b', 'w'].join(', ')}`;
+    `FROM flows WHERE ${where} AND ${d.flowsIpIn('dst', victims, params)} GROUP BY ${[...v, 'p', 'sk', 'b', 'w'].join(', ')}`;
   const rated = `SELECT *, CAST(conns AS DOUBLE) * 60000 / ${spanSql(params, config, config.minConnectionSpanMs)} AS cpm FROM (${perSource}) AS s`;
   const keys = [...v, 'p', 'b', 'w'].join(', ');
   return (

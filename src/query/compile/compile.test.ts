@@ -171,4 +171,21 @@ describe.each(testBackends())('IPv4 filters at the edges on a %s store', (name, 
     const [row] = (await runQuery(store, `${text} | count`)).rows;
     expect(row!.bytes).toBe(bytes);
   });
+
+  // Address lists (pivots, profiles, detections) at the same edges, through the dialect.
+  it.each([
+    ['src', ['10.0.0.1'], 10],
+    ['src', ['0.0.0.0', '255.255.255.255'], 101],
+    ['src', ['10.0.0.1', '::a00:1', '::ffff:0:a00:1'], 11010],
+    ['src', [(0xffffn << 32n) | 0x0a000001n], 0], // ::ffff:10.0.0.1 as an IPv6 value (parseIp gives IPv4): no flow has it
+    ['src', [], 0],
+    ['dst', ['10.0.0.9', '2001:db8::9'], 11111],
+    ['dst', ['2001:db8::9'], 11110],
+  ] as [string, (string | bigint)[], number][])('%s is one of %s', async (column, values, bytes) => {
+    const d = store.dialect;
+    const p = d.newParams();
+    const where = d.flowsIpIn(column, values.map((v) => (typeof v === 'bigint' ? v : parseIp(v)!)), p);
+    const [row] = await store.execute(`SELECT COALESCE(SUM(${d.quote('bytes')}), 0) AS bytes FROM flows WHERE ${where}`, p.params);
+    expect(Number(row!.bytes)).toBe(bytes);
+  });
 });

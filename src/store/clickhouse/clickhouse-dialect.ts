@@ -96,6 +96,23 @@ export const clickHouseDialect: Dialect = {
     }
     return range.first === range.last ? clickHouseDialect.ipEquals(column, range.first, params) : clickHouseDialect.ipInRange(column, range, params);
   },
+  flowsIpIn(column, ips: readonly Ip[], params) {
+    const copy = FLOW_V4_COPIES[column];
+    const wide: Ip[] = [];
+    const narrow: number[] = [];
+    for (const ip of ips) {
+      // An IPv6 address inside ::ffff:0:0/96 matches no flow: only IPv4 addresses are kept there.
+      if (reachesV4(singleRange(ip))) continue;
+      // 0 in the copy stands for an IPv6 address too: 0.0.0.0 tests the IPv6 column.
+      if (copy !== undefined && typeof ip === 'number' && ip > 0) narrow.push(ip);
+      else wide.push(ip);
+    }
+    const parts = [
+      ...(narrow.length > 0 ? [`${quote(copy!)} IN (${narrow.map((ip) => params.bind('u32', ip)).join(', ')})`] : []),
+      ...(wide.length > 0 ? [`${quote(column)} IN (${wide.map((ip) => params.bind('ip', ip)).join(', ')})`] : []),
+    ];
+    return parts.length === 0 ? '1 = 0' : parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
+  },
   ipIsFamily(column, family) {
     return family === 4 ? inV4(column) : `(NOT ${inV4(column)})`;
   },

@@ -2,7 +2,7 @@
 // no offline INET type), `$n` positional parameters, epoch-ms BIGINT times.
 
 import { countryCode, FLOW_COLUMNS, type ColumnDef, type ColumnKind } from '../../core/columns.js';
-import type { Ip, IpRange } from '../../core/ip.js';
+import { toV6Space, type Ip, type IpRange } from '../../core/ip.js';
 import type { BoundParam, Dialect, ParamSink } from '../store.js';
 
 /** Physical DuckDB type per logical kind (ip is two columns, see `physicalColumns`). */
@@ -201,6 +201,19 @@ export const duckDbDialect: Dialect = {
     // The flows table's address columns are the ones every table has: nothing narrower to test.
     return duckDbDialect.ipInRange(column, range, params);
   },
+  flowsIpIn(column, ips: readonly Ip[], params) {
+    // One value is an equality the scan filters. A parameter list is written as a subquery, which
+    // DuckDB plans as a semi-join (rows are dropped before the other columns are read), where a
+    // plain IN list of parameters became a mark join after a full projection.
+    const list = (col: string, values: string[]) => (values.length === 1 ? `${col} = ${values[0]}` : `${col} IN (SELECT unnest([${values.join(', ')}]))`);
+    const v4 = ips.filter((ip): ip is number => typeof ip === 'number');
+    const v6 = ips.filter((ip): ip is bigint => typeof ip === 'bigint');
+    const parts = [
+      ...(v4.length > 0 ? [list(quote(`${column}4`), v4.map((ip) => params.bind('u32', ip)))] : []),
+      ...(v6.length > 0 ? [list(quote(`${column}6`), v6.map((ip) => params.bind('u128', ip)))] : []),
+    ];
+    return parts.length === 0 ? '1 = 0' : parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
+  },
   ipIsFamily(column, family) {
     return `${quote(`${column}${family}`)} IS NOT NULL`;
   },
@@ -212,7 +225,7 @@ export const duckDbDialect: Dialect = {
     return `(${quote(column)} // ${p}) * ${p}`;
   },
   countDistinct(column, kind) {
-    if (kind === 'ip') return `COUNT(DISTINCT COALESCE(${quote(`${column}6`)}, ${quote(`${column}4`)}::UHUGEINT + 281470681743360))`;
+    if (kind === 'ip') return `COUNT(DISTINCT COALESCE(${quote(`${column}6`)}, ${quote(`${column}4`)}::UHUGEINT + ${toV6Space(0)}))`;
     return `COUNT(DISTINCT ${quote(column)})`;
   },
   tagsContain(column, value, params) {
