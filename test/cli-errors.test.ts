@@ -1,15 +1,31 @@
 // The CLI's contract for bad input: one clear line (with a caret for queries), the right exit
 // status, no stack trace.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'vantage-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The CLI run without blocking this process (a test serves something to it meanwhile). */
+function vantageAsync(...args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn('node', [CLI, ...args], { env: { ...process.env, VANTAGE_STORE: '', VANTAGE_DB: '' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill(), 60_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      done({ status, stderr });
+    });
+  });
+}
 
 function vantage(...args: string[]) {
   const run = spawnSync('node', [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, VANTAGE_STORE: '', VANTAGE_DB: '' } });
@@ -37,10 +53,23 @@ describe('vantage query errors', () => {
     expect(vantage('--db', db, 'query', '--format', 'json', 'any | count').status).toBe(0);
   });
 
-  it('names a bad --from value', () => {
+  it('names a bad --from value and the flag', () => {
     const run = vantage('--db', db, 'query', '--from', 'yesterday', 'any');
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^vantage: cannot read time 'yesterday'.*\[TIME_FORMAT\]\n$/);
+    expect(run.stderr).toMatch(/^vantage: --from: cannot read time 'yesterday'.*\[TIME_FORMAT\]\n$/);
+  });
+
+  it('rejects a day that is not on the calendar', () => {
+    const run = vantage('--db', db, 'query', '--to', '2024-02-30', 'any');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^vantage: --to: cannot read time '2024-02-30'.*\[TIME_FORMAT\]\n$/);
+  });
+
+  it.each(['abc', '-1', '1.5', ''])('rejects --limit %j as a usage error', (limit) => {
+    const run = vantage('--db', db, 'query', '--limit', limit, 'any');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`vantage: --limit must be a whole number >= 0, got '${limit}' [USAGE]\n`);
+    expect(run.stdout).toBe('');
   });
 });
 
@@ -49,6 +78,35 @@ describe('store errors', () => {
     const run = vantage('--store', 'clickhouse://127.0.0.1:1/vantage', 'query', 'any | count');
     expect(run.status).toBe(1);
     expect(run.stderr).toBe('vantage: cannot reach ClickHouse at http://127.0.0.1:1/vantage: connect ECONNREFUSED 127.0.0.1:1 [STORE_OPEN]\n');
+  });
+
+  it('says what answered when a ClickHouse URL reaches some other HTTP server', async () => {
+    // Something that is not ClickHouse: every request gets 404 and no text.
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const run = await vantageAsync('--store', `clickhouse://127.0.0.1:${port}/vantage`, 'query', 'any | count');
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe(`vantage: cannot reach ClickHouse at http://127.0.0.1:${port}/vantage: an HTTP error with no text came back: is this ClickHouse's HTTP port? [STORE_OPEN]\n`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it.each([
+    [['--store', ''], "vantage: --store is empty: give a store URL such as duckdb:PATH, chdb:PATH or clickhouse://HOST:PORT/DATABASE [USAGE]\n"],
+    [['--db', ' '], 'vantage: --db is empty: give the path of a DuckDB file [USAGE]\n'],
+  ])('refuses an empty store flag %j instead of using the default file', (flags, message) => {
+    const run = vantage(...flags, 'query', 'any');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(message);
+  });
+
+  it('rejects a store copy window that is not a number of hours', () => {
+    const run = vantage('store', 'copy', '--from', `duckdb:${join(work, 'a.duckdb')}`, '--to', `duckdb:${join(work, 'b.duckdb')}`, '--window', 'abc');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe("vantage: --window must be a positive whole number, got 'abc' [USAGE]\n");
   });
 
   it('rejects an unknown store scheme', () => {

@@ -175,6 +175,22 @@ describe.skipIf(!capturePath)('capture readers on a real capture rewritten in ev
     expect(records(openCaptureFile(bigPath))).toHaveLength(expected.length * 240);
   });
 
+  it.each([
+    ['cut in its last packet', (b: Uint8Array) => b.subarray(0, b.length - 10), 'CAPTURE_TRUNCATED'],
+    ['with an impossible length in its last block', (b: Uint8Array) => {
+      const copy = b.slice();
+      // The last block is the simple packet block: its length field follows its 4-byte type.
+      const lastLength = new DataView(copy.buffer).getUint32(copy.length - 4, true);
+      new DataView(copy.buffer).setUint32(copy.length - lastLength + 4, 7, true);
+      return copy;
+    }, 'CAPTURE_BAD_BLOCK'],
+  ] as const)('pcapng %s: the problem names that packet, the packets before it are read', (_name, damage, code) => {
+    const bytes = writePcapng(original.linkType, original.packets, true);
+    const source = openCaptureFile(file(`damaged-${code}.pcapng`, damage(bytes)));
+    expect([...source.frames()]).toHaveLength(original.packets.length - 1);
+    expect(source.problems).toMatchObject([{ code, packetNumber: original.packets.length }]);
+  });
+
   it('a cut last packet is reported, the packets before it are read', () => {
     const bytes = writePcap(original.linkType, original.packets, true, false);
     const source = openCaptureFile(file('cut.pcap', bytes.subarray(0, bytes.length - 10)));

@@ -36,8 +36,10 @@ export function* readPcapng(stream: ByteStream, problems: CaptureProblem[]): Gen
   let packetNumber = 0;
   while (stream.ensure(1)) {
     const offset = stream.position;
+    // A block too damaged to read is reported as the packet it would have been, as pcap does.
+    const next = packetNumber + 1;
     if (!stream.ensure(12)) {
-      problems.push({ code: 'CAPTURE_TRUNCATED', offset, packetNumber, message: 'block header is cut short' });
+      problems.push({ code: 'CAPTURE_TRUNCATED', offset, packetNumber: next, message: 'block header is cut short' });
       return;
     }
     const head = stream.peek(12);
@@ -49,7 +51,7 @@ export function* readPcapng(stream: ByteStream, problems: CaptureProblem[]): Gen
       if (magic === BYTE_ORDER_MAGIC) little = true;
       else if (hv.getUint32(8, false) === BYTE_ORDER_MAGIC) little = false;
       else {
-        problems.push({ code: 'CAPTURE_BAD_BLOCK', offset, packetNumber, message: 'section header has no byte-order magic' });
+        problems.push({ code: 'CAPTURE_BAD_BLOCK', offset, packetNumber: next, message: 'section header has no byte-order magic' });
         return;
       }
       interfaces = [];
@@ -57,11 +59,11 @@ export function* readPcapng(stream: ByteStream, problems: CaptureProblem[]): Gen
     const type = hv.getUint32(0, little);
     const length = hv.getUint32(4, little);
     if (length < 12 || length % 4 !== 0 || length > MAX_BLOCK) {
-      problems.push({ code: 'CAPTURE_BAD_BLOCK', offset, packetNumber, message: `block of type ${type} has impossible length ${length}` });
+      problems.push({ code: 'CAPTURE_BAD_BLOCK', offset, packetNumber: next, message: `block of type ${type} has impossible length ${length}` });
       return;
     }
     if (!stream.ensure(length)) {
-      problems.push({ code: 'CAPTURE_TRUNCATED', offset, packetNumber, message: `block of type ${type} is cut short (${length} bytes announced)` });
+      problems.push({ code: 'CAPTURE_TRUNCATED', offset, packetNumber: next, message: `block of type ${type} is cut short (${length} bytes announced)` });
       return;
     }
     const block = stream.take(length);

@@ -18,6 +18,13 @@ describe('parseTime', () => {
     ['-30m', NOW - 1_800_000],
   ])('%s', (text, expected) => expect(parseTime(text, NOW)).toBe(expected));
 
+  it.each(['2024-02-30', '2023-02-29', '2024-04-31T00:00Z', '2024-13-01', '2024-05-01T24:00Z', '2024-05-01T12:60Z', '2024-05-01T12:30:61'])(
+    'rejects %s, which is not on the calendar or the clock',
+    (text) => expect(() => parseTime(text, NOW)).toThrow(/cannot read time/),
+  );
+
+  it('accepts the leap day of a leap year', () => expect(parseTime('2024-02-29', NOW)).toBe(Date.UTC(2024, 1, 29)));
+
   it('names the bad value', () => {
     expect(() => parseTime('yesterday', NOW)).toThrow(VantageError);
     expect(() => parseTime('yesterday', NOW)).toThrow(/yesterday/);

@@ -19,6 +19,15 @@ export function parseDuration(text: string): number | undefined {
   return ms > 0 ? Math.round(ms) : undefined;
 }
 
+/** Whether an ISO text's date and clock exist: Date.parse rolls 2024-02-30 over to March 1st. */
+function isCalendarDate(iso: string): boolean {
+  const [y, m, d] = [Number(iso.slice(0, 4)), Number(iso.slice(5, 7)), Number(iso.slice(8, 10))];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return false;
+  const clock = /[T ](\d{2}):(\d{2})(?::(\d{2}))?/.exec(iso);
+  return !clock || (Number(clock[1]) <= 23 && Number(clock[2]) <= 59 && Number(clock[3] ?? 0) <= 59);
+}
+
 /**
  * Parses a point in time: ISO 8601 (a date alone, or date and time; no zone means UTC),
  * `now`, a relative offset from `now` such as `-24h` or `-7d`, or epoch seconds/milliseconds.
@@ -41,7 +50,7 @@ export function parseTime(text: string, now: number = Date.now()): number {
     if (!iso[1]) s += 'T00:00:00';
     if (!iso[4]) s += 'Z';
     const ms = Date.parse(s);
-    if (!Number.isNaN(ms)) return ms;
+    if (!Number.isNaN(ms) && isCalendarDate(t)) return ms;
   }
   throw new VantageError(
     'TIME_FORMAT',

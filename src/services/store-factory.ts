@@ -21,6 +21,10 @@ export interface StoreSelection {
  * then the default file.
  */
 export function resolveStoreUrl(selection: StoreSelection, env: NodeJS.ProcessEnv = process.env): string {
+  // An empty flag is a mistake (an unset shell variable), not a request for the default file.
+  // An empty environment variable counts as unset, as it does for most tools.
+  if (selection.store !== undefined && selection.store.trim() === '') throw new VantageError('USAGE', '--store is empty: give a store URL such as duckdb:PATH, chdb:PATH or clickhouse://HOST:PORT/DATABASE');
+  if (selection.db !== undefined && selection.db.trim() === '') throw new VantageError('USAGE', '--db is empty: give the path of a DuckDB file');
   if (selection.store) return selection.store;
   if (selection.db) return `duckdb:${selection.db}`;
   if (env.VANTAGE_STORE) return env.VANTAGE_STORE;
@@ -39,12 +43,18 @@ export interface StoreOptions {
   readonly duckdbMemoryLimit?: string;
 }
 
+function retentionDaysFromEnv(text: string): number {
+  const days = Number(text);
+  if (!Number.isSafeInteger(days) || days < 1) throw new VantageError('USAGE', `VANTAGE_RETENTION_DAYS must be a positive whole number of days, got '${text}'`);
+  return days;
+}
+
 /** Store options from the environment, for whatever the flags left unset. */
 export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StoreOptions {
   return {
     user: env.VANTAGE_CLICKHOUSE_USER,
     password: env.VANTAGE_CLICKHOUSE_PASSWORD,
-    retentionDays: env.VANTAGE_RETENTION_DAYS ? Number(env.VANTAGE_RETENTION_DAYS) : undefined,
+    retentionDays: env.VANTAGE_RETENTION_DAYS ? retentionDaysFromEnv(env.VANTAGE_RETENTION_DAYS) : undefined,
     cluster: env.VANTAGE_CLICKHOUSE_CLUSTER,
     duckdbMemoryLimit: env.VANTAGE_DUCKDB_MEMORY_LIMIT,
   };

@@ -5,13 +5,13 @@
 import { readSinksFile } from '../../monitor/alerts/sinks/read-sinks-file.js';
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { SEVERITIES } from '../../detect/finding.js';
 import { FindingsRepository } from '../../detect/findings-repository.js';
 import { ALERT_STATES, createAlerting, DEFAULT_UI_BASE_URL, type AlertRule, type AlertState } from '../../monitor/alerts/index.js';
 import type { ResultRow } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
+import { timeFlag, wholeNumberFlag } from '../flag-values.js';
 
 interface RuleAddCli {
   sink: string[];
@@ -26,9 +26,7 @@ interface RuleAddCli {
 }
 
 function wholeNumber(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new VantageError('USAGE', `${flag} must be a positive whole number, got '${text}'`);
-  return n;
+  return wholeNumberFlag(text, flag);
 }
 
 /** Minutes from "90", "90m", "2h" or "1d". */
@@ -170,7 +168,7 @@ export function registerAlert(program: Command): void {
       const report = await withStore(command, async (store) => {
         const findings = new FindingsRepository(store);
         await findings.ensureTables();
-        const list = await findings.list({ since: cli.since === undefined ? undefined : parseTime(cli.since), limit: 100_000 });
+        const list = await findings.list({ since: cli.since === undefined ? undefined : timeFlag(cli.since, '--since'), limit: 100_000 });
         const a = createAlerting({ store, uiBaseUrl: cli.uiBaseUrl });
         return { findings: list.length, ...(await a.evaluate(list)) };
       });

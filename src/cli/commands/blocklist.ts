@@ -5,7 +5,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { BLOCK_ROLES, BLOCKLIST_FORMATS, parseCriteria, type BlocklistCriteriaInput, type BlocklistFormat } from '../../share/blocklist/blocklist-criteria.js';
 import { formatBlocklist } from '../../share/blocklist/blocklist-format.js';
 import { BlocklistRepository } from '../../share/blocklist/blocklist-repository.js';
@@ -14,6 +13,7 @@ import { buildBlocklist } from '../../share/blocklist/build-blocklist.js';
 import type { Store } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
+import { timeFlag } from '../flag-values.js';
 
 interface CriteriaCli {
   fromFindings?: boolean;
@@ -138,7 +138,7 @@ export function registerBlocklist(program: Command): void {
 
   outputOptions(criteriaOptions(blocklist.command('build').description('build a block list now'))).action(async (cli: CriteriaCli & OutputCli, command: Command) => {
     const criteria = parseCriteria(criteriaFromFlags(cli));
-    const now = cli.now === undefined ? undefined : parseTime(cli.now);
+    const now = cli.now === undefined ? undefined : timeFlag(cli.now, '--now');
     const list = await withStore(command, (store) => buildBlocklist(store, criteria, { now }));
     emit(list, cli);
   });
@@ -167,7 +167,7 @@ export function registerBlocklist(program: Command): void {
     });
 
   outputOptions(blocklist.command('show').description('build a saved block list now').argument('<name>', 'list name')).action(async (name: string, cli: OutputCli, command: Command) => {
-    const now = cli.now === undefined ? undefined : parseTime(cli.now);
+    const now = cli.now === undefined ? undefined : timeFlag(cli.now, '--now');
     const list = await withStore(command, async (store) => {
       const saved = await (await repository(store)).require(name);
       return buildBlocklist(store, parseCriteria(saved.criteria), { name, now });

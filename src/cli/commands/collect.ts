@@ -15,6 +15,7 @@ import { FlowEnricher } from '../../enrich/enricher.js';
 import { openGeoDatabase } from '../../enrich/geo-database.js';
 import { createStore, resolveStoreUrl, storeOptionsFromEnv } from '../../services/store-factory.js';
 import { toJson } from '../output.js';
+import { wholeNumberFlag } from '../flag-values.js';
 
 /** DuckDB's memory limit for `vantage collect` unless VANTAGE_DUCKDB_MEMORY_LIMIT says otherwise. */
 const COLLECTOR_DUCKDB_MEMORY_LIMIT = '256MB';
@@ -47,9 +48,7 @@ export function parseBytes(option: string, text: string): number {
 }
 
 function parseCount(option: string, text: string, min = 1): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min) throw new VantageError('USAGE', `${option} must be a whole number >= ${min}, got '${text}'`);
-  return n;
+  return wholeNumberFlag(text, option, { min });
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -2,12 +2,12 @@
 
 import type { Command } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { DEFAULT_DEMO_OPTIONS, type DemoOptions } from '../../demo/demo-options.js';
 import { scenarioList, type TimeWindow } from '../../demo/demo-scenarios.js';
 import { scaleForFlows } from '../../demo/generate-demo-flows.js';
 import { writeDemoFlows, type DemoProgress, type DemoWriteResult, type ExistingFlows } from '../../demo/write-demo-flows.js';
 import { withStore } from '../context.js';
+import { timeFlag } from '../flag-values.js';
 
 interface DemoCliOptions {
   days?: string;
@@ -33,7 +33,7 @@ export function demoOptionsFromCli(cli: DemoCliOptions): { options: DemoOptions;
   if (cli.scale !== undefined && cli.flows !== undefined) throw new VantageError('USAGE', 'demo: choose --scale or --flows, not both');
   const base: DemoOptions = {
     days: number(cli.days, '--days'),
-    end: cli.end === undefined ? undefined : parseTime(cli.end),
+    end: cli.end === undefined ? undefined : timeFlag(cli.end, '--end'),
     seed: number(cli.seed, '--seed'),
   };
   const flows = number(cli.flows, '--flows');

@@ -4,13 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { detectorKinds } from '../../detect/detectors.js';
 import type { Finding } from '../../detect/finding.js';
 import { runWatchedDetections } from '../../monitor/watched-detections.js';
 import type { ResultRow } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, toJson, type OutputFormat } from '../output.js';
+import { timeFlag, wholeNumberFlag } from '../flag-values.js';
 
 interface DetectCli {
   from?: string;
@@ -51,9 +51,7 @@ function readConfig(file: string | undefined): Record<string, unknown> | undefin
 }
 
 function parseSample(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0 || n > 1000) throw new VantageError('USAGE', `--sample must be a whole number from 0 to 1000, got '${text}'`);
-  return n;
+  return wholeNumberFlag(text, '--sample', { min: 0, max: 1000 });
 }
 
 /** Registers `vantage detect`. */
@@ -72,8 +70,8 @@ export function registerDetect(program: Command): void {
       const now = Date.now();
       const options = {
         kinds,
-        from: cli.from === undefined ? undefined : parseTime(cli.from, now),
-        to: cli.to === undefined ? undefined : parseTime(cli.to, now),
+        from: cli.from === undefined ? undefined : timeFlag(cli.from, '--from', now),
+        to: cli.to === undefined ? undefined : timeFlag(cli.to, '--to', now),
         config: readConfig(cli.config),
         sampleSize: parseSample(cli.sample),
         save: cli.save,

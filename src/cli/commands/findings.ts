@@ -4,13 +4,13 @@
 
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { FINDING_STATUSES, SEVERITIES, type FindingStatus, type Severity } from '../../detect/finding.js';
 import { FindingsRepository } from '../../detect/findings-repository.js';
 import type { Store } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { OUTPUT_FORMATS, toJson, type OutputFormat } from '../output.js';
 import { formatFindings } from './detect.js';
+import { timeFlag, wholeNumberFlag } from '../flag-values.js';
 
 interface ListCli {
   kind?: string[];
@@ -28,9 +28,7 @@ async function repository(store: Store): Promise<FindingsRepository> {
 }
 
 function parseLimit(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new VantageError('USAGE', `--limit must be a positive whole number, got '${text}'`);
-  return n;
+  return wholeNumberFlag(text, '--limit');
 }
 
 /** Registers `vantage findings` and its verbs. */
@@ -51,7 +49,7 @@ export function registerFindings(program: Command): void {
         kind: cli.kind,
         status: cli.status,
         minSeverity: cli.severity,
-        since: cli.since === undefined ? undefined : parseTime(cli.since),
+        since: cli.since === undefined ? undefined : timeFlag(cli.since, '--since'),
         limit: parseLimit(cli.limit),
       };
       const list = await withStore(command, async (store) => (await repository(store)).list(filter));

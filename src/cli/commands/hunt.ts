@@ -2,12 +2,12 @@
 // sightings (indicator, source, family, src, dst, dport, first, last, flows, bytes).
 
 import { Command, Option } from 'commander';
-import { parseTime } from '../../core/time.js';
 import { loadIntelIndex } from '../../enrich/create-enricher.js';
 import { retroHunt } from '../../intel/retro-hunt.js';
 import type { ResultRow } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
+import { timeFlag } from '../flag-values.js';
 
 interface HuntCli {
   since?: string;
@@ -30,8 +30,8 @@ export function registerHunt(program: Command): void {
     .action(async (cli: HuntCli, command: Command) => {
       const now = Date.now();
       const options = {
-        since: cli.since === undefined ? undefined : parseTime(cli.since, now),
-        until: cli.until === undefined ? undefined : parseTime(cli.until, now),
+        since: cli.since === undefined ? undefined : timeFlag(cli.since, '--since', now),
+        until: cli.until === undefined ? undefined : timeFlag(cli.until, '--until', now),
         source: cli.source,
       };
       const { sightings, stats } = await withStore(command, async (store) => retroHunt(store, await loadIntelIndex(store, now), options));

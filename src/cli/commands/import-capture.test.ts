@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,24 @@ describe('import --format pcap', () => {
     expect(() => planCaptureImport([datagram!], { format: 'pcap' })).toThrow(expect.objectContaining({ code: 'IMPORT_FORMAT', message: expect.stringContaining('--format export-pcap') }));
   });
 
+  it.skipIf(!emotet)('a capture whose global header is cut short fails the import, naming why', async () => {
+    const cut = join(work, 'cut-header.pcap');
+    writeFileSync(cut, readFileSync(emotet!).subarray(0, 10));
+    await expect(run([cut], { format: 'pcap' })).rejects.toMatchObject({ code: 'IMPORT_FORMAT', message: `${cut}: no packet could be read: pcap global header is cut short` });
+  });
+
+  it.skipIf(!emotet)('a capture of a link type it cannot read fails the import, naming the link type', async () => {
+    const bytes = readFileSync(emotet!);
+    // The link type is the global header's last field (bytes 20-23; emotet.pcap is little-endian).
+    bytes.writeUInt32LE(9999, 20);
+    const foreign = join(work, 'link-9999.pcap');
+    writeFileSync(foreign, bytes);
+    const messages: string[] = [];
+    const failure = importCaptureFiles({ appendFlows: async () => undefined }, [foreign], { format: 'pcap' }, { stderr: { write: (t: string) => messages.push(t) } });
+    await expect(failure).rejects.toMatchObject({ code: 'IMPORT_FORMAT', message: `${foreign}: no packet of a supported link type (link type 9999)` });
+    expect(messages.join('')).toContain('169 of an unsupported link type (9999)');
+  });
+
   it('a missing file fails up front (IMPORT_FILE); stdin is refused (USAGE)', () => {
     expect(() => planCaptureImport([join(work, 'nope.pcap')], { format: 'pcap' })).toThrow(expect.objectContaining({ code: 'IMPORT_FILE' }));
     expect(() => planCaptureImport(['-'], { format: 'pcap' })).toThrow(expect.objectContaining({ code: 'USAGE' }));
@@ -95,6 +113,48 @@ describe('import --format export-pcap', () => {
     const { records, summary } = await run([data!], { format: 'export-pcap' });
     expect(records).toEqual([]);
     expect(summary.files[0]!.problems.DECODE_IPFIX_TEMPLATE_MISSING).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!emotet)('a packet capture holds no export datagram: the import fails and says to use --format pcap', async () => {
+    await expect(run([emotet!], { format: 'export-pcap' })).rejects.toMatchObject({
+      code: 'IMPORT_FORMAT',
+      message: expect.stringMatching(/no NetFlow, IPFIX or sFlow datagram in 169 frames.*--format pcap$/),
+    });
+  });
+
+  it('locates each bad datagram (packet, offset in the datagram), shows 20 and counts the rest; --strict stops at the first', async () => {
+    // 25 Ethernet/IPv4/UDP frames to port 2055, each a NetFlow v5 header announcing one record
+    // that is not there.
+    const v5 = [0, 5, 0, 1, ...new Array(20).fill(0)];
+    const udp = [0x03, 0xe8, 0x08, 0x07, 0, 8 + v5.length, 0, 0, ...v5];
+    const ip = [0x45, 0, 0, 20 + udp.length, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2, ...udp];
+    const frame = [...new Array(12).fill(2), 0x08, 0x00, ...ip];
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0xa1b2c3d4, 0);
+    header.writeUInt16LE(2, 4);
+    header.writeUInt16LE(4, 6);
+    header.writeUInt32LE(65535, 16);
+    header.writeUInt32LE(1, 20);
+    const records = Array.from({ length: 25 }, (_, i) => {
+      const r = Buffer.alloc(16);
+      r.writeUInt32LE(1_700_000_000 + i, 0);
+      r.writeUInt32LE(frame.length, 8);
+      r.writeUInt32LE(frame.length, 12);
+      return Buffer.concat([r, Buffer.from(frame)]);
+    });
+    const path = join(work, 'short-v5.pcap');
+    writeFileSync(path, Buffer.concat([header, ...records]));
+
+    const { summary, stderr } = await run([path], { format: 'export-pcap' });
+    const problems = Object.values(summary.files[0]!.problems).reduce((a, b) => a + b, 0);
+    expect(problems).toBe(25);
+    const lines = stderr.split('\n').filter((l) => l.includes('datagram not decoded'));
+    expect(lines).toHaveLength(20);
+    expect(lines[0]).toMatch(new RegExp(`^${path}: packet 1(: offset \\d+ of the datagram)?: datagram not decoded \\[DECODE_[A-Z_]+\\]$`));
+    expect(lines[19]).toMatch(/: packet 20[:]/);
+    expect(stderr).toContain(`${path}: 5 more problems not shown (counted in the summary)`);
+
+    await expect(run([path], { format: 'export-pcap', strict: true })).rejects.toMatchObject({ code: 'IMPORT_RECORD', message: expect.stringMatching(/^packet 1\b.*\[DECODE_[A-Z_]+\]$/) });
   });
 
   it.skipIf(!datagram)('reads a raw datagram file (.dat)', async () => {

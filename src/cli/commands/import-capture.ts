@@ -11,6 +11,7 @@ import { decodeCapture } from '../../decode/decode-capture.js';
 import { createDecoderState } from '../../decode/decoder-state.js';
 import { FlowAssembler, type OctetCount } from '../../decode/flow-assembly/flow-assembler.js';
 import { SOFTFLOWD_TIMEOUTS, type FlowTimeouts } from '../../decode/flow-assembly/flow-timeouts.js';
+import { isSupportedLinkType } from '../../decode/packet/decode-packet.js';
 import { UdpDatagramExtractor } from '../../decode/packet/udp-datagram-extractor.js';
 import { HttpRequestExtractor } from '../../decode/http/http-request-extractor.js';
 import { ArpRequestExtractor } from '../../decode/arp/arp-request-extractor.js';
@@ -74,6 +75,8 @@ export interface CaptureFileSummary {
   /** Problems by code: capture damage (CAPTURE_*) and, for export-pcap, decode problems (DECODE_*). */
   readonly problems: Record<string, number>;
   readonly seconds: number;
+  /** Why nothing in the file could be used, when nothing could (a damaged header, foreign frames, no export datagram). */
+  readonly unusable?: string;
 }
 
 /** Where messages go. */
@@ -96,11 +99,48 @@ export function planCaptureImport(files: readonly string[], options: CaptureImpo
   }
 }
 
-function noteProblems(source: CaptureSource, problems: Record<string, number>, options: CaptureImportOptions, io: CaptureImportIo): void {
+/** Problem lines printed per file; the rest are counted in the summary, as text imports do. */
+const MAX_PROBLEM_LINES = 20;
+
+/** Prints a file's problems up to MAX_PROBLEM_LINES, then how many more there were. */
+class ProblemReport {
+  private shown = 0;
+  private hidden = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly io: CaptureImportIo,
+  ) {}
+
+  add(location: string, message: string, code: string): void {
+    if (this.shown >= MAX_PROBLEM_LINES) {
+      this.hidden++;
+      return;
+    }
+    this.shown++;
+    this.io.stderr.write(`${this.file}: ${location}: ${message} [${code}]\n`);
+  }
+
+  end(): void {
+    if (this.hidden > 0) this.io.stderr.write(`${this.file}: ${this.hidden} more problems not shown (counted in the summary)\n`);
+  }
+}
+
+/** Where a container problem is: the packet and its offset in the file. */
+function inFile(packetNumber: number, fileOffset: number): string {
+  return `packet ${packetNumber} (offset ${fileOffset})`;
+}
+
+/** Where a decode problem is: the packet and the offset inside its datagram, as `vantage decode` says it. */
+function inDatagram(packetNumber: number, offset: number | undefined): string {
+  return offset === undefined ? `packet ${packetNumber}` : `packet ${packetNumber}: offset ${offset} of the datagram`;
+}
+
+function noteProblems(source: CaptureSource, problems: Record<string, number>, options: CaptureImportOptions, report: ProblemReport): void {
   for (const p of source.problems) {
-    if (options.strict) throw new VantageError('IMPORT_RECORD', `${p.message} [${p.code}]`, { file: source.name });
+    if (options.strict) throw new VantageError('IMPORT_RECORD', `${inFile(p.packetNumber, p.offset)}: ${p.message} [${p.code}]`, { file: source.name });
     problems[p.code] = (problems[p.code] ?? 0) + 1;
-    io.stderr.write(`${source.name}: packet ${p.packetNumber} (offset ${p.offset}): ${p.message} [${p.code}]\n`);
+    report.add(inFile(p.packetNumber, p.offset), p.message, p.code);
   }
 }
 
@@ -129,8 +169,11 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
   };
   let flows = 0;
   const problems: Record<string, number> = {};
+  const report = new ProblemReport(file, io);
+  const foreignLinks = new Set<number>();
   try {
     for (const frame of source.frames()) {
+      if (!isSupportedLinkType(frame.linkType)) foreignLinks.add(frame.linkType);
       assembler.addFrame(frame);
       http.addFrame(frame);
       arp.addFrame(frame);
@@ -144,7 +187,8 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
       if (arp.output.length >= 1000) await arpWriter?.add(arp.takeOutput());
       if (tls.pending >= 1000) await takeTls();
     }
-    noteProblems(source, problems, options, io);
+    noteProblems(source, problems, options, report);
+    report.end();
     assembler.flush();
     const out = assembler.takeOutput();
     if (out.length > 0) await sink.appendFlows(out);
@@ -172,7 +216,7 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
   io.stderr.write(
     `imported ${flows} flows from ${file}: ${s.packets} IP packets in ${s.frames} frames` +
       (s.notIp > 0 ? `, ${s.notIp} not IP` : '') +
-      (s.unsupportedLink > 0 ? `, ${s.unsupportedLink} of an unsupported link type` : '') +
+      (s.unsupportedLink > 0 ? `, ${s.unsupportedLink} of an unsupported link type (${[...foreignLinks].join(', ')})` : '') +
       (s.fragments > 0 ? `, ${s.fragments} fragments` : '') +
       (http.stats.requests > 0 ? `, ${http.stats.requests} HTTP requests` : '') +
       (arp.stats.requests > 0 ? `, ${arp.stats.requests} ARP requests` : '') +
@@ -181,7 +225,13 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
       (certificateRefs.size > 0 ? `, ${certificateRefs.size} certificates` : '') +
       ` (${seconds.toFixed(1)} s)\n`,
   );
-  return { file, format: 'pcap', frames: s.frames, packets: s.packets, flows, httpRequests: http.stats.requests,
+  const unusable =
+    s.frames === 0 && source.problems.length > 0
+      ? `no packet could be read: ${source.problems[0]!.message}`
+      : s.frames > 0 && s.unsupportedLink === s.frames
+        ? `no packet of a supported link type (link type ${[...foreignLinks].join(', ')})`
+        : undefined;
+  return { file, format: 'pcap', frames: s.frames, packets: s.packets, flows, unusable, httpRequests: http.stats.requests,
     arpRequests: arp.stats.requests,
     tlsClients: t.clientHellos,
     tlsServers: t.serverHellos,
@@ -207,14 +257,19 @@ async function importExportPcap(
   let flows = 0;
   let datagrams = 0;
   let foreign = 0;
+  const report = new ProblemReport(file, io);
   try {
     for (const d of decodeCapture(source, state, { extractor })) {
       const { result } = d;
       if (result.version === null) foreign++;
       else datagrams++;
       for (const err of result.errors) {
+        // Other UDP traffic in the capture is skipped and counted, not a problem.
         if (err.code === 'DECODE_BAD_VERSION') continue;
+        const message = err.templateId === undefined ? 'datagram not decoded' : `datagram not decoded (template ${err.templateId})`;
+        if (options.strict) throw new VantageError('IMPORT_RECORD', `${inDatagram(d.packetNumber, err.offset)}: ${message} [${err.code}]`, { file });
         problems[err.code] = (problems[err.code] ?? 0) + 1;
+        report.add(inDatagram(d.packetNumber, err.offset), message, err.code);
       }
       for (const r of result.records) out.push(r);
       if (out.length >= batch) {
@@ -223,7 +278,8 @@ async function importExportPcap(
         out = [];
       }
     }
-    noteProblems(source, problems, options, io);
+    noteProblems(source, problems, options, report);
+    report.end();
     if (out.length > 0) await sink.appendFlows(out);
     flows += out.length;
   } finally {
@@ -237,7 +293,14 @@ async function importExportPcap(
       (listed.length > 0 ? `; problems: ${listed.join(' ')}` : '') +
       ` (${seconds.toFixed(1)} s)\n`,
   );
-  return { file, format: 'export-pcap', frames: extractor.stats.frames, packets: datagrams, flows, problems, seconds };
+  const frames = source.kind === 'datagram' ? 1 : extractor.stats.frames;
+  const unusable =
+    frames === 0 && source.problems.length > 0
+      ? `no packet could be read: ${source.problems[0]!.message}`
+      : datagrams === 0 && frames > 0
+        ? `no NetFlow, IPFIX or sFlow datagram in ${frames} frames${foreign > 0 ? ` (${foreign} other UDP datagrams)` : ''}: a packet capture is imported with --format pcap`
+        : undefined;
+  return { file, format: 'export-pcap', frames: extractor.stats.frames, packets: datagrams, flows, problems, seconds, unusable };
 }
 
 /**
@@ -257,5 +320,8 @@ export async function importCaptureFiles(
   }
   const flows = summaries.reduce((n, s) => n + s.flows, 0);
   if (summaries.length > 1) io.stderr.write(`imported ${flows} flows from ${summaries.length} files\n`);
+  // Every file was read (nothing else is lost), but one that gave nothing usable fails the import.
+  const unusable = summaries.flatMap((s) => (s.unusable ? [`${s.file}: ${s.unusable}`] : []));
+  if (unusable.length > 0) throw new VantageError('IMPORT_FORMAT', unusable.join('; '));
   return { files: summaries, flows };
 }

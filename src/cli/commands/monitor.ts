@@ -11,6 +11,7 @@ import type { MonitorRun } from '../../monitor/jobs/monitor-run-table.js';
 import { createMonitoring } from '../../monitor/create-monitoring.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
+import { wholeNumberFlag } from '../flag-values.js';
 
 interface AddCli {
   kind: string;
@@ -138,8 +139,7 @@ export function registerMonitor(program: Command): void {
     .option('--limit <n>', 'at most this many runs', '20')
     .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .action(async (name: string, cli: { limit: string; format: OutputFormat }, command: Command) => {
-      const limit = Number(cli.limit);
-      if (!Number.isSafeInteger(limit) || limit < 1) throw new VantageError('USAGE', `--limit must be a positive whole number, got '${cli.limit}'`);
+      const limit = wholeNumberFlag(cli.limit, '--limit');
       const runs = await withStore(command, async (store) => (await createMonitoring(store)).monitors.history(name, limit));
       printRuns(runs, cli.format);
     });

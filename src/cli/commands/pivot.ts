@@ -2,14 +2,13 @@
 // an AS or a certificate to, expanded to a depth, as JSON (nodes and edges) or as readable lists.
 
 import { Command, Option } from 'commander';
-import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { openGeoDatabase } from '../../enrich/geo-database.js';
 import { parseEntity } from '../../pivot/entity.js';
 import { assertPivotable, pivot, type PivotGraph } from '../../pivot/pivot-graph.js';
 import type { ResultRow } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, toJson } from '../output.js';
+import { timeFlag, wholeNumberFlag } from '../flag-values.js';
 
 interface PivotCli {
   depth: string;
@@ -22,9 +21,7 @@ interface PivotCli {
 }
 
 function whole(text: string, flag: string, max: number): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new VantageError('USAGE', `${flag} must be a whole number from 1 to ${max}, got '${text}'`);
-  return n;
+  return wholeNumberFlag(text, flag, { max });
 }
 
 /** The graph as text: nodes by depth, then edges, then what each step left out. */
@@ -61,8 +58,8 @@ export function registerPivot(program: Command): void {
       const options = {
         depth: whole(cli.depth, '--depth', 4),
         limit: whole(cli.limit, '--limit', 1000),
-        from: cli.from === undefined ? undefined : parseTime(cli.from, now),
-        to: cli.to === undefined ? undefined : parseTime(cli.to, now),
+        from: cli.from === undefined ? undefined : timeFlag(cli.from, '--from', now),
+        to: cli.to === undefined ? undefined : timeFlag(cli.to, '--to', now),
       };
       const geo = cli.geo ? openGeoDatabase({ asnDb: cli.asnDb }) : undefined;
       const graph = await withStore(command, (store) => pivot(store, entity, { ...options, geo }));

@@ -3,7 +3,6 @@
 
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { openGeoDatabase } from '../../enrich/geo-database.js';
 import { parseEntity } from '../../pivot/entity.js';
 import { assertPivotable } from '../../pivot/pivot-graph.js';
@@ -13,6 +12,7 @@ import type { ResultRow, Store } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, toJson } from '../output.js';
 import { pivotText } from './pivot.js';
+import { timeFlag, wholeNumberFlag } from '../flag-values.js';
 
 interface RunCli {
   from?: string;
@@ -55,11 +55,10 @@ export function registerPlaybook(program: Command): void {
     .action(async (ref: string, text: string, cli: RunCli, command: Command) => {
       const entity = parseEntity(text);
       assertPivotable(entity);
-      const limit = Number(cli.limit);
-      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new VantageError('USAGE', `--limit must be a whole number from 1 to 1000, got '${cli.limit}'`);
+      const limit = wholeNumberFlag(cli.limit, '--limit', { max: 1000 });
       const now = Date.now();
-      const from = cli.from === undefined ? undefined : parseTime(cli.from, now);
-      const to = cli.to === undefined ? undefined : parseTime(cli.to, now);
+      const from = cli.from === undefined ? undefined : timeFlag(cli.from, '--from', now);
+      const to = cli.to === undefined ? undefined : timeFlag(cli.to, '--to', now);
       const geo = cli.geo ? openGeoDatabase({ asnDb: cli.asnDb }) : undefined;
       const result = await withStore(command, async (store) => runPlaybook(store, await (await repository(store)).resolve(ref), entity, { limit, from, to, geo }));
       process.stdout.write(cli.format === 'json' ? `${toJson(result)}\n` : playbookText(result));

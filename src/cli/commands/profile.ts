@@ -3,14 +3,13 @@
 // timeline, findings).
 
 import { Command, Option } from 'commander';
-import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { openGeoDatabase } from '../../enrich/geo-database.js';
 import { parseEntity } from '../../pivot/entity.js';
 import { assertProfilable, buildProfile, type Profile } from '../../pivot/profile.js';
 import type { ResultRow } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, toJson } from '../output.js';
+import { timeFlag, wholeNumberFlag } from '../flag-values.js';
 
 interface ProfileCli {
   from?: string;
@@ -23,9 +22,7 @@ interface ProfileCli {
 }
 
 function parseLimit(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new VantageError('USAGE', `--limit must be a positive whole number, got '${text}'`);
-  return n;
+  return wholeNumberFlag(text, '--limit');
 }
 
 /** Registers `vantage profile`. */
@@ -47,8 +44,8 @@ export function registerProfile(program: Command): void {
       assertProfilable(entity);
       const now = Date.now();
       const options = {
-        from: cli.from === undefined ? undefined : parseTime(cli.from, now),
-        to: cli.to === undefined ? undefined : parseTime(cli.to, now),
+        from: cli.from === undefined ? undefined : timeFlag(cli.from, '--from', now),
+        to: cli.to === undefined ? undefined : timeFlag(cli.to, '--to', now),
         limit: parseLimit(cli.limit),
         now,
       };

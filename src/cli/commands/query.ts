@@ -1,10 +1,10 @@
 // `vantage query`: runs the query language against the store and prints the rows.
 
 import { Command, Option } from 'commander';
-import { parseTime } from '../../core/time.js';
 import { runQuery } from '../../query/run-query.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
+import { timeFlag, wholeNumberFlag } from '../flag-values.js';
 
 interface QueryOptions {
   format: OutputFormat;
@@ -27,9 +27,9 @@ export function registerQuery(program: Command): void {
       const text = expression.join(' ');
       const now = Date.now();
       const bounds = {
-        from: options.from === undefined ? undefined : parseTime(options.from, now),
-        to: options.to === undefined ? undefined : parseTime(options.to, now),
-        listLimit: Number(options.limit) || undefined,
+        from: options.from === undefined ? undefined : timeFlag(options.from, '--from', now),
+        to: options.to === undefined ? undefined : timeFlag(options.to, '--to', now),
+        listLimit: wholeNumberFlag(options.limit, '--limit', { min: 0 }) || undefined,
       };
       const result = await withStore(command, (store) => runQuery(store, text, bounds));
       process.stdout.write(formatRows(result.rows, options.format, result.columns));

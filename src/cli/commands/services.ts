@@ -4,18 +4,16 @@
 
 import { Command, Option } from 'commander';
 import { VantageError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { normalizeTransport } from '../../decode/services/service-observation.js';
 import { DEFAULT_MIN_CLIENTS, deriveServices } from '../../store/derive-services.js';
 import { hostsServing, servicesOf, type ServiceRow } from '../../store/services-table.js';
 import type { ResultRow } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from '../output.js';
+import { timeFlag, wholeNumberFlag } from '../flag-values.js';
 
 function wholeNumber(text: string, what: string, max: number): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new VantageError('USAGE', `${what} must be a whole number from 1 to ${max}, got '${text}'`);
-  return n;
+  return wholeNumberFlag(text, what, { max });
 }
 
 /** Rows as printed: times in ISO 8601. */
@@ -41,8 +39,8 @@ export function registerServices(program: Command): void {
     .addOption(output())
     .action(async (cli: { from?: string; to?: string; minClients: string; dryRun?: boolean; output: OutputFormat }, command: Command) => {
       const now = Date.now();
-      const from = cli.from === undefined ? undefined : parseTime(cli.from, now);
-      const to = cli.to === undefined ? undefined : parseTime(cli.to, now);
+      const from = cli.from === undefined ? undefined : timeFlag(cli.from, '--from', now);
+      const to = cli.to === undefined ? undefined : timeFlag(cli.to, '--to', now);
       const minClients = wholeNumber(cli.minClients, '--min-clients', 1_000_000);
       const found = await withStore(command, (store) => deriveServices(store, { from, to, minClients, store: cli.dryRun !== true }));
       process.stdout.write(formatRows(printable(found), cli.output));

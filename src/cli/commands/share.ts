@@ -3,13 +3,13 @@
 
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { parseTime } from '../../core/time.js';
 import { shareInputs, type ShareInputs } from '../../share/share-inputs.js';
 import { exportMisp } from '../../share/misp/misp-export.js';
 import { exportStix } from '../../share/stix/stix-export.js';
 import type { Store } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { tlpOption } from './taxii.js';
+import { timeFlag } from '../flag-values.js';
 
 interface ShareCli {
   org: string;
@@ -22,7 +22,7 @@ interface ShareCli {
 }
 
 function load(store: Store, cli: ShareCli): Promise<ShareInputs> {
-  return shareInputs(store, { since: cli.since === undefined ? undefined : parseTime(cli.since), indicators: cli.indicators });
+  return shareInputs(store, { since: cli.since === undefined ? undefined : timeFlag(cli.since, '--since'), indicators: cli.indicators });
 }
 
 function emit(text: string, out: string | undefined, what: string, skipped: number): void {

@@ -1,13 +1,13 @@
 // `vantage store ddl|migrate|stats|copy`: inspect, migrate and move the flow store.
 
 import { Command } from 'commander';
-import { VantageError } from '../../core/errors.js';
 import { duckDbMigrations } from '../../store/duckdb/duckdb-schema.js';
 import { clickHouseMigrations } from '../../store/clickhouse/clickhouse-schema.js';
 import { copyFlows } from '../../services/copy-flows.js';
 import { createStore, resolveStoreUrl, storeOptionsFromEnv } from '../../services/store-factory.js';
 import { globalOptions, withStore } from '../context.js';
 import { toJson } from '../output.js';
+import { wholeNumberFlag } from '../flag-values.js';
 
 interface SchemaFlags {
   cluster?: string;
@@ -16,9 +16,7 @@ interface SchemaFlags {
 
 function retention(flags: SchemaFlags): number | undefined {
   if (flags.retentionDays === undefined) return undefined;
-  const days = Number(flags.retentionDays);
-  if (!Number.isInteger(days) || days < 1) throw new VantageError('USAGE', `--retention-days must be a whole number of days, not '${flags.retentionDays}'`);
-  return days;
+  return wholeNumberFlag(flags.retentionDays, '--retention-days');
 }
 
 /** Registers the `store` command group. */
@@ -78,6 +76,7 @@ export function registerStore(program: Command): void {
     .requiredOption('--to <url>', 'target store URL')
     .option('--window <hours>', 'hours per copy window', '1')
     .action(async (flags: { from: string; to: string; window: string }) => {
+      const windowMs = wholeNumberFlag(flags.window, '--window') * 3_600_000;
       const source = createStore(flags.from);
       const target = createStore(flags.to);
       await source.open();
@@ -87,7 +86,7 @@ export function registerStore(program: Command): void {
           const started = Date.now();
           const tty = process.stderr.isTTY;
           const copied = await copyFlows(source, target, {
-            windowMs: Math.max(1, Number(flags.window)) * 3_600_000,
+            windowMs,
             onProgress: ({ copied, total, windowStart }) => {
               if (tty) process.stderr.write(`\rcopied ${copied.toLocaleString('en')} of ${total.toLocaleString('en')} flows (up to ${new Date(windowStart).toISOString().slice(0, 13)}h)`);
             },

@@ -71,6 +71,20 @@ interface ColumnsResult {
   readonly rows: number;
 }
 
+/**
+ * Why a ping failed, in words: an aggregate connect error (several addresses tried) keeps its
+ * causes in `errors`, and a server that answers HTTP with an error and no text (something
+ * other than ClickHouse on that port) leaves the message empty.
+ */
+function pingFailure(error: Error | undefined): string {
+  if (error === undefined) return 'no answer';
+  const inner = error instanceof AggregateError ? error.errors.map((e: Error) => e.message).filter(Boolean) : [];
+  if (error.message) return error.message;
+  if (inner.length > 0) return [...new Set(inner)].join('; ');
+  const code = (error as { code?: string }).code;
+  return code ?? 'an HTTP error with no text came back: is this ClickHouse\'s HTTP port?';
+}
+
 /** The ClickHouse implementation of `Store`. */
 export class ClickHouseStore implements Store {
   readonly dialect = clickHouseDialect;
@@ -112,7 +126,7 @@ export class ClickHouseStore implements Store {
       });
       const ping = await this.client.ping();
       if (!ping.success) {
-        const cause = (ping as { error?: Error }).error?.message ?? 'no answer';
+        const cause = pingFailure((ping as { error?: Error }).error);
         // A caller may retry open(): leave no client behind.
         await this.client.close();
         this.client = undefined;
