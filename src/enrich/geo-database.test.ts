@@ -37,6 +37,15 @@ describe('ASN/geo database', () => {
     const v6 = openGeoDatabase({ asnDb: asn6, noDefaults: true, cacheDir: false });
     expect(v6.lookup(parseIp('2001:4860:4860::8888')!).asn).toBe(15169);
     expect(() => openGeoDatabase({ asnDb: join(work, 'missing.mmdb'), noDefaults: true, cacheDir: false })).toThrow(/cannot read ASN\/geo database/);
+    // Not a database at all (binary garbage, or some other CSV): named as such, with the first line.
+    const garbage = join(work, 'garbage.bin');
+    writeFileSync(garbage, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+    expect(() => openGeoDatabase({ asnDb: garbage, noDefaults: true, cacheDir: false })).toThrow(
+      expect.objectContaining({ code: 'IMPORT_FILE', message: expect.stringMatching(/^cannot read ASN\/geo database: not an ip-location-db CSV \(first address,last address,value\) nor a \.mmdb file: line 1: /) }),
+    );
+    const other = join(work, 'other.csv');
+    writeFileSync(other, 'name,count\nalpha,1\n');
+    expect(() => openGeoDatabase({ countryDb: other, noDefaults: true, cacheDir: false })).toThrow(/not an ip-location-db CSV .* line 1: 'name,count'$/);
   });
 
   it.skipIf(!countryMmdb)('walks an .mmdb tree into ranges that agree with the reference reader', () => {

@@ -131,22 +131,31 @@ function readCsv(file: string, builder: RangeTableBuilder, onRow: (fields: strin
   const v6 = /ipv6/i.test(file);
   let rows = 0;
   let start = 0;
+  let lineNumber = 0;
+  let firstBad: string | undefined;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     const line = text.slice(start, end).trim();
     start = end + 1;
+    lineNumber++;
     if (line === '' || line.startsWith('#')) continue;
     const f = csvFields(line);
-    const first = parseAddressText(f[0]!, v6);
-    const last = parseAddressText(f[1]!, v6);
+    const first = f.length >= 3 ? parseAddressText(f[0]!, v6) : undefined;
+    const last = f.length >= 3 ? parseAddressText(f[1]!, v6) : undefined;
+    if (first === undefined || last === undefined) {
+      firstBad ??= `line ${lineNumber}: '${line.slice(0, 60)}'`;
+      continue;
+    }
     const value = onRow(f);
-    if (first === undefined || last === undefined || value === undefined) continue;
+    if (value === undefined) continue;
     // A v6 numeric file stores IPv4 space too only by mistake; keep families apart.
     if (typeof first !== typeof last) continue;
     builder.add(first, last, value);
     rows++;
   }
+  // Rows that do not parse are skipped, but a file with none is not this kind of database.
+  if (rows === 0 && firstBad !== undefined) throw new Error(`not an ip-location-db CSV (first address,last address,value) nor a .mmdb file: ${firstBad}`);
   return rows;
 }
 
