@@ -1,7 +1,8 @@
 // The contract every feed parser implements, and the helpers they share: rejected-line
-// reports, line numbers for JSON values, and building indicators with defaults filled in.
+// reports, JSON syntax errors with their line, checked confidence and time fields, and building
+// indicators with defaults filled in.
 
-import type { FeedKind, Indicator, IndicatorKind, ParsedValue } from './indicator.js';
+import { parseFeedTime, type FeedKind, type Indicator, type IndicatorKind, type ParsedValue } from './indicator.js';
 
 /**
  * Why a line or entry was rejected. Stable codes, shown in load summaries and the JSON output:
@@ -49,6 +50,12 @@ export interface FeedParseResult {
   readonly meta: FeedMeta;
   /** Lines or entries read that carried an indicator or a problem (comments and blanks excluded). */
   readonly entries: number;
+  /**
+   * Why the file could not be read in full, when it could not: a trailer or count the format
+   * declares is missing or disagrees (the download was cut short), or a list of entries is not a
+   * list. What was read still loads, but nothing of the source may be expired on its account.
+   */
+  readonly incomplete?: string;
 }
 
 /** A parser of one feed format. Parsers never throw on bad content: they report problems. */
@@ -65,43 +72,26 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
+/** The 1-based line of a character offset in a text. */
+function lineAtOffset(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
 /**
- * Finds the line numbers of values inside a JSON text, scanning forward so that repeated values
- * map to successive occurrences: provenance then points at the line an analyst would open.
+ * Splits the text of a line-based feed that declares its own end (a trailer line or a count)
+ * into lines, and tells whether the last one lacks its line end: in a file cut short, that line
+ * may be cut too (`223.254.0.0/1` for `223.254.0.0/16`), so it must not load.
  */
-export class JsonLineLocator {
-  private readonly lineStarts: number[] = [0];
-  private cursor = 0;
+export function linesOfDeclaredFeed(text: string): { lines: string[]; lastLineOpen: boolean } {
+  const lines = splitLines(text);
+  return { lines, lastLineOpen: lines.length > 0 && !text.endsWith('\n') };
+}
 
-  constructor(private readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
-  }
-
-  /** The 1-based line of a character offset. */
-  lineAt(offset: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  }
-
-  /** The line where `needle` next occurs after the previous find (0 when it does not). */
-  find(needle: string): number {
-    let at = this.text.indexOf(needle, this.cursor);
-    if (at < 0) at = this.text.indexOf(needle);
-    if (at < 0) return 0;
-    this.cursor = at + needle.length;
-    return this.lineAt(at);
-  }
-
-  /** The line of a JSON string value, written as the JSON text would have it. */
-  findString(value: string): number {
-    return this.find(JSON.stringify(value));
-  }
+/** The problem reported for a data line found where a feed's trailer should be, without a line end. */
+export function cutLastLineProblem(line: number, text: string): FeedProblem {
+  return { code: 'INTEL_BAD_LINE', line, message: `last line ${shown(text.trim())} has no line end and the feed's trailer is missing: it may be cut short` };
 }
 
 /** Turns JSON.parse's error into a line number and a message. */
@@ -111,7 +101,7 @@ export function jsonSyntaxProblem(text: string, err: unknown): { line: number; m
   const lineCol = /line (\d+) column (\d+)/.exec(message);
   let line = 1;
   if (lineCol) line = Number(lineCol[1]);
-  else if (pos) line = new JsonLineLocator(text).lineAt(Number(pos[1]));
+  else if (pos) line = lineAtOffset(text, Number(pos[1]));
   return { line, message: `invalid JSON: ${message.replace(/^JSON\.parse: /, '')}` };
 }
 
@@ -139,12 +129,49 @@ export function makeIndicator(value: ParsedValue, line: number, raw: string, def
   };
 }
 
-/** Confidence clamped to 0-100, or null when the text is not a number. */
-export function confidenceOf(value: unknown): number | null {
+/** A value as messages show it: whole, quoted; only a very long one is cut (marked with …). */
+export function shown(value: string, max = 200): string {
+  return `'${value.length > max ? `${value.slice(0, max)}…` : value}'`;
+}
+
+/**
+ * A feed's confidence (a number or numeric text, 0-100, rounded): null when the feed gives none,
+ * undefined when it gives something else (900, 'high'): the caller rejects the entry rather
+ * than clamping or dropping a value the feed got wrong.
+ */
+export function readConfidence(value: unknown): number | null | undefined {
   if (value === null || value === undefined || value === '') return null;
-  const n = Number(value);
-  if (!Number.isFinite(n)) return null;
-  return Math.max(0, Math.min(100, Math.round(n)));
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  const n = typeof value === 'number' ? value : value.trim() === '' ? NaN : Number(value);
+  return Number.isFinite(n) && n >= 0 && n <= 100 ? Math.round(n) : undefined;
+}
+
+/**
+ * A feed's timestamp (see parseFeedTime) in epoch ms: null when the feed gives none (absent,
+ * empty, 'None'), undefined when it gives something that is not a time: the caller rejects the
+ * entry rather than storing a null the feed did not mean.
+ */
+export function readTime(value: unknown): number | null | undefined {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  const ms = parseFeedTime(value);
+  if (ms !== null) return ms;
+  return typeof value === 'string' && /^(|None|null)$/.test(value.trim()) ? null : undefined;
+}
+
+/**
+ * Reads the named time fields of an entry; the first that is given but not a time is returned
+ * as `bad` (its name, and a message naming it and its text) for the caller to reject the entry.
+ */
+export function readTimes<K extends string>(fields: Record<K, unknown>): { times: Record<K, number | null>; bad?: { field: K; message: string } } {
+  const times = {} as Record<K, number | null>;
+  for (const field of Object.keys(fields) as K[]) {
+    const value = fields[field];
+    const ms = readTime(value);
+    if (ms === undefined) return { times, bad: { field, message: `${field} ${typeof value === 'string' ? shown(value) : JSON.stringify(value)} is not a date/time` } };
+    times[field] = ms;
+  }
+  return { times };
 }
 
 /** Lower-cased family name with spaces as dashes, or null. */

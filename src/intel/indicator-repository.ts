@@ -16,7 +16,7 @@ export interface SaveSummary {
   readonly source: string;
   readonly feed: FeedKind;
   readonly file: string;
-  /** Entries read, indicators now active from this source, and rejected entries. */
+  /** Entries read, indicators this load listed (now active), and rejected entries. */
   readonly entries: number;
   readonly active: number;
   readonly rejected: number;
@@ -128,7 +128,8 @@ export class IndicatorRepository {
   /**
    * Saves a parsed feed under its source: every indicator is upserted (key: source, type,
    * value; `loaded_first` kept from earlier loads), and the source's indicators that this load
-   * no longer lists are marked expired. `now` must grow from one load to the next.
+   * no longer lists are marked expired, unless the feed was not read in full (`incomplete`: what
+   * it did not list may only have been cut off). `now` must grow from one load to the next.
    */
   async save(result: FeedParseResult, now: number = Date.now()): Promise<SaveSummary> {
     const existing = await this.store.execute(`SELECT type, value, loaded_first, loaded_last, expired_at FROM ${this.sql.indicators} WHERE source = ${this.param(1)}`, [
@@ -151,7 +152,9 @@ export class IndicatorRepository {
       else added++;
       rows.push(this.row(i, prior?.first ?? now, now));
     }
-    const expired = [...before].filter(([key, b]) => b.active && !seen.has(key)).length;
+    const expires = result.incomplete === undefined;
+    const unlisted = [...before].filter(([key, b]) => b.active && !seen.has(key)).length;
+    const expired = expires ? unlisted : 0;
     const feedRow: FeedRow = {
       source: result.source,
       feed: result.feed,
@@ -160,7 +163,8 @@ export class IndicatorRepository {
       generated_at: result.meta.generatedAt ?? null,
       loaded_at: now,
       entries: result.entries,
-      active: rows.length,
+      // An incomplete load keeps what it did not list: the source still has those entries.
+      active: expires ? rows.length : rows.length + unlisted,
       rejected: result.problems.length,
       added,
       updated,
@@ -175,10 +179,12 @@ export class IndicatorRepository {
           await this.store.execute(this.sql.upsert, [{ kind: 'string', value: encodeRows(this.store.dialect, rows.slice(at, at + UPSERT_ROWS)) }]);
         }
       }
-      await this.store.execute(this.sql.expire, [
-        { kind: 'i64', value: now },
-        { kind: 'string', value: result.source },
-      ]);
+      if (expires) {
+        await this.store.execute(this.sql.expire, [
+          { kind: 'i64', value: now },
+          { kind: 'string', value: result.source },
+        ]);
+      }
       await this.store.execute(this.sql.upsertFeed, [{ kind: 'string', value: encodeRows(this.store.dialect, [feedRow]) }]);
       if (tx) await this.store.execute('COMMIT');
     } catch (err) {

@@ -1,9 +1,10 @@
 // `vantage intel` and `vantage hunt` through the built CLI, as an analyst runs them.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool, sharedDataPath } from '../../test-support/shared-data.js';
 import { pcapsToNfdumpCsv, PIPELINE_TOOLS } from '../../intel/testing/pcap-to-nfdump-csv.js';
@@ -97,6 +98,62 @@ describe.runIf(feedsPresent)('vantage intel', () => {
     const missing = vantage(db, 'intel', 'load', join(work, 'nope.txt'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/nope\.txt: cannot read: no such file \[IMPORT_FILE\]/);
+  });
+});
+
+const feodoPresent = TI('abusech-feodo/ipblocklist.csv') && TI('spamhaus/drop.txt');
+describe.runIf(feodoPresent)('vantage intel load: bad input', () => {
+  const db = join(work, 'bad-input.duckdb');
+  const noStack = (stderr: string) => expect(stderr).not.toMatch(/unexpected error|\n\s+at /);
+
+  it('a damaged .gz among several files is named; the others load; exit 1 (and --json lists both)', () => {
+    const drop = TI('spamhaus/drop.txt')!;
+    const cut = join(work, 'drop-cut.txt.gz');
+    writeFileSync(cut, gzipSync(readFileSync(drop)).subarray(0, 9000));
+    const partners = join(work, 'partners.txt');
+    writeFileSync(partners, '192.0.2.0/24\npartner.example\n');
+    const r = vantage(db, 'intel', 'load', '--json', drop, cut, partners);
+    expect(r.status).toBe(1);
+    noStack(r.stderr);
+    expect(r.stderr).toContain(`${cut}: cannot read: not a valid gzip file (unexpected end of file) [IMPORT_FILE]\n`);
+    expect(r.stderr).toContain(`loaded 1385 indicators from ${drop} as spamhaus:drop`);
+    expect(r.stderr).toContain(`loaded 2 indicators from ${partners} as list:partners`);
+    expect(r.stderr).toContain(`vantage: 1 of 3 feed files not loaded in full (${cut}: see above); the other files loaded [IMPORT_FILE]\n`);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(out.map((o) => [o.file, o.source ?? null, o.error ?? null])).toEqual([
+      [drop, 'spamhaus:drop', null],
+      [partners, 'list:partners', null],
+      [cut, null, { code: 'IMPORT_FILE', message: 'cannot read: not a valid gzip file (unexpected end of file)' }],
+    ]);
+  });
+
+  it('a Feodo list cut to 20 lines loads its 11 entries, expires none of the 28, and exits 1', () => {
+    const full = TI('abusech-feodo/ipblocklist.csv')!;
+    expect(vantage(db, 'intel', 'load', full).status).toBe(0);
+    const cut = join(work, 'feodo-cut.csv');
+    writeFileSync(cut, `${readFileSync(full, 'utf8').split('\n').slice(0, 20).join('\n')}\n`);
+    const r = vantage(db, 'intel', 'load', cut);
+    expect(r.status).toBe(1);
+    noStack(r.stderr);
+    expect(r.stderr).toBe(
+      `loaded 11 indicators from ${cut} as feodo (feodo): 0 new, 11 updated, 0 expired, 0 rejected\n` +
+        `vantage: ${cut}: cut short: no '# END <n> entries' line after the last entry (line 20): loaded its 11 readable entries, expired nothing from feodo [IMPORT_FORMAT]\n`,
+    );
+    const feeds = JSON.parse(vantage(db, 'intel', 'list', '--format', 'json').stdout) as Record<string, unknown>[];
+    expect(feeds.find((f) => f.source === 'feodo')).toMatchObject({ active: 28, expired: 0 });
+  });
+
+  it('a STIX null object is one rejected entry; an empty --source is a usage error', () => {
+    const bundle = join(work, 'stix-null.json');
+    const indicator = { type: 'indicator', id: 'indicator--y', pattern: "[ipv4-addr:value = '10.6.0.1']", pattern_type: 'stix', valid_from: '2024-01-01T00:00:00Z' };
+    writeFileSync(bundle, JSON.stringify({ type: 'bundle', id: 'bundle--x', objects: [null, indicator] }));
+    const r = vantage(db, 'intel', 'load', bundle);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`${bundle}:1: objects[0] is null, not a STIX object [INTEL_BAD_LINE]\n`);
+    expect(r.stderr).toContain('1 new, 0 updated, 0 expired, 1 rejected');
+    const empty = vantage(db, 'intel', 'load', '--source', '', bundle);
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toBe('vantage: --source needs a name: got an empty one [USAGE]\n');
   });
 });
 

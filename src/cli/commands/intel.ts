@@ -8,7 +8,7 @@ import { loadIntelIndex } from '../../enrich/create-enricher.js';
 import { describeMatches, type MatchAnswer } from '../../intel/describe-match.js';
 import { classifyValue, FEED_KINDS, type FeedKind } from '../../intel/indicator.js';
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
-import { loadFeeds } from '../../intel/load-feeds.js';
+import { FeedLoadError, loadFeeds, type FileLoadFailure, type FileLoadSummary } from '../../intel/load-feeds.js';
 import type { ResultRow } from '../../store/store.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, toJson, type OutputFormat } from '../output.js';
@@ -51,6 +51,15 @@ interface MatchCli {
   geoDb?: string;
 }
 
+/** `intel load --json`: one object per file, the loaded ones with their problems, then the failed ones with their error. */
+function writeLoadJson(loaded: readonly FileLoadSummary[], failed: readonly FileLoadFailure[]): void {
+  const out = [
+    ...loaded.map(({ problems, ...s }) => ({ ...s, problems: problems.map((p) => ({ line: p.line, code: p.code, message: p.message })) })),
+    ...failed.map(({ file, ...error }) => ({ file, error })),
+  ];
+  process.stdout.write(`${toJson(out)}\n`);
+}
+
 function registerLoad(intel: Command): void {
   intel
     .command('load')
@@ -65,28 +74,32 @@ function registerLoad(intel: Command): void {
     .option('--allow-empty', 'accept a feed with no indicators (expires every entry of its source)')
     .option('--json', 'print a JSON summary to stdout')
     .action(async (files: string[], cli: LoadCli, command: Command) => {
-      const summaries = await withStore(command, async (store) => {
-        const repository = new IndicatorRepository(store);
-        await repository.ensureTables();
-        return loadFeeds(
-          repository,
-          files,
-          {
-            feed: cli.feed,
-            kind: cli.allow ? 'allow' : 'threat',
-            source: cli.source,
-            family: cli.family,
-            confidence: parseConfidence(cli.confidence),
-            strict: cli.strict === true,
-            allowEmpty: cli.allowEmpty === true,
-          },
-          { stderr: process.stderr },
-        );
-      });
-      if (cli.json) {
-        const out = summaries.map(({ problems, ...s }) => ({ ...s, problems: problems.map((p) => ({ line: p.line, code: p.code, message: p.message })) }));
-        process.stdout.write(`${toJson(out)}\n`);
+      let summaries: FileLoadSummary[];
+      try {
+        summaries = await withStore(command, async (store) => {
+          const repository = new IndicatorRepository(store);
+          await repository.ensureTables();
+          return loadFeeds(
+            repository,
+            files,
+            {
+              feed: cli.feed,
+              kind: cli.allow ? 'allow' : 'threat',
+              source: cli.source,
+              family: cli.family,
+              confidence: parseConfidence(cli.confidence),
+              strict: cli.strict === true,
+              allowEmpty: cli.allowEmpty === true,
+            },
+            { stderr: process.stderr },
+          );
+        });
+      } catch (err) {
+        // What did load is still reported before the error (and exit status 1).
+        if (cli.json && err instanceof FeedLoadError) writeLoadJson(err.loaded, err.failed);
+        throw err;
       }
+      if (cli.json) writeLoadJson(summaries, []);
     });
 }
 

@@ -32,6 +32,7 @@ describe.skipIf(!sharedDataPath(`${TI}/abusech-feodo/ipblocklist.csv`))('Feodo T
     expect(r.source).toBe('feodo');
     expect(r.indicators).toHaveLength(28);
     expect(r.problems).toEqual([]);
+    expect(r.incomplete).toBeUndefined(); // ends with its '# END 28 entries'
     expect(r.meta.generatedAt).toBe(Date.parse('2024-04-04T07:03:03Z'));
     const first = find(r.indicators, '192.9.135.73');
     expect(first).toMatchObject({ type: 'ip', family: 'pikabot', confidence: 100, attrs: { ports: '1194', status: 'online' }, line: 10 });
@@ -74,6 +75,7 @@ describe.skipIf(!sharedDataPath(`${TI}/spamhaus/drop.txt`))('Spamhaus DROP / EDR
     expect(r.indicators).toHaveLength(1385);
     expect(r.problems).toEqual([]);
     expect(find(r.indicators, '1.10.16.0/20')).toMatchObject({ type: 'cidr', reference: 'SBL256894', tags: ['drop'], confidence: 100, line: 5 });
+    expect(r.incomplete).toBeUndefined(); // ends with '; EOF'
     expect(r.meta.generatedAt).toBe(Date.parse('Fri, 17 Jan 2025 17:03:47 GMT'));
   });
 
@@ -84,6 +86,8 @@ describe.skipIf(!sharedDataPath(`${TI}/spamhaus/drop.txt`))('Spamhaus DROP / EDR
     const edrop = parseShared('spamhaus/edrop-2023-12-02.txt', 'spamhaus');
     expect(edrop.source).toBe('spamhaus:edrop');
     expect(edrop.indicators.length).toBeGreaterThan(250);
+    // The 2023 lists had no '; EOF' line: not read as cut short.
+    expect([v6.incomplete, edrop.incomplete]).toEqual([undefined, undefined]);
   });
 
   it('reads the JSON lines form (DROP, DROPv6, ASN-DROP, metadata) and rejects bad lines', () => {
@@ -93,7 +97,7 @@ describe.skipIf(!sharedDataPath(`${TI}/spamhaus/drop.txt`))('Spamhaus DROP / EDR
       '{"asn":6517,"rir":"arin","domain":"zeromist.net","cc":"US","asname":"ZEROMIST-AS-1"}',
       '{"cidr":"not-a-net","sblid":"SBL1"}',
       '{broken',
-      '{"type":"metadata","timestamp":1737133427,"size":3,"records":3}',
+      '{"type":"metadata","timestamp":1737133427,"size":5,"records":5}',
     ].join('\n');
     expect(detectFeed('/x/drop_v4.json', text)).toBe('spamhaus');
     const r = parseText('spamhaus', text, '/x/drop_v4.json');
@@ -103,6 +107,7 @@ describe.skipIf(!sharedDataPath(`${TI}/spamhaus/drop.txt`))('Spamhaus DROP / EDR
       [5, 'INTEL_BAD_LINE'],
     ]);
     expect(r.meta.generatedAt).toBe(1737133427000);
+    expect(r.incomplete).toBeUndefined();
   });
 });
 

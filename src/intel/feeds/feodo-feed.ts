@@ -1,19 +1,22 @@
 // abuse.ch Feodo Tracker botnet C2 blocklist, CSV (`ipblocklist.csv`, quoted or the older
 // unquoted form with a commented header) and JSON (`ipblocklist.json`).
 
-import { parseValue, parseFeedTime, type Indicator } from '../indicator.js';
+import { parseValue, type Indicator } from '../indicator.js';
 import {
+  cutLastLineProblem,
   familyOf,
-  JsonLineLocator,
   jsonSyntaxProblem,
+  linesOfDeclaredFeed,
   makeIndicator,
-  splitLines,
+  readTimes,
+  shown,
   type FeedContext,
   type FeedParser,
   type FeedParseResult,
   type FeedProblem,
   type IndicatorDefaults,
 } from '../feed-parser.js';
+import { isJsonObject, jsonTypeName, parseLocatedJson, type LocatedJson } from '../json-locations.js';
 import { readAbuseChComment } from './abuse-ch-comment.js';
 import { splitCsvLine } from './csv-fields.js';
 
@@ -24,8 +27,8 @@ interface FeodoEntry {
   ip: string;
   port: string;
   status: string;
-  firstSeen: string;
-  lastOnline: string;
+  /** The first-seen and last-online fields under the format's own names (for messages). */
+  times: Record<string, unknown>;
   malware: string;
   line: number;
   raw: string;
@@ -42,9 +45,19 @@ function toIndicators(entries: FeodoEntry[], defaults: IndicatorDefaults, proble
   for (const e of entries) {
     const v = parseValue('ip', e.ip);
     if (!v) {
-      problems.push({ code: 'INTEL_BAD_VALUE', line: e.line, message: `'${e.ip}' is not an IP address` });
+      problems.push({ code: 'INTEL_BAD_VALUE', line: e.line, message: `${shown(e.ip)} is not an IP address` });
       continue;
     }
+    if (e.port !== '' && !(/^\d{1,5}$/.test(e.port) && Number(e.port) <= 65535)) {
+      problems.push({ code: 'INTEL_BAD_VALUE', line: e.line, message: `port ${shown(e.port)} of ${v.value} is not a port number (0-65535)` });
+      continue;
+    }
+    const { times, bad } = readTimes(e.times);
+    if (bad) {
+      problems.push({ code: 'INTEL_BAD_VALUE', line: e.line, message: `${bad.message} (C2 ${v.value})` });
+      continue;
+    }
+    const [firstSeen, lastSeen] = Object.values(times);
     const family = familyOf(e.malware);
     const previous = byIp.get(v.value);
     if (previous) {
@@ -60,8 +73,8 @@ function toIndicators(entries: FeodoEntry[], defaults: IndicatorDefaults, proble
         tags: ['botnet_cc'],
         confidence: online ? 100 : 75,
         attrs: { ...(e.port ? { ports: e.port } : {}), ...(e.status ? { status: e.status } : {}), ...e.extra },
-        firstSeen: parseFeedTime(e.firstSeen),
-        lastSeen: parseFeedTime(e.lastOnline),
+        firstSeen: firstSeen ?? null,
+        lastSeen: lastSeen ?? null,
       }),
     );
   }
@@ -74,11 +87,20 @@ function parseCsv(context: FeedContext, defaults: IndicatorDefaults): FeedParseR
   let columns = DEFAULT_COLUMNS;
   let generatedAt: number | null = null;
   let count = 0;
-  splitLines(context.text).forEach((line, i) => {
+  // abuse.ch's export ends with `# END <n> entries`: a file with its banner but not that line
+  // was cut short, and so was one whose count disagrees (hand-made files without the banner may
+  // leave the line out).
+  let banner = false;
+  let declared: number | undefined;
+  const { lines, lastLineOpen } = linesOfDeclaredFeed(context.text);
+  lines.forEach((line, i) => {
     const n = i + 1;
     const trimmed = line.trim();
     if (trimmed === '') return;
     if (trimmed.startsWith('#')) {
+      if (/Feodo Tracker/i.test(trimmed)) banner = true;
+      const end = /^#\s*END\s+(\d+)\s+entries\b/i.exec(trimmed);
+      if (end) declared = Number(end[1]);
       // The older export puts its header in a comment.
       const comment = readAbuseChComment(trimmed, /^#\s*(first_seen[^#]*)$/i);
       if (comment.generatedAt !== undefined) generatedAt = comment.generatedAt;
@@ -96,50 +118,81 @@ function parseCsv(context: FeedContext, defaults: IndicatorDefaults): FeedParseR
       return;
     }
     count++;
+    if (n === lines.length && lastLineOpen && banner && declared === undefined) {
+      problems.push(cutLastLineProblem(n, line));
+      return;
+    }
     const get = (name: string) => fields[columns.indexOf(name)] ?? '';
     if (fields.length !== columns.length) {
       problems.push({ code: 'INTEL_BAD_LINE', line: n, message: `expected ${columns.length} fields (${columns.join(',')}), got ${fields.length}` });
       return;
     }
-    entries.push({ ip: get('dst_ip'), port: get('dst_port'), status: get('c2_status'), firstSeen: get('first_seen_utc'), lastOnline: get('last_online'), malware: get('malware'), line: n, raw: line, extra: {} });
+    entries.push({
+      ip: get('dst_ip'),
+      port: get('dst_port'),
+      status: get('c2_status'),
+      times: { first_seen_utc: get('first_seen_utc'), last_online: get('last_online') },
+      malware: get('malware'),
+      line: n,
+      raw: line,
+      extra: {},
+    });
   });
   const indicators = toIndicators(entries, defaults, problems);
-  return { feed: 'feodo', source: defaults.source, indicators, problems, meta: { generatedAt, title: 'abuse.ch Feodo Tracker botnet C2 IP blocklist' }, entries: count };
+  let incomplete: string | undefined;
+  if (declared !== undefined && declared !== count) incomplete = `its '# END ${declared} entries' line disagrees with the ${count} entries read`;
+  else if (declared === undefined && banner) incomplete = `cut short: no '# END <n> entries' line after the last entry (line ${lines.length})`;
+  return {
+    feed: 'feodo',
+    source: defaults.source,
+    indicators,
+    problems,
+    meta: { generatedAt, title: 'abuse.ch Feodo Tracker botnet C2 IP blocklist' },
+    entries: count,
+    ...(incomplete ? { incomplete } : {}),
+  };
 }
 
 function parseJson(context: FeedContext, defaults: IndicatorDefaults): FeedParseResult {
-  let data: unknown;
+  let doc: LocatedJson;
   try {
-    data = JSON.parse(context.text);
+    doc = parseLocatedJson(context.text);
   } catch (err) {
     const p = jsonSyntaxProblem(context.text, err);
     return { feed: 'feodo', source: defaults.source, indicators: [], problems: [{ code: 'INTEL_BAD_LINE', ...p }], meta: {}, entries: 1 };
   }
+  if (!Array.isArray(doc.value)) {
+    const message = `the document is ${jsonTypeName(doc.value)}, not a list of C2 entries`;
+    return { feed: 'feodo', source: defaults.source, indicators: [], problems: [{ code: 'INTEL_BAD_LINE', line: 1, message }], meta: {}, entries: 1, incomplete: message };
+  }
   const problems: FeedProblem[] = [];
   const entries: FeodoEntry[] = [];
-  const locate = new JsonLineLocator(context.text);
-  const list = Array.isArray(data) ? data : [];
-  for (const item of list) {
-    if (typeof item !== 'object' || item === null || typeof (item as Record<string, unknown>).ip_address !== 'string') {
-      problems.push({ code: 'INTEL_BAD_LINE', line: locate.find('{'), message: 'entry without an ip_address' });
-      continue;
+  const list = doc.value;
+  list.forEach((item, k) => {
+    if (!isJsonObject(item)) {
+      problems.push({ code: 'INTEL_BAD_LINE', line: doc.elementLine(list, k), message: `entry ${k + 1} is ${jsonTypeName(item)}, not an object with an ip_address` });
+      return;
     }
-    const o = item as Record<string, unknown>;
-    const ip = String(o.ip_address);
+    if (typeof item.ip_address !== 'string') {
+      const what = item.ip_address === undefined ? 'entry without an ip_address' : `ip_address is ${jsonTypeName(item.ip_address)}, not an address text`;
+      problems.push({ code: 'INTEL_BAD_LINE', line: doc.memberLine(item, 'ip_address'), message: what });
+      return;
+    }
     const extra: Record<string, string> = {};
-    for (const k of ['hostname', 'as_number', 'as_name', 'country']) if (o[k] !== null && o[k] !== undefined && o[k] !== '') extra[k] = String(o[k]);
+    for (const k of ['hostname', 'as_number', 'as_name', 'country']) if (item[k] !== null && item[k] !== undefined && item[k] !== '') extra[k] = String(item[k]);
+    const port = item.port;
     entries.push({
-      ip,
-      port: o.port === undefined || o.port === null ? '' : String(o.port),
-      status: String(o.status ?? ''),
-      firstSeen: String(o.first_seen ?? ''),
-      lastOnline: String(o.last_online ?? ''),
-      malware: String(o.malware ?? ''),
-      line: locate.findString(ip),
-      raw: JSON.stringify(o),
+      ip: item.ip_address,
+      // A port of another type (a list, an object) shows as its JSON and is rejected as not a port.
+      port: port === undefined || port === null ? '' : typeof port === 'number' || typeof port === 'string' ? String(port) : JSON.stringify(port),
+      status: String(item.status ?? ''),
+      times: { first_seen: item.first_seen, last_online: item.last_online },
+      malware: String(item.malware ?? ''),
+      line: doc.memberLine(item, 'ip_address'),
+      raw: JSON.stringify(item),
       extra,
     });
-  }
+  });
   const indicators = toIndicators(entries, defaults, problems);
   return { feed: 'feodo', source: defaults.source, indicators, problems, meta: { title: 'abuse.ch Feodo Tracker botnet C2 IP blocklist' }, entries: list.length };
 }

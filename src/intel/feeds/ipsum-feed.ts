@@ -2,7 +2,7 @@
 // (addresses on at least N lists). The count is the feed's confidence.
 
 import { classifyValue, type Indicator } from '../indicator.js';
-import { makeIndicator, splitLines, type FeedParser, type FeedProblem, type IndicatorDefaults } from '../feed-parser.js';
+import { makeIndicator, shown, splitLines, type FeedParser, type FeedProblem, type IndicatorDefaults } from '../feed-parser.js';
 
 /**
  * Confidence from the number of blacklists: 10 per list, capped at 100. ipsum's own advice is
@@ -45,12 +45,12 @@ export const ipsumFeed: FeedParser = {
       const [ipText, countText, ...rest] = trimmed.split(/\s+/);
       const lists = countText === undefined ? level : /^\d+$/.test(countText) ? Number(countText) : undefined;
       if (lists === undefined || rest.length > 0) {
-        problems.push({ code: 'INTEL_BAD_LINE', line: n, message: `expected 'IP<TAB>number of lists', got '${trimmed.slice(0, 60)}'` });
+        problems.push({ code: 'INTEL_BAD_LINE', line: n, message: `expected 'IP<TAB>number of lists', got ${shown(trimmed)}` });
         return;
       }
       const v = classifyValue(ipText!);
       if (!v || v.type !== 'ip') {
-        problems.push({ code: 'INTEL_BAD_VALUE', line: n, message: `'${ipText}' is not an IP address` });
+        problems.push({ code: 'INTEL_BAD_VALUE', line: n, message: `${shown(ipText!)} is not an IP address` });
         return;
       }
       indicators.push(

@@ -3,7 +3,7 @@
 // `# Aliases:` naming the family, and `value # comment` annotations. The file name is the family.
 
 import { classifyValue, type Indicator } from '../indicator.js';
-import { baseName, makeIndicator, splitLines, type FeedParser, type FeedProblem, type IndicatorDefaults } from '../feed-parser.js';
+import { baseName, makeIndicator, shown, splitLines, type FeedParser, type FeedProblem, type IndicatorDefaults } from '../feed-parser.js';
 
 /** The maltrail parser. */
 export const maltrailFeed: FeedParser = {
@@ -45,7 +45,7 @@ export const maltrailFeed: FeedParser = {
       const comment = hash >= 0 ? trimmed.slice(hash + 1).trim() : '';
       const v = classifyValue(valueText.split(/\s+/)[0]!);
       if (!v || v.type === 'email' || v.type === 'asn') {
-        problems.push({ code: 'INTEL_BAD_VALUE', line: n, message: `'${valueText.slice(0, 80)}' is not an address, domain or URL trail` });
+        problems.push({ code: 'INTEL_BAD_VALUE', line: n, message: `${shown(valueText)} is not an address, domain or URL trail` });
         return;
       }
       const attrs: Record<string, string> = { trail };

@@ -1,18 +1,21 @@
 // MISP events in the core JSON format (`{"Event": {...}}`, a bare event, or `{"response":
 // [...]}`): network and hash attributes, in the event and in its objects, with their to_ids flag.
 
-import { parseFeedTime, parseValue, type Indicator, type IndicatorType, type ParsedValue } from '../indicator.js';
+import { parseValue, type Indicator, type IndicatorType, type ParsedValue } from '../indicator.js';
 import {
   baseName,
-  confidenceOf,
   familyOf,
-  JsonLineLocator,
   jsonSyntaxProblem,
   makeIndicator,
+  readConfidence,
+  readTime,
+  readTimes,
+  shown,
   type FeedParser,
   type FeedProblem,
   type IndicatorDefaults,
 } from '../feed-parser.js';
+import { isJsonObject, jsonTypeName, parseLocatedJson, type LocatedJson } from '../json-locations.js';
 
 type Json = Record<string, unknown>;
 
@@ -54,10 +57,6 @@ function readValue(type: IndicatorType | 'address', text: string): ParsedValue |
   return parseValue(type, text);
 }
 
-function tagNames(o: Json): string[] {
-  return Array.isArray(o.Tag) ? (o.Tag as Json[]).map((t) => String(t.name ?? '')).filter((t) => t !== '') : [];
-}
-
 /** A family from galaxy tags (malpedia, threat actor, tool, ransomware...), if any. */
 function familyFromTags(tags: readonly string[]): string | null {
   // An actor names the event better than one of the several tools it lists.
@@ -70,63 +69,139 @@ function familyFromTags(tags: readonly string[]): string | null {
   return null;
 }
 
-function certainty(tags: readonly string[]): number | null {
+/** The `osint:certainty` tag's value: null without one, undefined when it is not 0-100. */
+function certainty(tags: readonly string[]): { value: number | null | undefined; tag?: string } {
   for (const t of tags) {
     const m = /^osint:certainty="(\d+(?:\.\d+)?)"$/.exec(t);
-    if (m) return confidenceOf(m[1]);
+    if (m) return { value: readConfidence(m[1]), tag: t };
   }
-  return null;
+  return { value: null };
 }
 
-/** The events of a MISP JSON document, whatever its wrapping. */
-function eventsOf(doc: unknown): Json[] {
-  if (Array.isArray(doc)) return doc.flatMap(eventsOf);
-  if (!doc || typeof doc !== 'object') return [];
-  const d = doc as Json;
-  if (d.Event && typeof d.Event === 'object') return [d.Event as Json];
-  if (Array.isArray(d.response)) return d.response.flatMap(eventsOf);
-  if (Array.isArray(d.Attribute) || Array.isArray(d.Object)) return [d];
-  return [];
+/**
+ * Reads a MISP document's events and lists, reporting what is not what MISP writes: an entry
+ * that is not an object is one rejected entry; a list that is not a list (`"Attribute":
+ * "notalist"`) loses what it held, so the feed is marked incomplete and nothing expires.
+ */
+class MispReader {
+  readonly problems: FeedProblem[] = [];
+  readonly incomplete: string[] = [];
+  /** Attribute list items that were not objects: entries, rejected. */
+  rejectedAttributes = 0;
+
+  constructor(readonly doc: LocatedJson) {}
+
+  /** The objects of `owner[key]` with their paths (absent or null: none), each non-object reported. */
+  list(owner: Json, key: string, where: string, what: string): { item: Json; path: string }[] {
+    const v = owner[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      const message = `${where}.${key} is ${jsonTypeName(v)}, not a list of ${what}s`;
+      this.problems.push({ code: 'INTEL_BAD_LINE', line: this.doc.memberLine(owner, key), message });
+      this.incomplete.push(message);
+      return [];
+    }
+    const out: { item: Json; path: string }[] = [];
+    v.forEach((item, k) => {
+      const path = `${where}.${key}[${k}]`;
+      if (isJsonObject(item)) out.push({ item, path });
+      else {
+        if (key === 'Attribute') this.rejectedAttributes++;
+        this.problems.push({ code: 'INTEL_BAD_LINE', line: this.doc.elementLine(v, k), message: `${path} is ${jsonTypeName(item)}, not ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}` });
+      }
+    });
+    return out;
+  }
+
+  /** The tag names of an event or attribute. */
+  tagNames(o: Json, where: string): string[] {
+    return this.list(o, 'Tag', where, 'tag')
+      .map(({ item: t }) => (typeof t.name === 'string' ? t.name : ''))
+      .filter((t) => t !== '');
+  }
+
+  /** The events of a MISP JSON document, whatever its wrapping. */
+  events(doc: unknown, where: string): Json[] {
+    if (Array.isArray(doc)) {
+      return doc.flatMap((item, k) => {
+        if (isJsonObject(item) || Array.isArray(item)) return this.events(item, `${where}[${k}]`);
+        this.problems.push({ code: 'INTEL_BAD_LINE', line: this.doc.elementLine(doc, k), message: `${where}[${k}] is ${jsonTypeName(item)}, not an event` });
+        return [];
+      });
+    }
+    if (!isJsonObject(doc)) return [];
+    if (doc.Event !== undefined) {
+      if (isJsonObject(doc.Event)) return [doc.Event];
+      const message = `Event is ${jsonTypeName(doc.Event)}, not an event object`;
+      this.problems.push({ code: 'INTEL_BAD_LINE', line: this.doc.memberLine(doc, 'Event'), message });
+      this.incomplete.push(message);
+      return [];
+    }
+    if (doc.response !== undefined) {
+      if (Array.isArray(doc.response)) return this.events(doc.response, 'response');
+      const message = `response is ${jsonTypeName(doc.response)}, not a list of events`;
+      this.problems.push({ code: 'INTEL_BAD_LINE', line: this.doc.memberLine(doc, 'response'), message });
+      this.incomplete.push(message);
+      return [];
+    }
+    return 'Attribute' in doc || 'Object' in doc ? [doc] : [];
+  }
 }
 
 /** The MISP event parser. */
 export const mispFeed: FeedParser = {
   kind: 'misp',
   parse(context) {
-    const problems: FeedProblem[] = [];
-    let doc: unknown;
+    let doc: LocatedJson;
     try {
-      doc = JSON.parse(context.text);
+      doc = parseLocatedJson(context.text);
     } catch (err) {
       const source = context.source ?? `misp:${baseName(context.file)}`;
       return { feed: 'misp', source, indicators: [], problems: [{ code: 'INTEL_BAD_LINE', ...jsonSyntaxProblem(context.text, err) }], meta: {}, entries: 1 };
     }
-    const events = eventsOf(doc);
+    const read = new MispReader(doc);
+    const problems = read.problems;
+    const events = read.events(doc.value, 'document');
     // One event is one source (reloading an updated event expires what it dropped).
     const source = context.source ?? (events.length === 1 && typeof events[0]!.uuid === 'string' ? `misp:${events[0]!.uuid}` : `misp:${baseName(context.file)}`);
     const defaults: IndicatorDefaults = { source, kind: context.kind, feed: 'misp', file: context.file };
-    const locate = new JsonLineLocator(context.text);
     const byKey = new Map<string, Indicator>();
     const skipped = new Map<string, { count: number; line: number }>();
     let entries = 0;
     let generatedAt: number | null = null;
     for (const event of events) {
-      const eventTags = tagNames(event);
-      const galaxyTags = Array.isArray(event.Galaxy)
-        ? (event.Galaxy as Json[]).flatMap((g) => (Array.isArray(g.GalaxyCluster) ? (g.GalaxyCluster as Json[]).map((c) => String(c.tag_name ?? '')) : []))
-        : [];
+      const eventTags = read.tagNames(event, 'Event');
+      const galaxyTags = read
+        .list(event, 'Galaxy', 'Event', 'galaxy')
+        .flatMap(({ item, path }) => read.list(item, 'GalaxyCluster', path, 'galaxy cluster'))
+        .map(({ item: c }) => (typeof c.tag_name === 'string' ? c.tag_name : ''));
       const eventFamily = familyFromTags([...eventTags, ...galaxyTags]);
-      const eventTime = parseFeedTime(event.timestamp as string);
-      if (eventTime !== null && (generatedAt === null || eventTime > generatedAt)) generatedAt = eventTime;
-      const attributes: { a: Json; object?: string }[] = [];
-      for (const a of (event.Attribute as Json[] | undefined) ?? []) attributes.push({ a });
-      for (const o of (event.Object as Json[] | undefined) ?? []) for (const a of (o.Attribute as Json[] | undefined) ?? []) attributes.push({ a, object: String(o.name ?? '') });
-      for (const { a, object } of attributes) {
+      // The event's own fields apply to all its attributes: a bad one is reported once and left
+      // out (its attributes still load), where a bad attribute field rejects that attribute.
+      const eventCertainty = certainty(eventTags);
+      if (eventCertainty.value === undefined) {
+        problems.push({ code: 'INTEL_BAD_VALUE', line: doc.memberLine(event, 'Tag'), message: `event tag ${shown(eventCertainty.tag!)} is not a certainty from 0 to 100: left out` });
+      }
+      const eventTime = readTime(event.timestamp);
+      const eventDate = readTime(event.date);
+      for (const [field, ms] of [['timestamp', eventTime], ['date', eventDate]] as const) {
+        if (ms === undefined) problems.push({ code: 'INTEL_BAD_VALUE', line: doc.memberLine(event, field), message: `event ${field} ${JSON.stringify(event[field])} is not a date/time: left out` });
+      }
+      if (typeof eventTime === 'number' && (generatedAt === null || eventTime > generatedAt)) generatedAt = eventTime;
+      const attributes: { a: Json; path: string; object?: string }[] = [];
+      for (const { item, path } of read.list(event, 'Attribute', 'Event', 'attribute')) attributes.push({ a: item, path });
+      for (const { item: o, path: objectPath } of read.list(event, 'Object', 'Event', 'MISP object')) {
+        for (const { item, path } of read.list(o, 'Attribute', objectPath, 'attribute')) attributes.push({ a: item, path, object: String(o.name ?? '') });
+      }
+      for (const { a, path, object } of attributes) {
         entries++;
-        const type = String(a.type ?? '');
-        const valueText = String(a.value ?? '');
-        const line = locate.findString(valueText);
         if (a.deleted === true) continue;
+        const line = doc.memberLine(a, a.value === undefined ? 'type' : 'value');
+        if (typeof a.type !== 'string') {
+          problems.push({ code: 'INTEL_BAD_LINE', line, message: a.type === undefined ? 'attribute without a type' : `attribute type is ${jsonTypeName(a.type)}, not a text` });
+          continue;
+        }
+        const type = a.type;
         const readers = ATTRIBUTE_TYPES[type];
         if (!readers || readers.length === 0) {
           const s = skipped.get(type) ?? { count: 0, line };
@@ -134,13 +209,29 @@ export const mispFeed: FeedParser = {
           skipped.set(type, s);
           continue;
         }
-        const attrTags = tagNames(a);
+        if (typeof a.value !== 'string') {
+          const message = a.value === undefined ? `${type} attribute without a value` : `${type} attribute value is ${jsonTypeName(a.value)}${a.value === null ? '' : ` (${JSON.stringify(a.value)})`}, not a text`;
+          problems.push({ code: a.value === undefined ? 'INTEL_BAD_LINE' : 'INTEL_BAD_VALUE', line, message });
+          continue;
+        }
+        const valueText = a.value;
+        const attrTags = read.tagNames(a, path);
+        const attrCertainty = certainty(attrTags);
+        if (attrCertainty.value === undefined) {
+          problems.push({ code: 'INTEL_BAD_VALUE', line: doc.memberLine(a, 'Tag'), message: `${type} attribute ${shown(valueText)}: tag ${shown(attrCertainty.tag!)} is not a certainty from 0 to 100` });
+          continue;
+        }
+        const { times, bad } = readTimes({ first_seen: a.first_seen, last_seen: a.last_seen, timestamp: a.timestamp });
+        if (bad) {
+          problems.push({ code: 'INTEL_BAD_VALUE', line: doc.memberLine(a, bad.field), message: `${type} attribute ${shown(valueText)}: ${bad.message}` });
+          continue;
+        }
         const tags = [...new Set([...eventTags, ...attrTags].map((t) => t.toLowerCase()))];
         for (const r of readers) {
           const part = r.part === undefined ? valueText : valueText.split('|')[r.part] ?? '';
           const v = readValue(r.type, part);
           if (!v) {
-            problems.push({ code: 'INTEL_BAD_VALUE', line, message: `${type} attribute '${valueText.slice(0, 80)}' is not a valid value` });
+            problems.push({ code: 'INTEL_BAD_VALUE', line, message: `${type} attribute ${shown(valueText)} is not a valid value` });
             continue;
           }
           const attrs: Record<string, string> = { misp_type: type, category: String(a.category ?? ''), event_info: String(event.info ?? '') };
@@ -150,12 +241,12 @@ export const mispFeed: FeedParser = {
           const indicator = makeIndicator(v, line, JSON.stringify({ type, value: valueText, to_ids: a.to_ids ?? false }), defaults, {
             family: familyFromTags(attrTags) ?? eventFamily,
             tags,
-            confidence: certainty(attrTags) ?? certainty(eventTags),
+            confidence: attrCertainty.value ?? eventCertainty.value ?? null,
             reference: typeof event.uuid === 'string' ? `misp:event:${event.uuid}` : null,
             attrs,
             detect: a.to_ids === true,
-            firstSeen: parseFeedTime(a.first_seen as string) ?? parseFeedTime(event.date as string),
-            lastSeen: parseFeedTime(a.last_seen as string) ?? parseFeedTime(a.timestamp as string),
+            firstSeen: times.first_seen ?? eventDate ?? null,
+            lastSeen: times.last_seen ?? times.timestamp,
           });
           const key = `${v.type} ${v.value}`;
           const previous = byKey.get(key);
@@ -169,6 +260,14 @@ export const mispFeed: FeedParser = {
       problems.push({ code: 'INTEL_UNSUPPORTED', line: s.line, message: `${s.count} '${type}' attribute${s.count === 1 ? '' : 's'} skipped: not a network or hash indicator` });
     }
     const title = events.length === 1 ? String(events[0]!.info ?? '') : `${events.length} MISP events`;
-    return { feed: 'misp', source, indicators: [...byKey.values()], problems, meta: { generatedAt, title }, entries };
+    return {
+      feed: 'misp',
+      source,
+      indicators: [...byKey.values()],
+      problems,
+      meta: { generatedAt, title },
+      entries: entries + read.rejectedAttributes,
+      ...(read.incomplete.length > 0 ? { incomplete: read.incomplete.join('; ') } : {}),
+    };
   },
 };

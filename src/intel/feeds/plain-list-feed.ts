@@ -2,7 +2,7 @@
 // comments, an optional `# comment` after the value. Threat lists by default, or allow-lists.
 
 import { classifyValue, type Indicator } from '../indicator.js';
-import { baseName, makeIndicator, splitLines, type FeedParser, type FeedProblem, type IndicatorDefaults } from '../feed-parser.js';
+import { baseName, makeIndicator, shown, splitLines, type FeedParser, type FeedProblem, type IndicatorDefaults } from '../feed-parser.js';
 
 /** The plain list parser; the family and confidence come from the user (`--family`, `--confidence`). */
 export const plainListFeed: FeedParser = {
@@ -27,11 +27,13 @@ export const plainListFeed: FeedParser = {
       if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';') || trimmed.startsWith('//')) return;
       entries++;
       const cut = trimmed.search(/\s[#;]/);
-      const valueText = (cut >= 0 ? trimmed.slice(0, cut) : trimmed).trim().split(/[\s,]+/)[0]!;
+      const valueText = (cut >= 0 ? trimmed.slice(0, cut) : trimmed).trim();
       const comment = cut >= 0 ? trimmed.slice(cut + 2).trim() : '';
+      // The whole text before the comment is the value: `a b` is rejected as a whole, rather
+      // than loading `a` and dropping the rest unseen.
       const v = classifyValue(valueText);
       if (!v) {
-        problems.push({ code: 'INTEL_BAD_VALUE', line: n, message: `'${valueText.slice(0, 80)}' is not an address, network, domain, URL or hash` });
+        problems.push({ code: 'INTEL_BAD_VALUE', line: n, message: `${shown(valueText)} is not an address, network, domain, URL or hash` });
         return;
       }
       const key = `${v.type} ${v.value}`;

@@ -2,18 +2,9 @@
 // matchable value; the family comes from the malware or actor it `indicates`. Patterns in other
 // languages, and the parts of STIX patterns flows cannot show, are reported.
 
-import { parseFeedTime, parseValue, type Indicator } from '../indicator.js';
-import {
-  baseName,
-  confidenceOf,
-  familyOf,
-  JsonLineLocator,
-  jsonSyntaxProblem,
-  makeIndicator,
-  type FeedParser,
-  type FeedProblem,
-  type IndicatorDefaults,
-} from '../feed-parser.js';
+import { parseValue, type Indicator } from '../indicator.js';
+import { baseName, familyOf, jsonSyntaxProblem, makeIndicator, readConfidence, readTimes, type FeedParser, type FeedProblem, type IndicatorDefaults } from '../feed-parser.js';
+import { isJsonObject, jsonTypeName, parseLocatedJson, type LocatedJson } from '../json-locations.js';
 import { readStixPattern, StixPatternError } from './stix-pattern.js';
 
 type StixObject = Record<string, unknown> & { type?: string; id?: string };
@@ -26,6 +17,14 @@ function familyFor(indicator: StixObject, byId: Map<string, StixObject>, indicat
   return familyOf(targets[0]?.name);
 }
 
+/** The labels of a list property (`indicator_types`, `labels`), or the reason it is not a list of strings. */
+function labelList(o: StixObject, key: string): string[] | string {
+  const v = o[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return `${key} is ${Array.isArray(v) ? 'a list with non-text items' : jsonTypeName(v)}, not a list of strings`;
+  return v.map((l) => l.toLowerCase());
+}
+
 /** The STIX bundle parser. */
 export const stixFeed: FeedParser = {
   kind: 'stix',
@@ -33,13 +32,31 @@ export const stixFeed: FeedParser = {
     const source = context.source ?? `stix:${baseName(context.file)}`;
     const defaults: IndicatorDefaults = { source, kind: context.kind, feed: 'stix', file: context.file };
     const problems: FeedProblem[] = [];
-    let bundle: StixObject;
+    let doc: LocatedJson;
     try {
-      bundle = JSON.parse(context.text) as StixObject;
+      doc = parseLocatedJson(context.text);
     } catch (err) {
       return { feed: 'stix', source, indicators: [], problems: [{ code: 'INTEL_BAD_LINE', ...jsonSyntaxProblem(context.text, err) }], meta: {}, entries: 1 };
     }
-    const objects = (Array.isArray(bundle.objects) ? bundle.objects : bundle.type === 'indicator' ? [bundle] : []) as StixObject[];
+    // A bundle whose objects are not a list has nothing to read: reported, and nothing expires.
+    const bundle = doc.value;
+    if (!isJsonObject(bundle) || (bundle.objects !== undefined && !Array.isArray(bundle.objects))) {
+      const p = !isJsonObject(bundle)
+        ? { line: 1, message: `the document is ${jsonTypeName(bundle)}, not a STIX bundle or indicator` }
+        : { line: doc.memberLine(bundle, 'objects'), message: `"objects" is ${jsonTypeName(bundle.objects)}, not a list of STIX objects` };
+      return { feed: 'stix', source, indicators: [], problems: [{ code: 'INTEL_BAD_LINE', ...p }], meta: {}, entries: 1, incomplete: p.message };
+    }
+    const listed: unknown[] = Array.isArray(bundle.objects) ? bundle.objects : bundle.type === 'indicator' ? [bundle] : [];
+    // `null` or a number where an object should be is one rejected entry, not the end of the load.
+    let entries = 0;
+    const objects: StixObject[] = [];
+    listed.forEach((o, k) => {
+      if (isJsonObject(o)) objects.push(o as StixObject);
+      else {
+        entries++;
+        problems.push({ code: 'INTEL_BAD_LINE', line: doc.elementLine(listed, k), message: `objects[${k}] is ${jsonTypeName(o)}, not a STIX object` });
+      }
+    });
     const byId = new Map(objects.filter((o) => typeof o.id === 'string').map((o) => [o.id!, o]));
     const indicates = new Map<string, string[]>();
     for (const o of objects) {
@@ -47,14 +64,16 @@ export const stixFeed: FeedParser = {
         indicates.set(o.source_ref, [...(indicates.get(o.source_ref) ?? []), o.target_ref]);
       }
     }
-    const locate = new JsonLineLocator(context.text);
     const byKey = new Map<string, Indicator>();
-    let entries = 0;
     for (const o of objects) {
       if (o.type !== 'indicator') continue;
       entries++;
-      const pattern = typeof o.pattern === 'string' ? o.pattern : '';
-      const line = locate.findString(pattern) || locate.findString(o.id ?? '');
+      const line = doc.memberLine(o, o.pattern === undefined ? 'id' : 'pattern');
+      if (typeof o.pattern !== 'string') {
+        problems.push({ code: 'INTEL_BAD_LINE', line, message: `${o.id}: ${o.pattern === undefined ? 'no pattern' : `pattern is ${jsonTypeName(o.pattern)}, not a text`}` });
+        continue;
+      }
+      const pattern = o.pattern;
       const patternType = typeof o.pattern_type === 'string' ? o.pattern_type : 'stix';
       if (patternType !== 'stix') {
         problems.push({ code: 'INTEL_UNSUPPORTED', line, message: `${o.id}: ${patternType} patterns cannot be matched` });
@@ -74,7 +93,25 @@ export const stixFeed: FeedParser = {
       if (terms.unmatched.length > 0) {
         problems.push({ code: 'INTEL_UNSUPPORTED', line, message: `${o.id}: loaded its values; these conditions cannot be checked and were left out: ${terms.unmatched.join('; ')}` });
       }
-      const labels = [...((o.indicator_types as string[] | undefined) ?? []), ...((o.labels as string[] | undefined) ?? [])].map((l) => String(l).toLowerCase());
+      // Values the indicator gets wrong reject it, rather than being clamped or dropped unseen.
+      const confidence = readConfidence(o.confidence);
+      if (confidence === undefined) {
+        problems.push({ code: 'INTEL_BAD_VALUE', line: doc.memberLine(o, 'confidence'), message: `${o.id}: confidence ${JSON.stringify(o.confidence)} is not a number from 0 to 100` });
+        continue;
+      }
+      const { times, bad } = readTimes({ valid_from: o.valid_from, valid_until: o.valid_until, created: o.created, modified: o.modified });
+      if (bad) {
+        problems.push({ code: 'INTEL_BAD_VALUE', line: doc.memberLine(o, bad.field), message: `${o.id}: ${bad.message}` });
+        continue;
+      }
+      const types = labelList(o, 'indicator_types');
+      const labelled = labelList(o, 'labels');
+      if (typeof types === 'string' || typeof labelled === 'string') {
+        const key = typeof types === 'string' ? 'indicator_types' : 'labels';
+        problems.push({ code: 'INTEL_BAD_VALUE', line: doc.memberLine(o, key), message: `${o.id}: ${typeof types === 'string' ? types : labelled}` });
+        continue;
+      }
+      const labels = [...types, ...(labelled as string[])];
       const attrs: Record<string, string> = { stix_id: String(o.id ?? ''), pattern };
       if (typeof o.name === 'string') attrs.name = o.name;
       if (terms.unmatched.length > 0) attrs.unchecked_conditions = terms.unmatched.join('; ');
@@ -85,12 +122,12 @@ export const stixFeed: FeedParser = {
         const indicator = makeIndicator(v, line, pattern, defaults, {
           family,
           tags: [...new Set(labels)],
-          confidence: confidenceOf(o.confidence),
+          confidence,
           reference: String(o.id ?? ''),
           attrs,
-          firstSeen: parseFeedTime(o.valid_from as string) ?? parseFeedTime(o.created as string),
-          lastSeen: parseFeedTime(o.modified as string),
-          validUntil: parseFeedTime(o.valid_until as string),
+          firstSeen: times.valid_from ?? times.created,
+          lastSeen: times.modified,
+          validUntil: times.valid_until,
         });
         if (!byKey.has(`${v.type} ${v.value}`)) byKey.set(`${v.type} ${v.value}`, indicator);
       }

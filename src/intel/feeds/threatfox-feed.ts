@@ -2,19 +2,21 @@
 // comment, `", "`-separated quoted fields), the JSON export (`{"<ioc id>": [{...}]}`) and the
 // API's JSON (`{"query_status": "ok", "data": [{...}]}`).
 
-import { parseFeedTime, parseValue, type Indicator, type IndicatorType } from '../indicator.js';
+import { parseValue, type Indicator, type IndicatorType } from '../indicator.js';
 import {
-  confidenceOf,
   familyOf,
-  JsonLineLocator,
   jsonSyntaxProblem,
   makeIndicator,
+  readConfidence,
+  readTimes,
+  shown,
   splitLines,
   type FeedContext,
   type FeedParser,
   type FeedProblem,
   type IndicatorDefaults,
 } from '../feed-parser.js';
+import { isJsonObject, jsonTypeName, parseLocatedJson, type LocatedJson } from '../json-locations.js';
 import { readAbuseChComment } from './abuse-ch-comment.js';
 import { splitCsvLine } from './csv-fields.js';
 
@@ -57,7 +59,18 @@ function toIndicator(row: Row, line: number, raw: string, defaults: IndicatorDef
   }
   const v = parseValue(type, row.ioc_value ?? '');
   if (!v) {
-    problems.push({ code: 'INTEL_BAD_VALUE', line, message: `'${row.ioc_value}' is not a valid ${iocType}` });
+    problems.push({ code: 'INTEL_BAD_VALUE', line, message: `${shown(row.ioc_value ?? '')} is not a valid ${iocType}` });
+    return undefined;
+  }
+  // A confidence or time the feed gets wrong rejects the IOC rather than being clamped or dropped.
+  const confidence = readConfidence(row.confidence_level);
+  if (confidence === undefined) {
+    problems.push({ code: 'INTEL_BAD_VALUE', line, message: `${v.value}: confidence_level ${shown(row.confidence_level ?? '')} is not a number from 0 to 100` });
+    return undefined;
+  }
+  const { times, bad } = readTimes({ first_seen_utc: row.first_seen_utc, last_seen_utc: row.last_seen_utc });
+  if (bad) {
+    problems.push({ code: 'INTEL_BAD_VALUE', line, message: `${v.value}: ${bad.message}` });
     return undefined;
   }
   const tags = (row.tags ?? '')
@@ -69,15 +82,15 @@ function toIndicator(row: Row, line: number, raw: string, defaults: IndicatorDef
   return makeIndicator(v, line, raw, defaults, {
     family: familyOf(row.malware_printable) ?? familyOf(row.fk_malware),
     tags: row.threat_type ? [row.threat_type.toLowerCase(), ...tags] : tags,
-    confidence: confidenceOf(row.confidence_level),
+    confidence,
     reference: row.reference && row.reference !== 'None' ? row.reference : row.ioc_id ? `threatfox:${row.ioc_id}` : null,
     attrs,
-    firstSeen: parseFeedTime(row.first_seen_utc),
-    lastSeen: parseFeedTime(row.last_seen_utc),
+    firstSeen: times.first_seen_utc,
+    lastSeen: times.last_seen_utc,
   });
 }
 
-function parseCsv(context: FeedContext, defaults: IndicatorDefaults) {
+function parseCsv(context: FeedContext, defaults: IndicatorDefaults): { indicators: Indicator[]; problems: FeedProblem[]; generatedAt: number | null; entries: number; incomplete?: string } {
   const problems: FeedProblem[] = [];
   const indicators: Indicator[] = [];
   let columns = CSV_COLUMNS;
@@ -107,47 +120,71 @@ function parseCsv(context: FeedContext, defaults: IndicatorDefaults) {
   return { indicators, problems, generatedAt, entries };
 }
 
-function parseJson(context: FeedContext, defaults: IndicatorDefaults) {
+function parseJson(context: FeedContext, defaults: IndicatorDefaults): { indicators: Indicator[]; problems: FeedProblem[]; generatedAt: null; entries: number; incomplete?: string } {
   const problems: FeedProblem[] = [];
   const indicators: Indicator[] = [];
-  let data: unknown;
+  let doc: LocatedJson;
   try {
-    data = JSON.parse(context.text);
+    doc = parseLocatedJson(context.text);
   } catch (err) {
     return { indicators, problems: [{ code: 'INTEL_BAD_LINE' as const, ...jsonSyntaxProblem(context.text, err) }], generatedAt: null, entries: 1 };
   }
-  const locate = new JsonLineLocator(context.text);
-  const items: [string | undefined, unknown][] = [];
-  const d = data as Record<string, unknown>;
-  if (d && Array.isArray(d.data)) for (const item of d.data) items.push([undefined, item]);
-  else if (d && typeof d === 'object') for (const [id, list] of Object.entries(d)) if (Array.isArray(list)) for (const item of list) items.push([id, item]);
-  for (const [id, item] of items) {
-    if (typeof item !== 'object' || item === null) {
-      problems.push({ code: 'INTEL_BAD_LINE', line: 0, message: 'IOC entry is not an object' });
-      continue;
+  const d = doc.value;
+  // The API's answer ({"query_status", "data": [...]}) or the export ({"<ioc id>": [{...}]}).
+  const lists: { id?: string; list: unknown[] }[] = [];
+  let entries = 0;
+  let incomplete: string | undefined;
+  if (isJsonObject(d) && 'query_status' in d) {
+    if (Array.isArray(d.data)) lists.push({ list: d.data });
+    else {
+      // `{"query_status": "no_result", "data": "Your search did not yield any results"}`: an answer with no list.
+      incomplete = `query_status ${JSON.stringify(d.query_status)}, and "data" is ${jsonTypeName(d.data)}, not a list of IOCs`;
+      problems.push({ code: 'INTEL_BAD_LINE', line: doc.memberLine(d, 'data'), message: incomplete });
+      entries++;
     }
-    const o = item as Record<string, unknown>;
-    // The API names fields differently from the export: normalise to the export's names.
-    const row: Row = {};
-    const text = (v: unknown) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v));
-    row.ioc_value = text(o.ioc_value ?? o.ioc);
-    row.ioc_type = text(o.ioc_type);
-    row.ioc_id = text(o.id ?? id);
-    row.threat_type = text(o.threat_type);
-    row.fk_malware = text(o.malware);
-    row.malware_alias = text(o.malware_alias);
-    row.malware_printable = text(o.malware_printable);
-    row.first_seen_utc = text(o.first_seen_utc ?? o.first_seen);
-    row.last_seen_utc = text(o.last_seen_utc ?? o.last_seen);
-    row.confidence_level = text(o.confidence_level);
-    row.reference = text(o.reference);
-    row.tags = text(o.tags);
-    row.reporter = text(o.reporter);
-    const line = locate.findString(row.ioc_value);
-    const indicator = toIndicator(row, line, JSON.stringify(o), defaults, problems);
-    if (indicator) indicators.push(indicator);
+  } else if (isJsonObject(d)) {
+    for (const [id, list] of Object.entries(d)) {
+      if (Array.isArray(list)) lists.push({ id, list });
+      else {
+        entries++;
+        problems.push({ code: 'INTEL_BAD_LINE', line: doc.memberLine(d, id), message: `IOC ${id} is ${jsonTypeName(list)}, not a list of IOC records` });
+      }
+    }
+  } else {
+    incomplete = `the document is ${jsonTypeName(d)}, not a ThreatFox export or API answer`;
+    problems.push({ code: 'INTEL_BAD_LINE', line: 1, message: incomplete });
+    entries++;
   }
-  return { indicators, problems, generatedAt: null, entries: items.length };
+  const text = (v: unknown) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v));
+  for (const { id, list } of lists) {
+    list.forEach((item, k) => {
+      entries++;
+      if (!isJsonObject(item)) {
+        problems.push({ code: 'INTEL_BAD_LINE', line: doc.elementLine(list, k), message: `IOC entry${id ? ` of ${id}` : ''} is ${jsonTypeName(item)}, not an object` });
+        return;
+      }
+      const o = item;
+      // The API names fields differently from the export: normalise to the export's names.
+      const row: Row = {};
+      row.ioc_value = text(o.ioc_value ?? o.ioc);
+      row.ioc_type = text(o.ioc_type);
+      row.ioc_id = text(o.id ?? id);
+      row.threat_type = text(o.threat_type);
+      row.fk_malware = text(o.malware);
+      row.malware_alias = text(o.malware_alias);
+      row.malware_printable = text(o.malware_printable);
+      row.first_seen_utc = text(o.first_seen_utc ?? o.first_seen);
+      row.last_seen_utc = text(o.last_seen_utc ?? o.last_seen);
+      row.confidence_level = text(o.confidence_level);
+      row.reference = text(o.reference);
+      row.tags = text(o.tags);
+      row.reporter = text(o.reporter);
+      const line = doc.memberLine(o, o.ioc_value !== undefined ? 'ioc_value' : 'ioc');
+      const indicator = toIndicator(row, line, JSON.stringify(o), defaults, problems);
+      if (indicator) indicators.push(indicator);
+    });
+  }
+  return { indicators, problems, generatedAt: null, entries, incomplete };
 }
 
 /** The ThreatFox parser (CSV or JSON, told by the first character). */
@@ -160,6 +197,14 @@ export const threatfoxFeed: FeedParser = {
     // An IOC id can appear twice in a feed (re-reported): keep the first.
     const seen = new Set<string>();
     const indicators = r.indicators.filter((x) => !seen.has(`${x.type} ${x.value}`) && seen.add(`${x.type} ${x.value}`) !== undefined);
-    return { feed: 'threatfox', source, indicators, problems: r.problems, meta: { generatedAt: r.generatedAt, title: 'abuse.ch ThreatFox IOCs' }, entries: r.entries };
+    return {
+      feed: 'threatfox',
+      source,
+      indicators,
+      problems: r.problems,
+      meta: { generatedAt: r.generatedAt, title: 'abuse.ch ThreatFox IOCs' },
+      entries: r.entries,
+      ...(r.incomplete ? { incomplete: r.incomplete } : {}),
+    };
   },
 };
