@@ -13,14 +13,44 @@ import { VantageError } from '../core/errors.js';
 export interface LineBatch {
   readonly lines: string[];
   readonly firstLine: number;
+  /**
+   * Indexes into `lines` of lines longer than the reader's limit, skipped unread: their text is
+   * '' here, and the importer rejects them by number (ascending; absent when there are none).
+   */
+  readonly tooLong?: readonly number[];
 }
+
+/** The longest line read (in characters); longer ones are skipped without being held whole. */
+export const MAX_LINE_CHARS = 1 << 20;
 
 /** Options for `readLineBatches`. */
 export interface LineReaderOptions {
   /** Bytes read at a time (default 1 MiB): also roughly the text held per batch. */
   readonly chunkBytes?: number;
-  /** A longer line aborts the read (default 64 MiB): a binary file would otherwise fill memory. */
+  /** A longer line is skipped and listed in `tooLong` (default `MAX_LINE_CHARS`). */
   readonly maxLineChars?: number;
+}
+
+/**
+ * Compressed data that breaks off (a .gz cut short, or damaged) after some lines were read:
+ * those lines stay good, so the importer keeps them and then reports this.
+ */
+export class TruncatedInputError extends VantageError {
+  constructor(
+    file: string,
+    /** The last line read whole. */
+    readonly lastLine: number,
+    reason: string,
+  ) {
+    super(
+      'IMPORT_FILE',
+      /unexpected end of file/i.test(reason)
+        ? `the gzip data is cut short after line ${lastLine} (${reason}): the rest of the file is missing`
+        : `the gzip data is damaged after line ${lastLine} (${reason}): the rest of the file cannot be read`,
+      { file },
+    );
+    this.name = 'TruncatedInputError';
+  }
 }
 
 const GZIP_MAGIC_0 = 0x1f;
@@ -40,11 +70,15 @@ export function fileError(file: string, err: unknown): VantageError {
         ? 'permission denied'
         : e.code === 'EISDIR'
           ? 'is a directory'
-          : e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || /incorrect header|unexpected end of file/i.test(e.message ?? '')
+          : isGzipError(e)
             ? `not a valid gzip file (${e.message})`
             : (e.message ?? String(err));
   // The location names the file; the CLI prints it as the message's prefix.
   return new VantageError('IMPORT_FILE', `cannot read: ${reason}`, { file });
+}
+
+function isGzipError(e: NodeJS.ErrnoException): boolean {
+  return e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || /incorrect header|unexpected end of file/i.test(e.message ?? '');
 }
 
 /** Raw byte chunks of a file (or stdin), gunzipped when the data starts with the gzip magic. */
@@ -97,16 +131,21 @@ async function* byteChunks(path: string, chunkBytes: number): AsyncGenerator<Buf
 /**
  * Reads a file as batches of lines, one batch per chunk read, so a 10 GB file takes a few MB.
  * Line endings (LF or CRLF) are removed; a UTF-8 BOM at the start is dropped; a last line
- * without a newline is returned. I/O and gzip errors become `IMPORT_FILE` errors.
+ * without a newline is returned. A line over `maxLineChars` is skipped as it streams by (never
+ * held whole) and listed in its batch's `tooLong`. I/O and gzip errors become `IMPORT_FILE`
+ * errors; gzip data that breaks off after some lines throws `TruncatedInputError` once every
+ * whole line before the damage has been yielded.
  */
 export async function* readLineBatches(path: string, options: LineReaderOptions = {}): AsyncGenerator<LineBatch> {
   const chunkBytes = options.chunkBytes ?? 1 << 20;
-  const maxLineChars = options.maxLineChars ?? 64 << 20;
+  const maxLineChars = options.maxLineChars ?? MAX_LINE_CHARS;
   const name = path === '-' ? STDIN_NAME : path;
   const decoder = new StringDecoder('utf8');
   // Text of an unfinished line, kept in pieces so a long line costs no repeated concatenation.
   let pending: string[] = [];
   let pendingChars = 0;
+  // Inside a line already over the limit: its text is dropped up to its newline.
+  let skipping = false;
   let lineNo = 1;
   let first = true;
   let ascii = true;
@@ -121,41 +160,54 @@ export async function* readLineBatches(path: string, options: LineReaderOptions 
         first = false;
       }
       const lines: string[] = [];
+      let tooLong: number[] | undefined;
+      const skip = (): void => {
+        (tooLong ??= []).push(lines.length);
+        lines.push('');
+      };
       let pos = 0;
       let nl = text.indexOf('\n');
-      if (nl >= 0 && pendingChars > 0) {
-        pending.push(text.slice(0, nl));
-        lines.push(stripCr(pending.join('')));
+      if (nl >= 0 && (pendingChars > 0 || skipping)) {
+        if (skipping || pendingChars + nl > maxLineChars) skip();
+        else {
+          pending.push(text.slice(0, nl));
+          lines.push(stripCr(pending.join('')));
+        }
         pending = [];
         pendingChars = 0;
+        skipping = false;
         pos = nl + 1;
         nl = text.indexOf('\n', pos);
       }
       while (nl >= 0) {
-        lines.push(text.charCodeAt(nl - 1) === 13 && nl > pos ? text.slice(pos, nl - 1) : text.slice(pos, nl));
+        if (nl - pos > maxLineChars) skip();
+        else lines.push(text.charCodeAt(nl - 1) === 13 && nl > pos ? text.slice(pos, nl - 1) : text.slice(pos, nl));
         pos = nl + 1;
         nl = text.indexOf('\n', pos);
       }
-      if (pos < text.length) {
+      if (pos < text.length && !skipping) {
         pending.push(text.slice(pos));
         pendingChars += text.length - pos;
         if (pendingChars > maxLineChars) {
-          throw new VantageError('IMPORT_FILE', `line ${lineNo + lines.length} is longer than ${maxLineChars} characters (not a text log?)`, {
-            file: name,
-            line: lineNo + lines.length,
-          });
+          pending = [];
+          pendingChars = 0;
+          skipping = true;
         }
       }
       if (lines.length > 0) {
-        yield { lines, firstLine: lineNo };
+        yield tooLong ? { lines, firstLine: lineNo, tooLong } : { lines, firstLine: lineNo };
         lineNo += lines.length;
       }
     }
-    const tail = pending.join('') + decoder.end();
-    if (tail.length > 0) yield { lines: [stripCr(tail)], firstLine: lineNo };
+    const tail = skipping ? '' : pending.join('') + decoder.end();
+    if (skipping) yield { lines: [''], firstLine: lineNo, tooLong: [0] };
+    else if (tail.length > 0) yield { lines: [stripCr(tail)], firstLine: lineNo };
   } catch (err) {
+    // Damage after whole lines were read keeps them: the caller decides what that costs.
+    const e = err as NodeJS.ErrnoException;
+    if (lineNo > 1 && !(err instanceof VantageError) && typeof e?.code === 'string' && isGzipError(e)) throw new TruncatedInputError(name, lineNo - 1, e.message);
     // I/O and zlib errors carry a code; anything else is a bug and keeps its stack.
-    if (err instanceof VantageError || typeof (err as NodeJS.ErrnoException)?.code === 'string') throw fileError(name, err);
+    if (err instanceof VantageError || typeof e?.code === 'string') throw fileError(name, err);
     throw err;
   }
 }
@@ -171,12 +223,18 @@ function stripCr(line: string): string {
 export async function readHeadLines(path: string, maxLines = 64, maxBytes = 256 * 1024): Promise<string[]> {
   const head: string[] = [];
   let chars = 0;
-  for await (const batch of readLineBatches(path, { chunkBytes: 64 * 1024, maxLineChars: maxBytes })) {
-    for (const line of batch.lines) {
-      head.push(line);
-      chars += line.length;
-      if (head.length >= maxLines || chars >= maxBytes) return head;
+  try {
+    // The import's line limit, so that a line skipped there is skipped ('') here too.
+    for await (const batch of readLineBatches(path, { chunkBytes: 64 * 1024 })) {
+      for (const line of batch.lines) {
+        head.push(line);
+        chars += line.length;
+        if (head.length >= maxLines || chars >= maxBytes) return head;
+      }
     }
+  } catch (err) {
+    // Lines before damaged gzip data are good: the import keeps them and reports the damage.
+    if (!(err instanceof TruncatedInputError)) throw err;
   }
   return head;
 }

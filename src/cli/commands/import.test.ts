@@ -231,6 +231,106 @@ describe('vantage import: file and format errors', () => {
   });
 });
 
+describe('vantage import: damaged input keeps what can be read', () => {
+  const ZEEK_ROWS = (n: number) => Array.from({ length: n }, (_, i) => ZEEK_ROW.replace('\t55548\t', `\t${10000 + i}\t`));
+
+  it('gzip data cut short: the lines before are imported and summed up, then IMPORT_FILE names the last whole line', async () => {
+    // A whole gzip member of the 7 header lines and 250 rows, then a second member cut after its
+    // 10-byte header: every line of the first is read, line 257 is the last whole one.
+    const first = `${ZEEK_HEADER}\n${ZEEK_ROWS(250).join('\n')}\n`;
+    const path = file('cut.conn.log.gz', Buffer.concat([gzipSync(first), gzipSync(`${ZEEK_ROWS(50).join('\n')}\n`).subarray(0, 10)]));
+    const sink = arraySink();
+    const err = capture();
+    const error = await importFiles(sink, [path], { format: 'auto', batch: 100 }, err.io).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'IMPORT_FILE', location: { file: path }, message: 'the gzip data is cut short after line 257 (unexpected end of file): the rest of the file is missing' });
+    // Each row is two flows (resp_pkts 14): 500 flows in batches of 100, all appended.
+    expect(sink.batches.map((b) => b.length)).toEqual([100, 100, 100, 100, 100]);
+    expect(err.text()).toMatch(new RegExp(`^imported 250 of 250 records as 500 flows from ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(0 rejected\\) in \\d+\\.\\d s\n$`));
+  });
+
+  it('gzip data cut short: exit status 1 after the summary, no stack trace; the next file is still imported', async () => {
+    const gz = file('cut2.conn.log.gz', Buffer.concat([gzipSync(`${ZEEK_HEADER}\n${ZEEK_ROWS(3).join('\n')}\n`), Buffer.from([0x1f, 0x8b, 8, 0])]));
+    const csv = file('after-cut.csv', `${CSV_HEADER}\n${CSV_ROW}\n`);
+    const db = join(dir, 'cut.duckdb');
+    const r = await runCli(['import', '--db', db, gz, csv], registerImport);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').map((l) => l.replace(/ in \d+\.\d s$/, ''))).toEqual([
+      `imported 3 of 3 records as 6 flows from ${gz} (0 rejected)`,
+      `imported 1 of 1 records from ${csv} (0 rejected)`,
+      'imported 4 of 4 records as 7 flows from 2 files (0 rejected)',
+      `vantage: ${gz}: the gzip data is cut short after line 10 (unexpected end of file): the rest of the file is missing [IMPORT_FILE]`,
+      '',
+    ]);
+    const store = new DuckDbStore({ path: db });
+    await store.open();
+    try {
+      expect((await store.stats()).flows).toBe(7);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a line over the limit is rejected by number, unread; the lines after it are imported', async () => {
+    // Line 3 is 30 MB: it used to abort the file ("line 3 is longer than 262144 characters").
+    const path = file('long-line.csv', `${CSV_HEADER}\n${CSV_ROW}\n${'x'.repeat(30 << 20)}\n${CSV_ROW}\n`);
+    const { sink, summary, stderr } = await run([path]);
+    expect(summary).toMatchObject({ read: 3, imported: 2, rejected: 1, flows: 2 });
+    expect(sink.records().length).toBe(2);
+    expect(stderr).toContain(`${path}:3: line longer than 1048576 characters: skipped [IMPORT_RECORD]\n`);
+    // A first line over the limit does not hide the format: the lines after it tell it.
+    const jsonl = file('long-first.jsonl', `{"x":"${'y'.repeat(2 << 20)}"}\n${JSONL}\n${JSONL}\n`);
+    const r = await run([jsonl]);
+    expect(r.summary.files[0]).toMatchObject({ format: 'jsonl', read: 3, imported: 2, rejected: 1 });
+    expect(r.stderr).toContain(`${jsonl}:1: line longer than 1048576 characters: skipped [IMPORT_RECORD]`);
+  });
+
+  it('JSON lines: a bad first line is rejected like any other, detected or with --format', async () => {
+    const jsonl = file('bad-first.jsonl', ['{"foo":1}', ...Array<string>(9).fill(JSONL)].join('\n'));
+    const zeek = file('bad-first.conn.json', [ZEEK_JSON.slice(0, 70), ZEEK_JSON, ZEEK_JSON].join('\n'));
+    for (const format of ['auto', 'jsonl'] as const) {
+      const r = await run([jsonl], { format });
+      expect(r.summary.files[0]).toMatchObject({ format: 'jsonl', read: 10, imported: 9, rejected: 1, flows: 9 });
+      expect(r.stderr).toContain(`${jsonl}:1: missing value in field 'start' [IMPORT_RECORD]`);
+    }
+    for (const format of ['auto', 'zeek-json'] as const) {
+      const r = await run([zeek], { format });
+      expect(r.summary.files[0]).toMatchObject({ format: 'zeek-json', read: 3, imported: 2, rejected: 1, flows: 4 });
+      expect(r.stderr).toContain(`${zeek}:1: truncated line: the JSON object is not closed [IMPORT_RECORD]`);
+    }
+  });
+
+  it('--map naming a key no line has is IMPORT_FORMAT naming that key', async () => {
+    const path = file('map-nope.jsonl', `${JSONL}\n`);
+    await expect(run([path], { overrides: new Map([['src', 'nope']]) })).rejects.toMatchObject({
+      code: 'IMPORT_FORMAT',
+      location: { file: path, line: 1 },
+      message: "unknown header: --map src=nope: the object has no key 'nope' (read as jsonl; --format picks another)",
+    });
+  });
+
+  it('scans: an unclosed masscan object and malformed nmap XML cost their record; XML that is not nmap is refused', async () => {
+    const rec = (ip: string, port: number) => `{   "ip": "${ip}",   "timestamp": "1700000000", "ports": [ {"port": ${port}, "proto": "tcp", "status": "open", "reason": "syn-ack", "ttl": 61} ] }`;
+    const masscan = file('mass13.json', ['[', rec('10.2.0.1', 80), ',', rec('10.2.0.5', 22).slice(0, -6), ',', rec('10.2.0.6', 443), ',', rec('10.2.0.7', 8080), ']'].join('\n'));
+    const m = await run([masscan]);
+    expect(m.summary.files[0]).toMatchObject({ format: 'masscan-json', read: 4, imported: 3, rejected: 1, services: 3, hosts: 3 });
+    expect(m.stderr).toContain(`${masscan}:4: truncated record: the object opened at line 4 is not closed (the next one opens at line 6) [IMPORT_RECORD]`);
+    const host = (ip: string, port: number) => [`<host starttime="1700000001"><address addr="${ip}" addrtype="ipv4"/>`, `<ports><port protocol="tcp" portid="${port}"><state state="open"/><service name="http"/></port></ports>`, '</host>'];
+    const broken = host('10.3.0.2', 80).slice(0, 2).map((l) => l.replace('<service name="http"/></port></ports>', '<service name="http"'));
+    const nmap = file('broken.xml', ['<nmaprun scanner="nmap" start="1700000000">', ...host('10.3.0.1', 22), ...broken, ...host('10.3.0.3', 443), '</nmaprun>'].join('\n'));
+    const n = await run([nmap]);
+    expect(n.summary.files[0]).toMatchObject({ format: 'nmap-xml', read: 3, imported: 2, rejected: 1, services: 2, hosts: 2 });
+    expect(n.stderr).toContain(`${nmap}:7: malformed XML: disallowed character in attribute name at '<host starttime="1700000001"><' (the <host> opened at line 5 is dropped) [IMPORT_RECORD]`);
+    const garbage = file('garbage.xml', '<nmaprun <<<>>> &&&\n');
+    const sink = arraySink();
+    await expect(importFiles(sink, [masscan, garbage], { format: 'auto' }, capture().io)).rejects.toMatchObject({
+      code: 'IMPORT_FORMAT',
+      location: { file: garbage, line: 1 },
+      message: expect.stringMatching(/^not nmap XML: malformed XML: /),
+    });
+    expect(sink.batches).toEqual([]);
+  });
+});
+
 describe('vantage import: real files', () => {
   const zeekTsv = sharedDataPath('zeek-logs/rita-proxy-tsv/conn.log');
   const zeekJson = sharedDataPath('labeled-flows/stratosphere-security-datasets/002-zeek-scenario-port-scanning/conn.log');

@@ -6,13 +6,13 @@
 
 import { Command, Option } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { checkReadable, readHeadLines, readLineBatches, STDIN_NAME, type LineBatch } from '../../collect/line-reader.js';
+import { checkReadable, MAX_LINE_CHARS, readHeadLines, readLineBatches, STDIN_NAME, TruncatedInputError, type LineBatch } from '../../collect/line-reader.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import { parseMapSpec, type ColumnOverrides } from '../../decode/logs/column-mapping.js';
 import { createLogParser, isMappedFormat } from '../../decode/logs/create-log-parser.js';
 import { detectFormat } from '../../decode/logs/detect-format.js';
-import { LOG_FORMATS, type LineProblem, type LogFormat, type LogParser } from '../../decode/logs/log-parser.js';
+import { LOG_FORMATS, longLineProblem, resultList, type LineProblem, type LineResults, type LogFormat } from '../../decode/logs/log-parser.js';
 import type { HttpRequest } from '../../decode/http/http-request.js';
 import { detectZeekHttp, ZEEK_HTTP_FORMAT, ZeekHttpParser, type ZeekHttpLayout } from '../../decode/http/zeek-http-parser.js';
 import { asHttpRequestStore, HttpRequestWriter, type HttpRequestStore } from '../../store/http-request-table.js';
@@ -163,17 +163,35 @@ function isEmpty(head: readonly string[]): boolean {
   return head.every((l) => l.trim() === '');
 }
 
-/** The header problem a fresh parser finds in the first lines, if any. */
-function headerProblem(format: LogFormat, head: readonly string[], overrides: ColumnOverrides | undefined): LineProblem | undefined {
-  const parser = createLogParser(format, { overrides });
-  const scratch: FlowRecord[] = [];
+/**
+ * The header problem a fresh parser finds in the first lines, if any; `whole` when they are the
+ * whole file, so that what the parser says at its end counts too (a short file of other records).
+ */
+function headerProblem(
+  parser: { parseLine(text: string, line: number, out: never[]): LineResults; finish(lastLine: number): LineProblem | undefined },
+  head: readonly string[],
+  whole: boolean,
+): LineProblem | undefined {
   for (let i = 0; i < head.length; i++) {
-    const r = parser.parseLine(head[i]!, i + 1, scratch);
-    if (typeof r === 'object' && r.code === 'IMPORT_FORMAT') return r;
-    scratch.length = 0;
+    const problem = formatProblemIn(parser.parseLine(head[i]!, i + 1, []));
+    if (problem) return problem;
   }
+  return whole ? formatProblemIn(parser.finish(head.length)) : undefined;
+}
+
+function formatProblemIn(r: LineResults | undefined): LineProblem | undefined {
+  for (const one of resultList(r ?? false)) if (typeof one === 'object' && one.code === 'IMPORT_FORMAT') return one;
   return undefined;
 }
+
+/** True when `head` (from `readHeadLines` with its defaults) holds the whole file. */
+function isWholeFile(head: readonly string[]): boolean {
+  return head.length < HEAD_LINES && head.reduce((n, l) => n + l.length, 0) < HEAD_CHARS;
+}
+
+/** What `readHeadLines` reads by default: the planning look at a file. */
+const HEAD_LINES = 64;
+const HEAD_CHARS = 256 * 1024;
 
 function formatError(file: string, format: string, problem: LineProblem): VantageError {
   return new VantageError('IMPORT_FORMAT', `${problem.message} (read as ${format}; --format picks another)`, { file, line: problem.line });
@@ -199,7 +217,7 @@ export async function planImport(files: readonly string[], options: ImportOption
       plans.push({ file, format: 'nfcapd' }); // binary: read through nfdump, no text head to check
       continue;
     }
-    const head = await readHeadLines(file);
+    const head = await readHeadLines(file, HEAD_LINES, HEAD_CHARS);
     if (options.format === 'auto' && isEmpty(head)) {
       io.stderr.write(`vantage: ${file} is empty: skipped\n`);
       continue;
@@ -221,6 +239,9 @@ export async function planImport(files: readonly string[], options: ImportOption
     }
     const services = options.format === 'auto' ? detectServiceInput(head) : undefined;
     if (services) {
+      // A file that only looks like a scan (`<nmaprun` in garbage) is refused before any write.
+      const problem = headerProblem(createServiceParser(services), head, isWholeFile(head));
+      if (problem) throw formatError(file, services, problem);
       plans.push({ file, services });
       continue;
     }
@@ -228,7 +249,7 @@ export async function planImport(files: readonly string[], options: ImportOption
     if (options.overrides && !isMappedFormat(format)) {
       io.stderr.write(`vantage: --map ignored for ${file}: ${format} has fixed columns\n`);
     }
-    const problem = headerProblem(format, head, options.overrides);
+    const problem = headerProblem(createLogParser(format, { overrides: options.overrides }), head, isWholeFile(head));
     if (problem) throw formatError(file, format, problem);
     plans.push({ file, format });
   }
@@ -271,13 +292,31 @@ async function* chain(first: readonly LineBatch[], rest: AsyncIterator<LineBatch
   }
 }
 
+/**
+ * What the import feeds lines to: a flow log parser, or an adapter over a side-table parser.
+ * Parsers whose records span lines may return several results for a line, and say what a
+ * skipped (too long) line costs their open record (`skipLine`); for the others it is rejected.
+ */
+interface LineParser {
+  readonly format: FileSummary['format'];
+  parseLine(text: string, line: number, out: FlowRecord[]): LineResults;
+  finish(lastLine: number): LineProblem | undefined;
+  skipLine?(problem: LineProblem): LineResults;
+}
+
+/** One file's counts, and the damage that cut its reading short, reported after its summary. */
+interface FileOutcome {
+  readonly summary: FileSummary;
+  readonly damage?: TruncatedInputError;
+}
+
 /** Imports one planned file into the sink; returns its counts (undefined for empty stdin). */
 async function importOne(
   sink: Pick<Store, 'appendFlows'>,
   plan: ImportPlan,
   options: ImportOptions,
   io: ImportIo,
-): Promise<FileSummary | undefined> {
+): Promise<FileOutcome | undefined> {
   const name = displayName(plan.file);
   const started = performance.now();
   const batchSize = options.batch ?? DEFAULT_BATCH;
@@ -331,14 +370,14 @@ async function importOne(
   let served = 0;
   // A Zeek x509.log or ssl.log yields certificates or sightings, written after each batch.
   const tlsImport = tls ? new TlsFileImport(tls, asSideTableStore(sink)) : undefined;
-  const parser: Pick<LogParser, 'parseLine' | 'finish'> & { readonly format: FileSummary['format'] } = tlsImport
+  const parser: LineParser = tlsImport
     ? { format: tlsImport.format, parseLine: (text, line) => tlsImport.parseLine(text, line), finish: (last) => tlsImport.finish(last) }
     : httpParser
     ? { format: httpParser.format, parseLine: (text, line) => httpParser.parseLine(text, line, requests), finish: (last) => httpParser.finish(last) }
     : dnsParser
       ? { format: dnsParser.format, parseLine: (text, line) => dnsParser.parseLine(text, line, observations), finish: (last) => dnsParser.finish(last) }
       : servicesParser
-        ? { format: servicesParser.format, parseLine: (text, line) => servicesParser.parseLine(text, line, scanned), finish: (last) => servicesParser.finish(last) }
+        ? { format: servicesParser.format, parseLine: (text, line) => servicesParser.parseLine(text, line, scanned), finish: (last) => servicesParser.finish(last), skipLine: (problem) => servicesParser.skipLine(problem) }
         : createLogParser(format!, { overrides: isMappedFormat(format!) ? options.overrides : undefined });
   const takeObservations = async (): Promise<void> => {
     if (observations.length === 0) return;
@@ -379,26 +418,51 @@ async function importOne(
     }
   };
 
+  /** Counts what a line gave: a record read, nothing, a problem, or several of these. */
+  const take = (r: LineResults): void => {
+    for (const one of resultList(r)) {
+      if (one === true) read++;
+      else if (one !== false) reject(one);
+    }
+  };
+
+  let damage: TruncatedInputError | undefined;
   try {
-    for await (const batch of chain(buffered, iterator)) {
-      const { lines, firstLine } = batch;
-      for (let i = 0; i < lines.length; i++) {
-        const r = parser.parseLine(lines[i]!, firstLine + i, out);
-        if (r === true) read++;
-        else if (r !== false) reject(r);
-        if (out.length >= batchSize) {
-          // A row can yield two flows: carry any excess so every append is exactly --batch.
-          const rest = out.length > batchSize ? out.splice(batchSize) : [];
-          await append(out);
-          out = rest;
+    try {
+      for await (const batch of chain(buffered, iterator)) {
+        const { lines, firstLine, tooLong } = batch;
+        let long = tooLong ? 0 : -1;
+        for (let i = 0; i < lines.length; i++) {
+          if (long >= 0 && tooLong![long] === i) {
+            // Skipped unread by the reader: rejected by number, or folded into the open record.
+            const problem = longLineProblem(firstLine + i, MAX_LINE_CHARS);
+            take(parser.skipLine ? parser.skipLine(problem) : problem);
+            long = long + 1 < tooLong!.length ? long + 1 : -1;
+          } else {
+            const r = parser.parseLine(lines[i]!, firstLine + i, out);
+            if (r === true) read++;
+            else if (r !== false) take(r);
+          }
+          if (out.length >= batchSize) {
+            // A row can yield two flows: carry any excess so every append is exactly --batch.
+            const rest = out.length > batchSize ? out.splice(batchSize) : [];
+            await append(out);
+            out = rest;
+          }
         }
+        lastLine = firstLine + lines.length - 1;
+        progress.update(read);
+        if (requests.length > 0) await httpWriter?.add(requests.splice(0));
+        await takeObservations();
+        await takeServices();
+        await tlsImport?.take();
       }
-      lastLine = firstLine + lines.length - 1;
-      progress.update(read);
-      if (requests.length > 0) await httpWriter?.add(requests.splice(0));
-      await takeObservations();
-      await takeServices();
-      await tlsImport?.take();
+    } catch (err) {
+      // Damaged gzip data ends the file where the damage starts: what was read before it is
+      // kept, counted and summed up, and the damage reported after the summary.
+      if (!(err instanceof TruncatedInputError) || options.strict) throw err;
+      damage = err;
+      lastLine = err.lastLine;
     }
     const end = parser.finish(lastLine);
     if (end) reject(end);
@@ -416,7 +480,8 @@ async function importOne(
   }
   if (rejected > maxMessages) io.stderr.write(`${name}: ${rejected - maxMessages} more rejected lines not shown\n`);
   const seconds = (performance.now() - started) / 1000;
-  return { file: name, format: parser.format, read, imported: read - rejected, rejected, flows, ...(httpParser ? { requests: read - rejected } : {}), ...(dnsParser ? { observations: observed, names: names.size } : {}), ...(servicesParser ? { services: served, hosts: hosts.size } : {}), ...(tlsImport ? tlsImport.counts() : {}), seconds };
+  const summary: FileSummary = { file: name, format: parser.format, read, imported: read - rejected, rejected, flows, ...(httpParser ? { requests: read - rejected } : {}), ...(dnsParser ? { observations: observed, names: names.size } : {}), ...(servicesParser ? { services: served, hosts: hosts.size } : {}), ...(tlsImport ? tlsImport.counts() : {}), seconds };
+  return { summary, damage };
 }
 
 function summaryLine(s: { read: number; imported: number; rejected: number; flows: number; requests?: number; observations?: number; names?: number; services?: number; hosts?: number; certificates?: number; sightings?: number; servers?: number; seconds: number }, from: string): string {
@@ -447,11 +512,15 @@ export async function runImport(
 ): Promise<ImportSummary> {
   const started = performance.now();
   const files: FileSummary[] = [];
+  const damaged: TruncatedInputError[] = [];
   for (const plan of plans) {
-    const summary = await importOne(sink, plan, options, io);
-    if (!summary) continue;
+    const outcome = await importOne(sink, plan, options, io);
+    if (!outcome) continue;
+    const { summary, damage } = outcome;
     files.push(summary);
     io.stderr.write(summaryLine(summary, summary.file));
+    // The other files are still imported; the damage makes the whole import fail at the end.
+    if (damage) damaged.push(damage);
   }
   const total = {
     files,
@@ -467,6 +536,8 @@ export async function runImport(
   const servicesOnly = files.length > 0 && files.every((f) => f.services !== undefined);
   const services = servicesOnly ? { services: files.reduce((n, f) => n + f.services!, 0) } : {};
   if (files.length > 1) io.stderr.write(summaryLine({ ...total, ...observations, ...services, seconds: (performance.now() - started) / 1000 }, `${files.length} files`));
+  for (const damage of damaged.slice(0, -1)) io.stderr.write(`vantage: ${damage.location.file}: ${damage.message} [${damage.code}]\n`);
+  if (damaged.length > 0) throw damaged[damaged.length - 1]!;
   return total;
 }
 

@@ -34,6 +34,13 @@ describe('detection', () => {
     expect(detectPassiveDns(['{"rrname":"x","rrtype":"A"}'])).toBe('cof');
     expect(detectPassiveDns(['ts,src,dst'])).toBeUndefined();
   });
+
+  test('a first JSON line cut short does not decide: the next one does', () => {
+    const dns = '{"ts":1.0,"query":"a.b","qtype_name":"A"}';
+    const cof = '{"rrname":"x","rrtype":"A","rdata":"1.2.3.4","time_first":1,"time_last":2}';
+    expect(detectPassiveDns([dns.slice(0, 20), dns])).toBe('zeek-dns-json');
+    expect(detectPassiveDns([cof.slice(0, 20), cof])).toBe('cof');
+  });
 });
 
 describe('Zeek TXT answers', () => {
@@ -140,6 +147,35 @@ describe('CofParser', () => {
       'time_last (2) is before time_first (3)',
       "bad number in field 'count': '-4'",
       'not a JSON object',
+    ]);
+  });
+
+  test('an A answer that is not IPv4, or an AAAA answer not IPv6, rejects its record naming line and value', () => {
+    const parser = new CofParser('pdns.jsonl');
+    const out: PassiveDnsObservation[] = [];
+    const rec = (rrname: string, rrtype: string | number, rdata: unknown) => JSON.stringify({ rrname, rrtype, rdata, time_first: 1700000000, time_last: 1700000100 });
+    const results = [
+      rec('a.example', 'A', '1.2.3.4'),
+      rec('b.example', 'A', '1.2.3.999'),
+      rec('c.example', 'AAAA', 'not-an-ip'),
+      rec('d.example', 'AAAA', '2001:DB8::1'),
+      rec('e.example', 'AAAA', '1.2.3.4'), // an IPv4 address is no AAAA answer
+      rec('f.example', 1, ['1.2.3.5', '1.2.3']), // type 1 is A; one bad value rejects the record
+      rec('g.example', 'CNAME', 'h.example'),
+    ].map((line, i) => parser.parseLine(line, i + 1, out));
+    expect(results).toEqual([
+      true,
+      { code: 'IMPORT_RECORD', line: 2, message: "bad address in field 'rdata': '1.2.3.999' (rrtype A needs an IPv4 address)" },
+      { code: 'IMPORT_RECORD', line: 3, message: "bad address in field 'rdata': 'not-an-ip' (rrtype AAAA needs an IPv6 address)" },
+      true,
+      { code: 'IMPORT_RECORD', line: 5, message: "bad address in field 'rdata': '1.2.3.4' (rrtype AAAA needs an IPv6 address)" },
+      { code: 'IMPORT_RECORD', line: 6, message: "bad address in field 'rdata': '1.2.3' (rrtype A needs an IPv4 address)" },
+      true,
+    ]);
+    expect(out.map((o) => [o.rrname, o.rrtype, o.rdata])).toEqual([
+      ['a.example', 'A', '1.2.3.4'],
+      ['d.example', 'AAAA', '2001:db8::1'],
+      ['g.example', 'CNAME', 'h.example'],
     ]);
   });
 });

@@ -4,6 +4,7 @@
 
 import { parseIp } from '../../core/ip.js';
 import { epochNumberToMs, parseTimeText } from '../logs/field-parsers.js';
+import { FIRST_RECORD_LINES } from '../logs/first-record-check.js';
 import { fieldProblem, formatProblem, jsonLineProblem, recordProblem, type LineProblem, type LineResult } from '../logs/log-parser.js';
 import { normalizeDnsName, normalizeRdata, normalizeRrtype, type PassiveDnsObservation } from './passive-dns-observation.js';
 import { unescapeZeek, ZeekTsvHeader } from '../logs/zeek-tsv-header.js';
@@ -23,6 +24,8 @@ const REQUIRED = ['ts', 'query'] as const;
  */
 export function detectZeekDns(head: readonly string[]): ZeekDnsLayout | undefined {
   let sawFields = false;
+  // A JSON line cut short does not decide for the file (the parser rejects it by number).
+  let unparsed = 0;
   for (const raw of head) {
     const line = raw.charCodeAt(0) === 0xfeff ? raw.slice(1).trim() : raw.trim();
     if (line === '') continue;
@@ -45,7 +48,7 @@ export function detectZeekDns(head: readonly string[]): ZeekDnsLayout | undefine
       if (!('query' in o) && !('qtype_name' in o)) return undefined;
       if ('query' in o && 'qtype_name' in o) return 'json';
     } catch {
-      return undefined;
+      if (++unparsed >= FIRST_RECORD_LINES) return undefined;
     }
   }
   return sawFields ? 'tsv' : undefined;

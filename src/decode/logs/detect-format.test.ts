@@ -44,6 +44,10 @@ describe('detectFormat on inline text', () => {
     ['just words', undefined],
     ['', undefined],
     ['{not json', undefined],
+    // A first line cut short or of another kind does not decide: the first objects that parse do.
+    ['{"ts":1,"id.orig_h":"10.0.0.1","id.re\n{"ts":1,"id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2"}', 'zeek-json'],
+    ['{"foo":1}\n{"ts":1,"id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2"}', 'zeek-json'],
+    ['{"start":0,"src":"10.0.0.1","d\n{"start":0,"src":"10.0.0.1","dst":"10.0.0.2"}', 'jsonl'],
     ['StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label', 'argus-binetflow'],
     ['# exported\nStartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes', 'argus-binetflow'],
     ['StartTime,Dur,Proto,SrcAddr,DstAddr', 'csv'], // too few Argus columns: generic CSV

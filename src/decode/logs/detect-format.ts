@@ -3,6 +3,7 @@
 import { isArgusBinetflowHeader } from './argus-binetflow-parser.js';
 import { isCicFlowMeterHeader } from './cicflowmeter-parser.js';
 import { guessDelimiter } from './csv-parser.js';
+import { FIRST_RECORD_LINES } from './first-record-check.js';
 import type { LogFormat } from './log-parser.js';
 import { NFDUMP_CSV_HEADER_PREFIX } from './nfdump-csv-parser.js';
 
@@ -11,9 +12,9 @@ const NFDUMP_TYPE = /"type"\s*:\s*"(FLOW|EVENT)"/;
 /**
  * The format of a log from its first lines (a few dozen are plenty), or undefined:
  * `ts,te,td,sa,da...` = nfdump-csv; `[` then objects with `"type" : "FLOW"` = nfdump-json;
- * `#separator`/`#fields` = zeek-tsv; a JSON object with `id.orig_h` = zeek-json; another JSON
- * object = jsonl; a header naming Argus's columns (`StartTime,...,SrcAddr,...`) = argus-binetflow;
- * one naming CICFlowMeter's (`Src IP`, `Flow Duration`, `Total Fwd Packet`...) = cicflowmeter;
+ * `#separator`/`#fields` = zeek-tsv; JSON objects one per line = zeek-json when one of the
+ * first that parse has `id.orig_h`, else jsonl; a header naming Argus's columns
+ * (`StartTime,...,SrcAddr,...`) = argus-binetflow; one naming CICFlowMeter's (`Src IP`, `Flow Duration`, `Total Fwd Packet`...) = cicflowmeter;
  * another line with a delimiter (a header row) = csv. Blank lines and, before a CSV header,
  * `#` comments are skipped. nfcapd files are binary: see `isNfcapdMagic`.
  */
@@ -44,18 +45,25 @@ export function detectFormat(head: readonly string[]): LogFormat | undefined {
     return rest.trimStart().startsWith('{') && NFDUMP_TYPE.test(rest) ? 'nfdump-json' : undefined;
   }
   if (first.startsWith('{')) {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(first);
-    } catch {
-      // A lone `{` opening a multi-line object: nfdump output cut before its `[`.
-      return first === '{' && NFDUMP_TYPE.test(head.slice(i, i + 60).join('\n')) ? 'nfdump-json' : undefined;
+    // A lone `{` opening a multi-line object: nfdump output cut before its `[`.
+    if (first === '{' && NFDUMP_TYPE.test(head.slice(i, i + 60).join('\n'))) return 'nfdump-json';
+    // One object per line. A first line cut short or of another kind must not decide for the
+    // file (the parser rejects it by number): the first objects that parse do.
+    let objects = 0;
+    for (let line: string | undefined = first; line !== undefined && objects < FIRST_RECORD_LINES; line = next()) {
+      let obj: unknown;
+      try {
+        obj = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) continue;
+      objects++;
+      const o = obj as Record<string, unknown>;
+      const id = o.id;
+      if ('id.orig_h' in o || (id !== null && typeof id === 'object' && 'orig_h' in (id as object))) return 'zeek-json';
     }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
-    const o = obj as Record<string, unknown>;
-    const id = o.id;
-    if ('id.orig_h' in o || (id !== null && typeof id === 'object' && 'orig_h' in (id as object))) return 'zeek-json';
-    return 'jsonl';
+    return objects > 0 ? 'jsonl' : undefined;
   }
   return delimitedFormat(first);
 }

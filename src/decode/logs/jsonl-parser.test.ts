@@ -79,8 +79,45 @@ describe('JsonlParser on malformed input', () => {
     expect(parse(LINE, LINE.replace('"src": "10.0.0.1", ', '')).problems[0]).toEqual({ code: 'IMPORT_RECORD', line: 2, message: "missing value in field 'src'" });
   });
 
-  it('refuses a first line that is not a mappable JSON object as an unknown header', () => {
-    expect(parse('not json').problems[0]).toMatchObject({ code: 'IMPORT_FORMAT', line: 1 });
-    expect(parse('{"a": 1, "b": 2}').problems[0]).toMatchObject({ code: 'IMPORT_FORMAT', message: expect.stringContaining("no column for 'src'") });
+  it('refuses a file whose lines are not mappable JSON objects as an unknown header', () => {
+    expect(parse('not json').problems.find((p) => p.code === 'IMPORT_FORMAT')).toMatchObject({ line: 1 });
+    expect(parse('{"a": 1, "b": 2}').problems).toEqual([
+      { code: 'IMPORT_RECORD', line: 1, message: "missing value in field 'start'" },
+      { code: 'IMPORT_FORMAT', line: 1, message: expect.stringMatching(/^unknown header: no column for 'src' \(looked for src, srcip, /) },
+    ]);
+  });
+
+  it('a bad first line costs that line only: the records after it are read', () => {
+    // {"foo":1} used to refuse the whole file ("no column for 'src'"), a cut line too.
+    for (const [first, message] of [
+      ['{"foo":1}', "missing value in field 'start'"],
+      [LINE.slice(0, 50), 'truncated line: the JSON object is not closed'],
+    ] as const) {
+      const r = parse(first, ...Array<string>(9).fill(LINE));
+      expect(r.problems).toEqual([{ code: 'IMPORT_RECORD', line: 1, message }]);
+      expect(r.read).toBe(10);
+      expect(r.records.length).toBe(9);
+    }
+  });
+
+  it('refuses the file when none of its first 10 lines is a flow object, at the first line', () => {
+    const r = parse(...Array<string>(10).fill('{"foo":1}'), LINE);
+    expect(r.problems.map((p) => [p.code, p.line])).toEqual([...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((l) => ['IMPORT_RECORD', l]), ['IMPORT_FORMAT', 1]]);
+    expect(r.problems[9]!.message).toMatch(/^unknown header: no column for 'src' .*\(and none of the first 10 lines is a JSON lines flow object\)$/);
+  });
+
+  it('names the --map column that is missing, not the field', () => {
+    const map = parseMapSpec('src=nope');
+    expect(parseLogText(new JsonlParser(map), LINE).problems).toEqual([
+      { code: 'IMPORT_RECORD', line: 1, message: "missing value in field 'nope'" },
+      { code: 'IMPORT_FORMAT', line: 1, message: "unknown header: --map src=nope: the object has no key 'nope'" },
+    ]);
+    const r = parseLogText(new JsonlParser(map), [LINE.replace('"src"', '"nope"'), LINE].join('\n'));
+    expect(r.problems).toEqual([{ code: 'IMPORT_RECORD', line: 2, message: "missing value in field 'nope'" }]);
+  });
+
+  it('shows a number too large for a double as written, not as null', () => {
+    expect(parse(LINE, LINE.replace('"packets": 3', '"packets": 1e400')).problems[0]!.message).toBe("bad number in field 'packets': '1e400'");
+    expect(parse(LINE, LINE.replace('"2024-05-01T12:00:00Z"', '-1e400')).problems[0]!.message).toBe("bad time in field 'start': '-1e400'");
   });
 });

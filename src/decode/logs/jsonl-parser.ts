@@ -3,23 +3,31 @@
 
 import type { FlowRecord } from '../../core/columns.js';
 import { aliasHint, buildGenericRecord, ColumnResolver, MAPPED_FIELDS, slotOf, type ColumnOverrides } from './column-mapping.js';
-import { formatProblem, jsonLineProblem, recordProblem, type LineProblem, type LineResult, type LogParser } from './log-parser.js';
+import { jsonLineProblem, overflowingNumbers, recordProblem, type LineProblem, type LineResult, type LogParser } from './log-parser.js';
+import { FirstRecordCheck } from './first-record-check.js';
 
 /**
  * Parser for JSON lines. Keys are mapped like CSV header names (Vantage names, aliases, --map
- * overrides naming a key, dotted for nested objects); the first object must yield src, dst
- * and start, later ones that lack them are rejected one by one.
+ * overrides naming a key, dotted for nested objects). The file is taken for JSON lines once an
+ * object among its first lines yields src, dst and start (see `FirstRecordCheck`); lines that
+ * do not, before or after, are rejected one by one.
  */
 export class JsonlParser implements LogParser {
   readonly format = 'jsonl' as const;
-  private checked = false;
+  private readonly check = new FirstRecordCheck('a JSON lines flow object');
   private readonly resolver: ColumnResolver;
   private readonly values: unknown[] = new Array(MAPPED_FIELDS.length);
   private readonly preference = new Float64Array(MAPPED_FIELDS.length);
   private readonly names: string[] = new Array(MAPPED_FIELDS.length).fill('');
+  /** Per slot, the --map column feeding it ('' for none): messages name it when it is missing. */
+  private readonly overrideNames: string[] = new Array(MAPPED_FIELDS.length).fill('');
+  /** Literals JSON.parse turned to Infinity on the current line, handed out in order. */
+  private overflowing: string[] | undefined;
+  private text = '';
 
   constructor(overrides?: ColumnOverrides) {
     this.resolver = new ColumnResolver(overrides);
+    for (const [field, column] of overrides ?? []) this.overrideNames[slotOf(field)] = column;
   }
 
   parseLine(text: string, line: number, out: FlowRecord[]): LineResult {
@@ -28,38 +36,46 @@ export class JsonlParser implements LogParser {
     try {
       obj = JSON.parse(text);
     } catch (err) {
-      if (!this.checked) return formatProblem(line, `unknown header: expected JSON lines (one object per line), got '${text.slice(0, 40)}'`);
-      return jsonLineProblem(line, err as Error, text);
+      return this.check.fault(line, `expected JSON lines (one object per line), got '${text.slice(0, 40)}'`, jsonLineProblem(line, err as Error, text));
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      if (!this.checked) return formatProblem(line, `unknown header: expected JSON lines (one object per line), got '${text.slice(0, 40)}'`);
-      return recordProblem(line, 'malformed JSON: expected an object');
+      return this.check.fault(line, `expected JSON lines (one object per line), got '${text.slice(0, 40)}'`, recordProblem(line, 'malformed JSON: expected an object'));
     }
     this.values.fill(undefined);
     this.preference.fill(Infinity);
-    this.names.fill('');
+    for (let i = 0; i < this.names.length; i++) this.names[i] = this.overrideNames[i]!;
+    this.text = text;
+    this.overflowing = undefined;
     this.collect(obj as Record<string, unknown>, '');
-    if (!this.checked) {
+    if (!this.check.passed) {
       for (const field of ['src', 'dst', 'start'] as const) {
-        if (this.values[slotOf(field)] === undefined) return formatProblem(line, `unknown header: ${aliasHint(field)}`);
+        const slot = slotOf(field);
+        if (this.values[slot] !== undefined) continue;
+        const column = this.overrideNames[slot]!;
+        const reason = column !== '' ? `--map ${field}=${column}: the object has no key '${column}'` : aliasHint(field);
+        // The record-level message, as for a later line: the field is missing.
+        return this.check.fault(line, reason, buildGenericRecord(this.values, this.names, line, []) as LineProblem);
       }
-      this.checked = true;
+      this.check.pass();
     }
     return buildGenericRecord(this.values, this.names, line, out);
   }
 
   finish(): LineProblem | undefined {
-    return undefined;
+    return this.check.finish();
   }
 
   private collect(obj: Record<string, unknown>, prefix: string): void {
     for (const key in obj) {
-      const v = obj[key];
+      let v = obj[key];
       const name = prefix === '' ? key : `${prefix}.${key}`;
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
         this.collect(v as Record<string, unknown>, name);
         continue;
       }
+      // A number too large for a double (1e400) became Infinity: keep its text, which the
+      // conversion then rejects by name, as written.
+      if (typeof v === 'number' && !Number.isFinite(v)) v = (this.overflowing ??= overflowingNumbers(this.text)).shift() ?? String(v);
       const target = this.resolver.resolve(name);
       if (target && target.preference < this.preference[target.slot]!) {
         this.preference[target.slot] = target.preference;

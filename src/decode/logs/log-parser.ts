@@ -38,6 +38,12 @@ export interface LogParser {
   parseLine(text: string, line: number, out: FlowRecord[]): LineResult;
   /** Called once after the last line (`lastLine` is its number): reports a record left open. */
   finish(lastLine: number): LineProblem | undefined;
+  /**
+   * For formats whose records span lines: a line the reader skipped unread (too long). The
+   * record it is part of is rejected with `problem` (false now, the problem when it ends);
+   * without this method the line is rejected on its own.
+   */
+  skipLine?(problem: LineProblem): LineResult;
 }
 
 /** A record-level problem. */
@@ -70,4 +76,59 @@ export function jsonLineProblem(line: number, err: Error, text: string): LinePro
     return recordProblem(line, 'truncated line: the JSON object is not closed');
   }
   return recordProblem(line, `malformed JSON: ${message.length > 120 ? `${message.slice(0, 117)}...` : message}`);
+}
+
+/**
+ * What a parser whose records span lines may return for one line: a line can end one record
+ * and start another, or close a broken record while completing the next, so each counts.
+ */
+export type LineResults = LineResult | readonly LineResult[];
+
+/** The problem for a line the reader skipped for its length (`readLineBatches`' `tooLong`). */
+export function longLineProblem(line: number, maxChars: number): LineProblem {
+  return recordProblem(line, `line longer than ${maxChars} characters: skipped`);
+}
+
+/**
+ * A JSON value as text for a message: strings as they are, anything else as JSON
+ * (`{"a":1}`, not `[object Object]`). Numbers JSON.parse turned to Infinity (`1e400`) print as
+ * null in JSON, so pass the source text: the literal that overflowed is shown instead.
+ */
+export function jsonValueText(v: unknown, source?: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && !Number.isFinite(v) && source !== undefined) return overflowingNumbers(source)[0] ?? String(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+const JSON_NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * The number literals of a JSON text, outside strings, that do not fit a double (`1e400`,
+ * `-1e999`): JSON.parse reads them as ±Infinity, and only the text still says what they were.
+ */
+export function overflowingNumbers(text: string): string[] {
+  const found: string[] = [];
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // skip the string, escapes included
+      for (i++; i < n && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+      continue;
+    }
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      JSON_NUMBER.lastIndex = i;
+      const m = JSON_NUMBER.exec(text);
+      if (m) {
+        if (!Number.isFinite(Number(m[0]))) found.push(m[0]);
+        i += m[0].length - 1;
+      }
+    }
+  }
+  return found;
+}
+
+/** The results of one line as a list, whether the parser returned one or several. */
+export function resultList(r: LineResults): readonly LineResult[] {
+  return typeof r === 'object' && Array.isArray(r) ? r : [r as LineResult];
 }

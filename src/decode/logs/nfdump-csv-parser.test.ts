@@ -158,6 +158,20 @@ describe('NfdumpCsvParser on malformed input', () => {
     expect(parse(ROW1.replace(',2852,2852,', ',2852,AS1,')).problems[0]!.message).toBe("bad number in field 'das': 'AS1'");
   });
 
+  it('rejects a te before ts and a dir other than 0 (ingress) or 1 (egress), naming the values', () => {
+    // ts and te are the 1st and 2nd columns, dir the 23rd (0 in ROW1).
+    const early = ROW1.replace('2018-01-12 15:37:30,2018-01-12 15:37:30,', '2018-01-12 15:37:30,2018-01-12 15:37:29,');
+    const cols = ROW1.split(',');
+    const withDir = (dir: string) => [...cols.slice(0, 22), dir, ...cols.slice(23)].join(',');
+    const r = parse(early, withDir('7'), withDir('1'), withDir('x'));
+    expect(r.problems).toEqual([
+      { code: 'IMPORT_RECORD', line: 2, message: "bad time in field 'te': '2018-01-12 15:37:29' is before ts '2018-01-12 15:37:30'" },
+      { code: 'IMPORT_RECORD', line: 3, message: "value out of range in field 'dir': '7' (0 ingress, 1 egress)" },
+      { code: 'IMPORT_RECORD', line: 5, message: "bad number in field 'dir': 'x'" },
+    ]);
+    expect(r.records.map((x) => x.direction)).toEqual([1]);
+  });
+
   it('refuses an unknown header as a format problem', () => {
     const r = parseLogText(new NfdumpCsvParser(), 'Date first seen,Duration,Proto\n2018-01-12 15:37:30,0,TCP\n');
     expect(r.problems[0]).toMatchObject({ code: 'IMPORT_FORMAT', line: 1, message: expect.stringContaining('unknown header') });

@@ -60,7 +60,9 @@ const SLOT_OF: Record<string, number> = {
 const SLOT_NAMES = Object.keys(SLOT_OF);
 const SLOT_BY_NAME = new Map(Object.entries(SLOT_OF));
 const OPTIONAL_SLOTS = [STOS, IN, OUT, SAS, DAS, DIR, SVLN, DVLN];
-const OPTIONAL_MAX: Record<number, number> = { [STOS]: 255, [IN]: 4294967295, [OUT]: 4294967295, [SAS]: 4294967295, [DAS]: 4294967295, [DIR]: 255, [SVLN]: 65535, [DVLN]: 65535 };
+/** nfdump's flow direction (NetFlow v9 DIRECTION): 0 ingress, 1 egress; nothing else exists. */
+export const MAX_DIRECTION = 1;
+const OPTIONAL_MAX: Record<number, number> = { [STOS]: 255, [IN]: 4294967295, [OUT]: 4294967295, [SAS]: 4294967295, [DAS]: 4294967295, [DIR]: MAX_DIRECTION, [SVLN]: 65535, [DVLN]: 65535 };
 const REQUIRED = ['ts', 'te', 'sa', 'da', 'sp', 'dp', 'pr', 'flg', 'ipkt', 'ibyt'];
 const U32_MAX = 4294967295;
 
@@ -164,6 +166,8 @@ export class NfdumpCsvParser implements LogParser {
     if (Number.isNaN(start)) return this.fault(line, 'bad time', 'ts', text, TS);
     let end = this.time(text, starts[TE]!, ends[TE]!);
     if (Number.isNaN(end)) return this.fault(line, 'bad time', 'te', text, TE);
+    // nfdump prints a flow's last packet after its first: an earlier te is damage, not a flow.
+    if (end < start) return recordProblem(line, `bad time in field 'te': '${text.slice(starts[TE]!, ends[TE]!)}' is before ts '${text.slice(starts[TS]!, ends[TS]!)}'`);
     // ts and te print whole seconds but td the duration in ms: start + td keeps the duration
     // exact, which nfdump's duration/pps/bps filters depend on.
     if (starts[TD]! >= 0) {
@@ -193,13 +197,14 @@ export class NfdumpCsvParser implements LogParser {
     const outIf = this.optionalUint(text, OUT, U32_MAX);
     const srcAs = this.optionalUint(text, SAS, U32_MAX);
     const dstAs = this.optionalUint(text, DAS, U32_MAX);
-    const direction = this.optionalUint(text, DIR, 255);
+    const direction = this.optionalUint(text, DIR, MAX_DIRECTION);
     const srcVlan = this.optionalUint(text, SVLN, 65535);
     const dstVlan = this.optionalUint(text, DVLN, 65535);
     if (tos === -1 || inIf === -1 || outIf === -1 || srcAs === -1 || dstAs === -1 || direction === -1 || srcVlan === -1 || dstVlan === -1) {
       const slot = OPTIONAL_SLOTS.find((s) => this.optionalUint(text, s, OPTIONAL_MAX[s]!) === -1)!;
       const numeric = parseUintRange(text, starts[slot]!, ends[slot]!) >= 0;
-      return this.fault(line, numeric ? 'value out of range' : 'bad number', SLOT_NAMES[slot]!, text, slot);
+      const problem = this.fault(line, numeric ? 'value out of range' : 'bad number', SLOT_NAMES[slot]!, text, slot);
+      return slot === DIR && numeric ? recordProblem(line, `${problem.message} (0 ingress, 1 egress)`) : problem;
     }
     const exporter = starts[RA]! >= 0 ? this.exporter(text, starts[RA]!, ends[RA]!) : undefined;
     if (exporter === null) return this.fault(line, 'bad address', 'ra', text, RA);

@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { FlowRecord } from '../../core/columns.js';
 import { formatIp, parseIp } from '../../core/ip.js';
 import { requireTool, sharedDataPath } from '../../test-support/shared-data.js';
+import { longLineProblem } from './log-parser.js';
 import { NfdumpJsonParser } from './nfdump-json-parser.js';
 import { parseLogText } from './parse-log-text.js';
 
@@ -165,6 +167,29 @@ describe('NfdumpJsonParser on malformed input', () => {
     expect(badNum.problems[0]).toMatchObject({ line: 10, message: "bad number in field 'in_bytes': '6o'" });
     const badPort = parse(`[\n${OBJECT.replace('"dst_port" : 902', '"dst_port" : 90200')}]`);
     expect(badPort.problems[0]!.message).toBe("value out of range in field 'dst_port': '90200'");
+  });
+
+  it('rejects a last before first and a direction other than 0 or 1, on their lines', () => {
+    const early = OBJECT.replace('"last" : "2018-01-12T15:37:30.942"', '"last" : "2018-01-12T15:37:29.000"');
+    const r = parse(`[\n${early},\n${OBJECT.replace('"direction" : 0', '"direction" : 2')},\n${OBJECT.replace('"direction" : 0', '"direction" : 1')}]`);
+    // Objects (31 lines each) open on lines 2, 33 and 64; "last" is their 6th line, "direction" their 24th.
+    expect(r.problems).toEqual([
+      { code: 'IMPORT_RECORD', line: 7, message: "bad time in field 'last': '2018-01-12T15:37:29.000' is before first '2018-01-12T15:37:30.942'" },
+      { code: 'IMPORT_RECORD', line: 56, message: "value out of range in field 'direction': '2' (0 ingress, 1 egress)" },
+    ]);
+    expect(r.records.map((x) => x.direction)).toEqual([1]);
+  });
+
+  it('a member line skipped for its length rejects its object, once, when the object ends', () => {
+    const parser = new NfdumpJsonParser();
+    const out: FlowRecord[] = [];
+    const lines = `[\n${OBJECT},\n${second}]`.split('\n');
+    // Line 6 (the first object's "first") is skipped; the object ends on line 32.
+    const results = lines.map((l, i) => (i === 5 ? parser.skipLine(longLineProblem(6, 1048576)) : parser.parseLine(l, i + 1, out)));
+    expect(results.filter((r) => r !== false)).toEqual([{ code: 'IMPORT_RECORD', line: 6, message: 'line longer than 1048576 characters: skipped' }, true]);
+    expect(results[31]).toEqual({ code: 'IMPORT_RECORD', line: 6, message: 'line longer than 1048576 characters: skipped' });
+    expect(out.map((r) => r.sport)).toEqual([52325]);
+    expect(parser.skipLine(longLineProblem(70, 1048576))).toMatchObject({ line: 70 });
   });
 
   it('reports a malformed member line (a wrong column count has no JSON equivalent)', () => {

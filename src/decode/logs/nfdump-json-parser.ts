@@ -4,6 +4,7 @@
 import type { FlowRecord } from '../../core/columns.js';
 import { parseIp, type Ip } from '../../core/ip.js';
 import { parseTcpFlags, parseTimeText, parseUintText } from './field-parsers.js';
+import { MAX_DIRECTION } from './nfdump-csv-parser.js';
 import { isIcmp } from '../../core/protocols.js';
 import {
   fieldProblem,
@@ -89,6 +90,12 @@ export class NfdumpJsonParser implements LogParser {
     return this.inObject ? this.unclosed() : undefined;
   }
 
+  skipLine(problem: LineProblem): LineResult {
+    if (!this.inObject) return problem;
+    this.broken ??= problem;
+    return false;
+  }
+
   private open(line: number): void {
     this.inObject = true;
     this.objectLine = line;
@@ -172,6 +179,8 @@ export class NfdumpJsonParser implements LogParser {
     const lastText = v('last');
     const end = lastText === undefined ? start : parseTimeText(lastText);
     if (Number.isNaN(end)) return this.fault('bad time', 'last', at('last'));
+    // nfdump prints a flow's last packet after its first: an earlier `last` is damage.
+    if (end < start) return recordProblem(at('last'), `bad time in field 'last': '${lastText}' is before first '${v('first')}'`);
 
     const srcKey = v('src4_addr') !== undefined ? 'src4_addr' : 'src6_addr';
     const dstKey = v('dst4_addr') !== undefined ? 'dst4_addr' : 'dst6_addr';
@@ -222,7 +231,7 @@ export class NfdumpJsonParser implements LogParser {
     const srcVlan = this.uint('src_vlan', 65535, -2);
     const dstVlan = this.uint('dst_vlan', 65535, -2);
     const tos = this.uint('src_tos', 255, -2);
-    const direction = this.uint('direction', 255, -2);
+    const direction = this.uint('direction', MAX_DIRECTION, -2);
     for (const [key, value] of [
       ['input_snmp', inIf],
       ['output_snmp', outIf],
@@ -300,7 +309,8 @@ export class NfdumpJsonParser implements LogParser {
 
   private uintFault(key: string): LineProblem {
     const n = parseUintText(this.values.get(key) ?? '');
-    return this.fault(n >= 0 ? 'value out of range' : 'bad number', key, this.lines.get(key) ?? this.objectLine);
+    const problem = this.fault(n >= 0 ? 'value out of range' : 'bad number', key, this.lines.get(key) ?? this.objectLine);
+    return key === 'direction' && n >= 0 ? recordProblem(problem.line, `${problem.message} (0 ingress, 1 egress)`) : problem;
   }
 
   private missing(key: string): LineProblem {

@@ -133,9 +133,38 @@ describe('ZeekJsonParser on malformed input', () => {
     ]);
   });
 
-  it('refuses other Zeek logs and non-JSON as an unknown header', () => {
-    expect(parse('{"ts":1.0,"id.orig_h":"10.0.0.1","query":"example.com","_path":"dns"}').problems[0]).toMatchObject({ code: 'IMPORT_FORMAT', message: "unknown header: this Zeek log is 'dns', not a conn log" });
-    expect(parse('#separator \\x09').problems[0]).toMatchObject({ code: 'IMPORT_FORMAT', line: 1 });
-    expect(parse('{"ts":1.0,"src":"10.0.0.1"}').problems[0]).toMatchObject({ code: 'IMPORT_FORMAT', message: expect.stringContaining("no 'id.orig_h'") });
+  it('refuses other Zeek logs and non-JSON as an unknown header when no first line is a connection', () => {
+    // Each line is rejected as itself; at the end, the file is refused at its first line.
+    const dns = '{"ts":1.0,"id.orig_h":"10.0.0.1","query":"example.com","_path":"dns"}';
+    expect(parse(dns).problems).toEqual([
+      { code: 'IMPORT_RECORD', line: 1, message: "this Zeek log is 'dns', not a conn log" },
+      { code: 'IMPORT_FORMAT', line: 1, message: "unknown header: this Zeek log is 'dns', not a conn log" },
+    ]);
+    expect(parse('#separator \\x09').problems.find((p) => p.code === 'IMPORT_FORMAT')).toMatchObject({ line: 1 });
+    expect(parse('{"ts":1.0,"src":"10.0.0.1"}').problems.find((p) => p.code === 'IMPORT_FORMAT')).toMatchObject({ message: expect.stringContaining("no 'id.orig_h'") });
+  });
+
+  it('a bad first line costs that line only: the connections after it are read', () => {
+    for (const first of [LINE.slice(0, 60), '{"foo":1}', '[1,2]']) {
+      const r = parse(first, LINE, LINE);
+      expect(r.problems.map((p) => [p.code, p.line])).toEqual([['IMPORT_RECORD', 1]]);
+      expect(r.read).toBe(3);
+      expect(r.records.length).toBe(4);
+    }
+    expect(parse('{"foo":1}', LINE).problems[0]!.message).toBe("missing value in field 'ts'");
+  });
+
+  it('refuses the file when none of its first 10 lines is a connection, at the first line', () => {
+    const other = '{"ts":1.0,"query":"example.com"}';
+    const r = parse(...Array<string>(10).fill(other), LINE);
+    expect(r.problems.filter((p) => p.code === 'IMPORT_RECORD').map((p) => p.line)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(r.problems[9]).toEqual({ code: 'IMPORT_FORMAT', line: 1, message: "unknown header: Zeek JSON object has no 'id.orig_h' (not a conn log?) (and none of the first 10 lines is a Zeek conn object)" });
+  });
+
+  it('shows an object as JSON and an overflowing number as written', () => {
+    expect(parse(LINE.replace('"10.55.100.100"', '{"ip":"10.55.100.100"}')).problems[0]!.message).toBe(`bad address in field 'id.orig_h': '{"ip":"10.55.100.100"}'`);
+    expect(parse(LINE, LINE.replace('"orig_pkts": 10', '"orig_pkts": 1e400')).problems[0]!.message).toBe("bad number in field 'orig_pkts': '1e400'");
+    expect(parse(LINE, LINE.replace('1517422326.539915', '-1e400')).problems[0]!.message).toBe("bad time in field 'ts': '-1e400'");
+    expect(parse(LINE, LINE.replace('"duration": 108.985496', '"duration": [1]')).problems[0]!.message).toBe("bad number in field 'duration': '[1]'");
   });
 });

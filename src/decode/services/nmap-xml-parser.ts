@@ -1,9 +1,11 @@
-// nmap's XML output (`nmap -oX`): a small tag scanner fed line by line (the files can be large and
-// are machine-written, well-formed XML), yielding one observation per address and open port of
-// each <host>, timed by the host's starttime/endtime or else the scan's start.
+// nmap's XML output (`nmap -oX`), read line by line through a conforming XML tokenizer (saxes),
+// yielding one observation per address and open port of each <host>, timed by the host's
+// starttime/endtime or else the scan's start. Malformed XML costs the <host> it is in, never the
+// hosts after it: reading starts again with a fresh tokenizer at the next line opening a <host>.
 
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { epochNumberToMs } from '../logs/field-parsers.js';
-import { fieldProblem, recordProblem, type LineProblem, type LineResult } from '../logs/log-parser.js';
+import { fieldProblem, formatProblem, recordProblem, type LineProblem, type LineResult, type LineResults } from '../logs/log-parser.js';
 import { isPort, normalizeServiceIp, normalizeTransport, type ServiceObservation, type ServiceTransport } from './service-observation.js';
 
 /** The format name imports report for nmap XML. */
@@ -17,35 +19,27 @@ export function detectNmapXml(head: readonly string[]): boolean {
   return head.some((l) => l.includes('<nmaprun'));
 }
 
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+/** nmap starts every <host> on a line of its own: where reading resumes after malformed XML. */
+const HOST_LINE = /^\s*<host[\s>]/;
 
-/** Attribute text with XML's predefined and numeric character references resolved. */
-function unescapeXml(text: string): string {
-  if (!text.includes('&')) return text;
-  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, ref: string) => {
-    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
-    if (ref.startsWith('#')) return String.fromCodePoint(parseInt(ref.slice(1), 10));
-    return ENTITIES[ref] ?? whole;
-  });
-}
+/** A character or entity reference: anything else after `&` is not XML. */
+const ENTITY_REF = /&(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z_:][\w.:-]*);/y;
 
-function attributes(tag: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of tag.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) out.set(m[1]!, unescapeXml(m[2] ?? m[3] ?? ''));
-  return out;
-}
+/** The root a fresh tokenizer is primed with, on its line 1 before the file's text. */
+const PRIMED_ROOT = '<nmaprun>';
 
-/** The index of the `>` closing the tag that opens at `from`, skipping quoted values; -1 if not on this text. */
-function tagEnd(text: string, from: number): number {
-  let quote = 0;
-  for (let i = from + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (quote !== 0) {
-      if (c === quote) quote = 0;
-    } else if (c === 34 || c === 39) quote = c;
-    else if (c === 62) return i;
-  }
-  return -1;
+/**
+ * The tokenizer's reason without the position it prefixes (the file's line is given apart),
+ * and the text where it stopped, when that is on `text` (the line being read).
+ */
+function xmlReason(err: Error, text: string, primed: boolean): string {
+  const at = /^(?:[^:]*:)?(\d+):(\d+): /.exec(err.message);
+  const reason = err.message.slice(at ? at[0].length : 0).replace(/\.$/, '');
+  if (!at) return reason;
+  // saxes counts lines from 1 and columns from 1, on the character it stopped at.
+  const column = Number(at[2]) - (primed && at[1] === '1' ? PRIMED_ROOT.length : 0);
+  const near = column >= 1 ? text.slice(column - 1, column + 29).trimEnd() : '';
+  return near === '' ? reason : `${reason} at '${near}'`;
 }
 
 interface OpenPort {
@@ -70,109 +64,234 @@ interface OpenHost {
 
 /**
  * A line parser for nmap XML. A record is a <host>; only ports whose state is `open` yield
- * observations (`open|filtered` says nmap could not tell). A line ending one or more hosts
- * counts as one record read.
+ * observations (`open|filtered` says nmap could not tell). Malformed XML rejects the <host> it
+ * is found in (reported on the line where the tokenizer found it); a file whose XML is malformed
+ * before the <nmaprun> root, or whose root is another element, is not nmap XML (IMPORT_FORMAT).
  */
 export class NmapXmlParser {
   readonly format = NMAP_XML_FORMAT;
-  /** A tag or comment cut by a line end, carried to the next line. */
-  private carry = '';
-  private carryLine = 0;
-  private inComment = false;
+  private xml: SaxesParser;
+  /** The file line that is the tokenizer's line 1: a fresh one starts at a <host> line. */
+  private base = 1;
+  /** The line being fed, its number, and what it gives. */
+  private text = '';
+  private line = 0;
+  private results: LineResult[] = [];
+  private out: ServiceObservation[] = [];
+  /** Line of the start tag being read (tags can span lines). */
+  private tagLine = 0;
+  private rootSeen = false;
+  /** Not nmap XML: reported once, nothing more is read. */
+  private refused = false;
+  /** The tokenizer found malformed XML: its events are ignored until a fresh one takes over. */
+  private broken = false;
+  /** While true, lines are skipped until one opens a <host>. */
+  private resync = false;
+  /** Set while a fresh tokenizer is given the root it would otherwise miss, and once it was. */
+  private priming = false;
+  private primed = false;
+  /** The line a comment still open was opened on (0: none); a comment can hold `&` freely. */
+  private commentLine = 0;
+  private lastText = '';
+  private lastTextLine = 0;
   private scanStart = NaN;
   private host: OpenHost | undefined;
 
-  parseLine(text: string, line: number, out: ServiceObservation[]): LineResult {
-    let result: LineResult = false;
-    const note = (r: LineResult): void => {
-      if (typeof r === 'object') {
-        if (typeof result !== 'object') result = r;
-      } else if (r && result === false) result = true;
-    };
-    let s = text;
-    let tagLine = line;
-    if (this.carry !== '') {
-      s = `${this.carry}\n${text}`;
-      tagLine = this.carryLine;
-      this.carry = '';
-    }
-    let at = 0;
-    while (at < s.length) {
-      if (this.inComment) {
-        const close = s.indexOf('-->', at);
-        if (close < 0) return result;
-        this.inComment = false;
-        at = close + 3;
-        continue;
-      }
-      const open = s.indexOf('<', at);
-      if (open < 0) break;
-      if (s.startsWith('<!--', open)) {
-        this.inComment = true;
-        at = open + 4;
-        continue;
-      }
-      const close = tagEnd(s, open);
-      if (close < 0) {
-        this.carry = s.slice(open);
-        this.carryLine = open < s.length - text.length ? tagLine : line;
-        return result;
-      }
-      // A tag carried over starts on an earlier line; one found in this line's text is on it.
-      const where = open < s.length - text.length ? tagLine : line;
-      note(this.tag(s.slice(open + 1, close), where, out));
-      at = close + 1;
-    }
-    return result;
+  constructor() {
+    this.xml = this.tokenizer();
   }
 
-  private tag(body: string, line: number, out: ServiceObservation[]): LineResult {
-    if (body.startsWith('?') || body.startsWith('!')) return false;
-    if (body.startsWith('/')) return this.endTag(body.slice(1).trim(), line, out);
-    const name = /^[\w:.-]+/.exec(body)?.[0] ?? '';
-    const selfClosing = body.endsWith('/');
+  parseLine(text: string, line: number, out: ServiceObservation[]): LineResults {
+    if (this.refused) return false;
+    this.results.length = 0;
+    this.out = out;
+    this.text = text;
+    this.line = line;
+    if (this.resync) {
+      if (!HOST_LINE.test(text)) return false;
+      this.restart(line);
+    }
+    this.feed(text);
+    // Malformed XML found on a line that opens a <host>: that host is read afresh from here.
+    if (this.broken && !this.refused && this.base !== line && HOST_LINE.test(text)) {
+      this.restart(line);
+      this.feed(text);
+    }
+    if (text.trim() !== '') {
+      this.lastText = text.trimEnd();
+      this.lastTextLine = line;
+    }
+    const r = this.results;
+    return r.length === 0 ? false : r.length === 1 ? r[0]! : [...r];
+  }
+
+  /** A line skipped for its length: the open host is lost with it, and the XML resumes at the next <host>. */
+  skipLine(problem: LineProblem): LineResults {
+    if (this.refused) return false;
     const host = this.host;
-    switch (name) {
-      case 'nmaprun': {
-        this.scanStart = epochNumberToMs(Number(attributes(body).get('start') ?? NaN));
-        return false;
+    this.host = undefined;
+    this.broken = true;
+    this.resync = true;
+    return host?.bad ? false : problem;
+  }
+
+  finish(lastLine: number): LineProblem | undefined {
+    if (this.refused) return undefined;
+    if (!this.rootSeen && !this.broken) return formatProblem(lastLine, 'not nmap XML: no <nmaprun> element');
+    if (this.commentLine > 0 && !this.resync) return recordProblem(this.commentLine, `malformed XML: the comment opened at line ${this.commentLine} is not closed: the ${lastLine - this.commentLine} lines after it were read as comment`);
+    if (this.host && !this.host.bad) return recordProblem(lastLine, `truncated file: the <host> opened at line ${this.host.line} is not closed`);
+    if (!this.resync && this.lastText !== '' && !this.lastText.endsWith('>')) return recordProblem(this.lastTextLine, 'truncated file: a tag is not closed');
+    return undefined;
+  }
+
+  /**
+   * Writes a line to the tokenizer. saxes reads an entity name up to its `;`, so a bare `&`
+   * would swallow the text after it, hosts and lines included, until some `;`: it is found here
+   * first (entity names never span lines) and is malformed XML at once.
+   */
+  private feed(text: string): void {
+    const amp = this.bareAmpersand(text);
+    if (amp < 0) {
+      this.xml.write(`${text}\n`);
+      return;
+    }
+    this.xml.write(text.slice(0, amp));
+    this.malformed(new Error(`'&' that starts no entity reference at '${text.slice(amp, amp + 30).trimEnd()}'`));
+  }
+
+  /** Where `text` has an `&` outside comments that is not `&name;` or `&#n;`, or -1. */
+  private bareAmpersand(text: string): number {
+    let i = 0;
+    for (;;) {
+      if (this.commentLine > 0) {
+        const end = text.indexOf('-->', i);
+        if (end < 0) return -1;
+        this.commentLine = 0;
+        i = end + 3;
       }
+      const amp = text.indexOf('&', i);
+      const comment = text.indexOf('<!--', i);
+      if (comment >= 0 && (amp < 0 || comment < amp)) {
+        this.commentLine = this.line;
+        i = comment + 4;
+        continue;
+      }
+      if (amp < 0) return -1;
+      ENTITY_REF.lastIndex = amp;
+      if (!ENTITY_REF.test(text)) return amp;
+      i = amp + 1;
+    }
+  }
+
+  /** A tokenizer whose events feed this parser. */
+  private tokenizer(): SaxesParser {
+    const xml = new SaxesParser();
+    xml.on('opentagstart', () => {
+      this.tagLine = this.base + xml.line - 1;
+    });
+    xml.on('opentag', (tag) => {
+      if (!this.broken && !this.priming) this.note(this.openTag(tag, this.tagLine));
+    });
+    xml.on('closetag', (tag) => {
+      if (!this.broken && !this.priming) this.note(this.endTag(tag.name));
+    });
+    xml.on('error', (err) => this.malformed(err));
+    return xml;
+  }
+
+  /** A fresh tokenizer from `line` on, inside the root the file opened. */
+  private restart(line: number): void {
+    this.xml = this.tokenizer();
+    this.base = line;
+    this.commentLine = 0;
+    this.broken = false;
+    this.resync = false;
+    this.priming = true;
+    this.primed = true;
+    this.xml.write(PRIMED_ROOT);
+    this.priming = false;
+  }
+
+  private note(r: LineResult): void {
+    if (r !== false) this.results.push(r);
+  }
+
+  /** The first well-formedness error of a tokenizer: drops the host it is in, then resynchronizes. */
+  private malformed(err: Error): void {
+    if (this.broken || this.priming) return;
+    this.broken = true;
+    this.resync = true;
+    const what = `malformed XML: ${xmlReason(err, this.text, this.primed)}`;
+    if (!this.rootSeen) {
+      this.refused = true;
+      this.results.push(formatProblem(this.line, `not nmap XML: ${what}`));
+      return;
+    }
+    const host = this.host;
+    this.host = undefined;
+    // A line that opens a <host> is read again by a fresh tokenizer, which finds again what is
+    // wrong in it: only a host opened on an earlier line is lost for good here.
+    const again = this.base !== this.line && HOST_LINE.test(this.text);
+    if (host && !host.bad && !(again && host.line === this.line)) {
+      this.results.push(recordProblem(this.line, `${what} (the <host> opened at line ${host.line} is dropped)`));
+    } else if (!host && !again) {
+      this.results.push(recordProblem(this.line, what));
+    }
+  }
+
+  private openTag(tag: SaxesTagPlain, line: number): LineResult {
+    const a = tag.attributes;
+    const host = this.host;
+    if (!this.rootSeen) {
+      this.rootSeen = true;
+      if (tag.name !== 'nmaprun') {
+        this.refused = true;
+        return formatProblem(line, `not nmap XML: the root element is <${tag.name}>, not <nmaprun>`);
+      }
+      this.scanStart = epochNumberToMs(Number(a.start ?? NaN));
+      return false;
+    }
+    switch (tag.name) {
       case 'host': {
-        const a = attributes(body);
-        const start = a.has('starttime') ? epochNumberToMs(Number(a.get('starttime'))) : this.scanStart;
-        const end = a.has('endtime') ? epochNumberToMs(Number(a.get('endtime'))) : start;
+        if (host) {
+          // nmap closes every <host>: one opening inside another means the other was cut short,
+          // and the tokenizer's nesting is off by one, so a fresh one reads on from this line.
+          this.host = undefined;
+          this.broken = true;
+          this.resync = true;
+          return host.bad ? false : recordProblem(host.line, `truncated record: the <host> opened at line ${host.line} is not closed before the next <host> at line ${line}`);
+        }
+        const start = a.starttime !== undefined ? epochNumberToMs(Number(a.starttime)) : this.scanStart;
+        const end = a.endtime !== undefined ? epochNumberToMs(Number(a.endtime)) : start;
         this.host = { line, start, end: Number.isNaN(end) || end < start ? start : end, addresses: [], ports: [], bad: false };
-        if (Number.isNaN(start)) return this.fail(a.has('starttime') ? fieldProblem(line, 'bad time', 'starttime', a.get('starttime')!) : recordProblem(line, 'no time: the host has no starttime and the scan no start'));
-        return selfClosing ? this.endTag('host', line, out) : false;
+        if (Number.isNaN(start)) return this.fail(a.starttime !== undefined ? fieldProblem(line, 'bad time', 'starttime', a.starttime) : recordProblem(line, 'no time: the host has no starttime and the scan no start'));
+        return false;
       }
       case 'address': {
         if (!host || host.bad) return false;
-        const a = attributes(body);
-        const type = a.get('addrtype') ?? 'ipv4';
+        const type = a.addrtype ?? 'ipv4';
         if (type !== 'ipv4' && type !== 'ipv6') return false;
-        const ip = normalizeServiceIp(a.get('addr') ?? '');
-        if (ip === undefined) return this.fail(fieldProblem(line, 'bad address', 'addr', a.get('addr') ?? ''));
+        const ip = normalizeServiceIp(a.addr ?? '');
+        if (ip === undefined) return this.fail(fieldProblem(line, 'bad address', 'addr', a.addr ?? ''));
         host.addresses.push(ip);
         return false;
       }
       case 'port': {
         if (!host || host.bad) return false;
-        const a = attributes(body);
-        host.port = { line, protocol: a.get('protocol') ?? '', portid: a.get('portid') ?? '', state: '', service: '', product: '' };
-        return selfClosing ? this.endTag('port', line, out) : false;
+        host.port = { line, protocol: a.protocol ?? '', portid: a.portid ?? '', state: '', service: '', product: '' };
+        return false;
       }
       case 'state': {
-        if (host?.port) host.port.state = attributes(body).get('state') ?? '';
+        if (host?.port) host.port.state = a.state ?? '';
         return false;
       }
       case 'service': {
         if (!host?.port) return false;
-        const a = attributes(body);
-        const name = a.get('name') ?? '';
-        const tunnel = a.get('tunnel') ?? '';
+        const name = a.name ?? '';
+        const tunnel = a.tunnel ?? '';
         host.port.service = tunnel !== '' && name !== '' ? `${tunnel}/${name}` : name;
-        const extra = a.get('extrainfo') ?? '';
-        host.port.product = [a.get('product') ?? '', a.get('version') ?? '', extra === '' ? '' : `(${extra})`].filter((x) => x !== '').join(' ');
+        const extra = a.extrainfo ?? '';
+        host.port.product = [a.product ?? '', a.version ?? '', extra === '' ? '' : `(${extra})`].filter((x) => x !== '').join(' ');
         return false;
       }
       default:
@@ -180,8 +299,9 @@ export class NmapXmlParser {
     }
   }
 
-  private endTag(name: string, line: number, out: ServiceObservation[]): LineResult {
+  private endTag(name: string): LineResult {
     const host = this.host;
+    const out = this.out;
     if (name === 'port' && host?.port) {
       const p = host.port;
       host.port = undefined;
@@ -209,11 +329,5 @@ export class NmapXmlParser {
   private fail(problem: LineProblem): LineProblem {
     if (this.host) this.host.bad = true;
     return problem;
-  }
-
-  finish(lastLine: number): LineProblem | undefined {
-    if (this.host && !this.host.bad) return recordProblem(lastLine, `truncated file: the <host> opened at line ${this.host.line} is not closed`);
-    if (this.carry !== '') return recordProblem(this.carryLine, 'truncated file: a tag is not closed');
-    return undefined;
   }
 }
