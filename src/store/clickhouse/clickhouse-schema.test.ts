@@ -7,7 +7,7 @@ describe('clickHouseMigrations', () => {
     const ddl = clickHouseMigrations({ database: 'vantage', retentionDays: 90 }).join(';\n');
     for (const c of FLOW_COLUMNS) expect(ddl).toContain(`\`${c.name}\` ${clickHouseType(c)}`);
     expect(ddl).toContain('ENGINE = MergeTree\nPARTITION BY toDate(`start`)');
-    expect(ddl).toContain('TTL toDateTime(`start`) + INTERVAL 90 DAY DELETE');
+    expect(ddl).toContain('TTL toStartOfHour(`start`) + INTERVAL 1 HOUR + INTERVAL 90 DAY DELETE');
     expect(ddl).toContain('CREATE MATERIALIZED VIEW IF NOT EXISTS vantage.flows_1m_mv');
     expect(ddl).toContain('CREATE MATERIALIZED VIEW IF NOT EXISTS vantage.flows_1h_mv');
     expect(ddl).not.toContain('ON CLUSTER');

@@ -76,8 +76,17 @@ function addMissingColumns(table: string, on?: string): string[] {
   return [...FLOW_COLUMNS.map((c) => `${alter} \`${c.name}\` ${clickHouseType(c)}`), ...V4_COPY_LIST.map((definition) => `${alter} ${definition}`)];
 }
 
+/**
+ * The retention TTL, the same on the flows and on both rollups: whole hours go, those that ended
+ * `days` ago, so that a rollup bucket leaves with exactly its flows (a TTL on the flow's own time
+ * would leave rollup rows counting flows already deleted). DuckDB's retention cuts at the same hour.
+ */
+export function retentionTtl(days: number): string {
+  return `TTL toStartOfHour(\`start\`) + INTERVAL 1 HOUR + INTERVAL ${Math.floor(days)} DAY DELETE`;
+}
+
 function tableSettings(options: ClickHouseSchemaOptions, engine: string): string {
-  const ttl = options.retentionDays ? `\nTTL toDateTime(\`start\`) + INTERVAL ${Math.floor(options.retentionDays)} DAY DELETE` : '';
+  const ttl = options.retentionDays ? `\n${retentionTtl(options.retentionDays)}` : '';
   return (
     `ENGINE = ${engine}\nPARTITION BY toDate(\`start\`)\n` +
     // Time first so ranges prune parts; then the fields most hunts filter on.
@@ -99,7 +108,7 @@ export const ROLLUPS = [
   { table: 'flows_1h', bucketMs: 3_600_000, bucket: 'toStartOfHour' },
 ] as const;
 
-function rollupStatements(db: string, source: string, on: string, replicated: boolean, cluster?: string): string[] {
+function rollupStatements(db: string, source: string, on: string, replicated: boolean, cluster?: string, retentionDays?: number): string[] {
   const byName = new Map(FLOW_COLUMNS.map((c) => [c.name as string, c]));
   const dims = ROLLUP_DIMENSIONS.map((d) => `\`${d}\` ${clickHouseType(byName.get(d)!)}`);
   const dimList = ROLLUP_DIMENSIONS.map((d) => `\`${d}\``).join(', ');
@@ -111,7 +120,8 @@ function rollupStatements(db: string, source: string, on: string, replicated: bo
     const engine = replicated ? `ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'SummingMergeTree';
     const statements = [
       `CREATE TABLE IF NOT EXISTS ${db}.${local} ${on} (\`start\` DateTime64(3, 'UTC'), ${dims.join(', ')}, \`flows\` UInt64, \`packets\` UInt64, \`bytes\` UInt64)\n` +
-        `ENGINE = ${engine}((\`flows\`, \`packets\`, \`bytes\`))\nPARTITION BY toDate(\`start\`)\nORDER BY (\`start\`, ${dimList})\nSETTINGS allow_nullable_key = 1`,
+        `ENGINE = ${engine}((\`flows\`, \`packets\`, \`bytes\`))\nPARTITION BY toDate(\`start\`)\nORDER BY (\`start\`, ${dimList})\n` +
+        `${retentionDays ? `${retentionTtl(retentionDays)}\n` : ''}SETTINGS allow_nullable_key = 1`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${local}_mv ${on} TO ${db}.${local} AS\n` +
         `SELECT ${bucket}(\`start\`) AS \`start\`, ${dimList}, ${counts} AS \`flows\`, sum(\`packets\`) AS \`packets\`, sum(\`bytes\`) AS \`bytes\`\n` +
         `FROM ${db}.${finer ?? source} GROUP BY \`start\`, ${dimList}`,
@@ -143,9 +153,11 @@ export function clickHouseMigrations(options: ClickHouseSchemaOptions): string[]
       `CREATE DATABASE IF NOT EXISTS ${db}`,
       `CREATE TABLE IF NOT EXISTS ${db}.flows ${body}\n${tableSettings(options, 'MergeTree')}`,
       ...addMissingColumns(`${db}.flows`),
-      // A retention given later applies to the existing table too.
-      ...(options.retentionDays ? [`ALTER TABLE ${db}.flows MODIFY TTL toDateTime(\`start\`) + INTERVAL ${Math.floor(options.retentionDays)} DAY DELETE`] : []),
-      ...rollupStatements(db, 'flows', '', false),
+      ...rollupStatements(db, 'flows', '', false, undefined, options.retentionDays),
+      // A retention given later applies to the existing tables too.
+      ...(options.retentionDays
+        ? ['flows', ...ROLLUPS.map((r) => r.table)].map((table) => `ALTER TABLE ${db}.${table} MODIFY ${retentionTtl(options.retentionDays!)}`)
+        : []),
     ];
   }
   const cluster = ident(options.cluster);
@@ -160,6 +172,6 @@ export function clickHouseMigrations(options: ClickHouseSchemaOptions): string[]
     `CREATE TABLE IF NOT EXISTS ${db}.flows ${on} AS ${db}.flows_local\nENGINE = Distributed(${cluster}, ${db}, flows_local, rand())`,
     ...addMissingColumns(`${db}.flows`, on),
     // Each shard rolls up its own rows; the Distributed rollup tables sum across shards.
-    ...rollupStatements(db, 'flows_local', on, true, cluster),
+    ...rollupStatements(db, 'flows_local', on, true, cluster, options.retentionDays),
   ];
 }

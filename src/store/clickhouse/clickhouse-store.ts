@@ -287,8 +287,12 @@ export class ClickHouseStore implements Store {
   }
 
   async enforceRetention(): Promise<number | undefined> {
-    // The TTL drops old parts during merges; this applies it now rather than at the next merge.
-    if (this.config.retentionDays) await this.command(`ALTER TABLE ${this.table()} MATERIALIZE TTL SETTINGS mutations_sync = 2`);
+    // The TTL drops old parts during merges; this applies it now rather than at the next merge,
+    // to the rollups too, which share it.
+    if (!this.config.retentionDays) return undefined;
+    for (const table of ['flows', ...ROLLUPS.map((r) => r.table)]) {
+      await this.command(`ALTER TABLE ${this.config.database}.${table} MATERIALIZE TTL SETTINGS mutations_sync = 2`);
+    }
     return undefined;
   }
 

@@ -183,7 +183,8 @@ export class DuckDbStore implements Store {
 
   async enforceRetention(now: number = Date.now()): Promise<number | undefined> {
     if (!this.config.retentionDays) return 0;
-    const cutoff = now - this.config.retentionDays * 86_400_000;
+    // Whole hours go, as ClickHouse's TTL takes them (its rollups expire by the hour).
+    const cutoff = Math.floor((now - this.config.retentionDays * 86_400_000) / 3_600_000) * 3_600_000;
     return this.deleteFlows('"start" < $1', cutoff);
   }
 
