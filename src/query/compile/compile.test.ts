@@ -133,6 +133,26 @@ describe.each(testBackends())('queries on a %s store', (name, make) => {
   });
 });
 
+describe.each(testBackends())('tags on a %s store', (name, make) => {
+  const store = make(join(work, `${name}-tags`));
+  beforeAll(async () => {
+    await store.open();
+    await store.appendFlows([
+      { ...flow('10.0.0.1', '192.0.2.10', 443, 6, 0, 1, 10), tags: null },
+      { ...flow('10.0.0.2', '192.0.2.10', 443, 6, 0, 1, 20), tags: [] },
+      { ...flow('10.0.0.3', '192.0.2.10', 443, 6, 0, 1, 40), tags: ['c2', 'emotet'] },
+      { ...flow('10.0.0.4', '192.0.2.10', 443, 6, 0, 1, 80), tags: ['c2', 'emotet'] },
+      { ...flow('10.0.0.5', '192.0.2.10', 443, 6, 0, 1, 160), tags: ['scanner'] },
+    ]);
+  });
+  afterAll(() => store.close());
+
+  it('count distinct tags counts tag lists, a flow without tags not among them', async () => {
+    const [row] = (await runQuery(store, 'any | count distinct tags')).rows;
+    expect(row).toMatchObject({ flows: 5, distinct_tags: 2 });
+  });
+});
+
 // Addresses at the edges of IPv4 filtering: ClickHouse tests IPv4 ranges on a UInt32 copy of
 // `src` and `dst` that holds 0 for IPv6, so 0.0.0.0 and IPv6 addresses whose low 32 bits look
 // like an IPv4 address must still come out right.

@@ -123,7 +123,9 @@ export const clickHouseDialect: Dialect = {
     const p = params.bind('i64', intervalMs);
     return `(intDiv(toUnixTimestamp64Milli(${quote(column)}), ${p}) * ${p})`;
   },
-  countDistinct(column, _kind: ColumnKind) {
+  countDistinct(column, kind: ColumnKind) {
+    // A flow without tags holds [] here and NULL on DuckDB, where COUNT(DISTINCT) skips it.
+    if (kind === 'tags') return `uniqExactIf(${quote(column)}, notEmpty(${quote(column)}))`;
     return `uniqExact(${quote(column)})`;
   },
   tagsContain(column, value, params) {
