@@ -281,6 +281,30 @@ describe.each(testBackends())('beacon detector on %s', (_name, make) => {
     }
   });
 
+  describe('prevalence: the clients of the window, counted exactly', () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await openStore(make);
+      const t0 = Date.UTC(2024, 4, 1);
+      const tcp = (src: string, dst: string, at: number): FlowRecord => ({ start: at, end: at + 1000, src: parseIp(src)!, dst: parseIp(dst)!, sport: 50000, dport: 443, proto: 6, tcp_flags: 0x1b, packets: 10, bytes: 2000 });
+      await store.appendFlows([
+        // A beacon every 5 minutes, 200 times; 9 more clients of its server once each; 10 clients elsewhere.
+        // (DuckDB's approx_count_distinct took these 20 addresses for 23.)
+        ...Array.from({ length: 200 }, (_, i) => tcp('10.0.0.0', '45.77.10.5', t0 + i * 300_000)),
+        ...Array.from({ length: 9 }, (_, i) => tcp(`10.0.0.${i + 1}`, '45.77.10.5', t0 + i * 3_600_000)),
+        ...Array.from({ length: 10 }, (_, i) => tcp(`10.0.0.${i + 10}`, '198.51.100.1', t0 + i * 3_600_000)),
+      ]);
+    });
+    afterAll(() => store.close());
+
+    it('20 clients in the window, 10 of them for the beacon server', async () => {
+      const { findings, stats } = await beaconDetector.run(context(store), beaconDetector.config.parse({}));
+      expect(stats.clients).toBe(20);
+      const beacon = findings.find((f) => f.src === '10.0.0.0')!;
+      expect((beacon.evidence.details as { prevalence: { clients: number; totalClients: number } }).prevalence).toMatchObject({ clients: 10, totalClients: 20 });
+    });
+  });
+
   describe('synthetic 1:N packet-sampled NetFlow', () => {
     let store: Store;
     beforeAll(async () => {

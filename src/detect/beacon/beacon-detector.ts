@@ -226,8 +226,10 @@ export const beaconDetector: Detector<BeaconConfig> = {
       `HAVING COUNT(*) >= CASE WHEN MAX(smp) > 1 THEN ${minSampled} ELSE ${minPlain} END AND COUNT(*) <= ${maxFlows} ` +
       `ORDER BY n DESC, cli, srv, port, proto LIMIT ${limit}`;
     // The window's extent and clients (RITA's dataset span, the prevalence denominator) ride on
-    // every row, read from the same oriented flows: one pass over the window instead of two.
-    const overviewCte = `ov AS (SELECT COUNT(*) AS ov_flows, MIN(t) AS ov_t0, MAX(t) AS ov_t1, ${d.name === 'duckdb' ? 'approx_count_distinct(cli)' : 'uniq(cli)'} AS ov_clients FROM o)`;
+    // every row, read from the same oriented flows: one pass over the window instead of two. The
+    // client count is exact: the two engines' estimates differ (DuckDB's took 20 clients for 23),
+    // and it is the denominator of the prevalence modifier, so it moved scores and severities.
+    const overviewCte = `ov AS (SELECT COUNT(*) AS ov_flows, MIN(t) AS ov_t0, MAX(t) AS ov_t1, COUNT(DISTINCT cli) AS ov_clients FROM o)`;
     const prevalenceCte = `p AS (SELECT srv AS psrv, COUNT(DISTINCT cli) AS pclients FROM o WHERE srv IN (SELECT csrv FROM c) GROUP BY srv)`;
     const inner =
       `SELECT ${keys}, n, qualified, smp_ AS psmp, ${lists.select}, MAX(pclients) AS pclients ` +
@@ -247,7 +249,7 @@ export const beaconDetector: Detector<BeaconConfig> = {
     if (!overview) {
       const op = d.newParams();
       [overview] = await store.execute(
-        `SELECT COUNT(*) AS ov_flows, MIN(t) AS ov_t0, MAX(t) AS ov_t1, ${d.name === 'duckdb' ? 'approx_count_distinct(cli)' : 'uniq(cli)'} AS ov_clients FROM (${orientedFlows(d, op, context, config)}) AS o`,
+        `SELECT COUNT(*) AS ov_flows, MIN(t) AS ov_t0, MAX(t) AS ov_t1, COUNT(DISTINCT cli) AS ov_clients FROM (${orientedFlows(d, op, context, config)}) AS o`,
         op.params,
       );
     }
