@@ -26,12 +26,13 @@ const DUCKDB_DDL = `CREATE TABLE IF NOT EXISTS ${SERVICES_TABLE} (
 const JSON_COLUMNS = `ip: 'VARCHAR', port: 'INTEGER', transport: 'VARCHAR', source: 'VARCHAR', ${TEXTS.map((t) => `${t}: 'VARCHAR', ${t}_at: 'BIGINT'`).join(', ')}, first_seen: 'BIGINT', last_seen: 'BIGINT', count: 'UBIGINT'`;
 
 // Rows arrive aggregated per key (see appendServices): DuckDB refuses to update one row twice in
-// one statement. On a tie the newer import wins.
+// one statement. Of two texts seen at the same time the larger wins, as ClickHouse's max of
+// (time, text) has it, whichever was imported last.
 const DUCKDB_INSERT =
   `INSERT INTO ${SERVICES_TABLE} SELECT ${KEY}, ${TEXTS.map((t) => `${t}, ${t}_at`).join(', ')}, first_seen, last_seen, count ` +
   `FROM read_json($1, format = 'newline_delimited', columns = {${JSON_COLUMNS}}) ` +
   `ON CONFLICT (${KEY}) DO UPDATE SET ` +
-  TEXTS.map((t) => `${t} = CASE WHEN excluded.${t}_at >= ${t}_at THEN excluded.${t} ELSE ${t} END, ${t}_at = greatest(${t}_at, excluded.${t}_at)`).join(', ') +
+  TEXTS.map((t) => `${t} = CASE WHEN excluded.${t}_at > ${t}_at OR (excluded.${t}_at = ${t}_at AND excluded.${t} > ${t}) THEN excluded.${t} ELSE ${t} END, ${t}_at = greatest(${t}_at, excluded.${t}_at)`).join(', ') +
   `, first_seen = least(first_seen, excluded.first_seen), last_seen = greatest(last_seen, excluded.last_seen), count = count + excluded.count`;
 
 function clickHouseDdl(db: string): string {
@@ -79,7 +80,8 @@ export function aggregateServices(observations: readonly ServiceObservation[]): 
       byKey.set(key, m);
       continue;
     }
-    const pick = <K extends (typeof TEXTS)[number]>(t: K) => (m[`${t}At`] >= had[`${t}At`] ? { [t]: m[t], [`${t}At`]: m[`${t}At`] } : {});
+    const newer = <K extends (typeof TEXTS)[number]>(t: K) => m[`${t}At`] > had[`${t}At`] || (m[`${t}At`] === had[`${t}At`] && m[t] > had[t]);
+    const pick = <K extends (typeof TEXTS)[number]>(t: K) => (newer(t) ? { [t]: m[t], [`${t}At`]: m[`${t}At`] } : {});
     byKey.set(key, {
       ...had,
       ...pick('service'),
