@@ -89,17 +89,13 @@ export function findingWindow(context: DetectionContext, firstMs: number, lastMs
   return { from: Math.max(context.from, Math.floor(firstMs)), to: Math.min(context.to, Math.floor(lastMs) + 1) };
 }
 
-/** Where IPv4 addresses start inside ::ffff:0:0/96, the form one 128-bit key gives them. */
-const V4_MAPPED = toV6Space(0);
-
 /**
  * One SQL expression per address, comparable across families: ClickHouse's IPv6 column as is;
  * on DuckDB the v4 column mapped into ::ffff:0:0/96, else the v6 column. Joins and groupings
  * on addresses use it; `readKey` turns it back into an address.
  */
 export function ipKey(d: Dialect, column: string): string {
-  const cols = d.ipColumns(column);
-  return cols.length === 1 ? cols[0]! : `COALESCE(CAST(${cols[0]} AS UHUGEINT) + ${V4_MAPPED}, ${cols[1]})`;
+  return d.ipKeyOf(d.ipColumns(column));
 }
 
 /** A bound parameter holding an address the way `ipKey` computes it, for comparisons and IN lists. */

@@ -157,7 +157,7 @@ async function groupedByAddress(store: Store, table: string, ipColumn: string, w
   const cols = d.ipColumns(ipColumn);
   const sql =
     `SELECT ${cols.map((c, i) => `${c} AS ip_${i}`).join(', ')}, sum(count) AS n, ${ms(d, 'min(first_seen)')} AS first_ms, ${ms(d, 'max(last_seen)')} AS last_ms, COUNT(*) OVER () AS total ` +
-    `FROM ${table} WHERE ${where} GROUP BY ${cols.join(', ')} ORDER BY n DESC, last_ms DESC, ${cols.join(', ')} LIMIT ${Math.max(1, Math.floor(limit))}`;
+    `FROM ${table} WHERE ${where} GROUP BY ${cols.join(', ')} ORDER BY n DESC, last_ms DESC, ${d.ipKeyOf(cols)} LIMIT ${Math.max(1, Math.floor(limit))}`;
   const rows = await store.execute(sql, p.params);
   return {
     total: rows.length > 0 ? num(rows[0]!, 'total') : 0,

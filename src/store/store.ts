@@ -65,6 +65,12 @@ export interface Dialect {
   flowsIpInRange(column: string, range: IpRange, params: ParamSink): string;
   /** Condition: an address column of the flows table itself is one of the addresses (false for none). */
   flowsIpIn(column: string, ips: readonly Ip[], params: ParamSink): string;
+  /**
+   * One comparable expression for an address given as the expressions of its columns (what
+   * `ipColumns` names, or their aliases): ClickHouse's one IPv6 column as is; DuckDB's IPv4 column
+   * mapped into ::ffff:0:0/96 as a 128-bit key, else its IPv6 column. Both sort addresses alike.
+   */
+  ipKeyOf(exprs: readonly string[]): string;
   /** Condition: column holds an address of this family. */
   ipIsFamily(column: string, family: 4 | 6): string;
   /** A time column as epoch milliseconds (an integer expression). */

@@ -192,6 +192,14 @@ describe.each(testBackends())('IPv4 filters at the edges on a %s store', (name, 
     expect(row!.bytes).toBe(bytes);
   });
 
+  it('sorts addresses as 128-bit numbers, IPv4 mapped into ::ffff:0:0/96, on both backends', async () => {
+    const order = ['::a00:1', '0.0.0.0', '10.0.0.1', '255.255.255.255', '::ffff:0:a00:1'];
+    expect((await runQuery(store, 'any | count by src | sort src')).rows.map((r) => r.src)).toEqual(order);
+    expect((await runQuery(store, 'any | count by src | sort src desc | limit 2')).rows.map((r) => r.src)).toEqual(order.reverse().slice(0, 2));
+    // Ties on the metric fall back to the address, in the same order.
+    expect((await runQuery(store, 'any | top 3 src by flows')).rows.map((r) => r.src)).toEqual(['::a00:1', '0.0.0.0', '10.0.0.1']);
+  });
+
   // Address lists (pivots, profiles, detections) at the same edges, through the dialect.
   it.each([
     ['src', ['10.0.0.1'], 10],

@@ -179,7 +179,10 @@ export function compileQuery(query: Query, dialect: Dialect, options: CompileOpt
   const orderOf = (name: string, descending: boolean): string[] => {
     const out = outputs.find((o) => o.name === name);
     if (!out) return [];
-    return out.aliases.map((a) => `${q(a)} ${descending ? 'DESC' : 'ASC'}`);
+    const direction = descending ? 'DESC' : 'ASC';
+    // An address sorts as one key, however the backend splits it into columns.
+    if (out.kind === 'ip') return [`${dialect.ipKeyOf(out.aliases.map(q))} ${direction}`];
+    return out.aliases.map((a) => `${q(a)} ${direction}`);
   };
   const keyOrder = (fields: readonly FieldRef[]): string[] => fields.flatMap((f) => orderOf(f.name, false));
 

@@ -113,6 +113,7 @@ export const clickHouseDialect: Dialect = {
     ];
     return parts.length === 0 ? '1 = 0' : parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
   },
+  ipKeyOf: (exprs) => exprs[0]!,
   ipIsFamily(column, family) {
     return family === 4 ? inV4(column) : `(NOT ${inV4(column)})`;
   },

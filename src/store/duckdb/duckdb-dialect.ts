@@ -214,6 +214,9 @@ export const duckDbDialect: Dialect = {
     ];
     return parts.length === 0 ? '1 = 0' : parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
   },
+  ipKeyOf(exprs) {
+    return `COALESCE(CAST(${exprs[0]} AS UHUGEINT) + ${toV6Space(0)}, ${exprs[1]})`;
+  },
   ipIsFamily(column, family) {
     return `${quote(`${column}${family}`)} IS NOT NULL`;
   },
