@@ -11,6 +11,17 @@ import {
 import { protocolNumber } from '../../core/protocols.js';
 
 describe('parseTimeText', () => {
+  it.each(['1969-12-31T22:30:00Z', '2100-01-01T00:00:00Z', '2150-01-01T10:30:00Z', '4102444800', '-1'])('%s is outside the times a store keeps (1970-2099): NaN', (text) => {
+    expect(parseTimeText(text)).toBeNaN();
+  });
+
+  it('keeps the edges of that span', () => {
+    expect(parseTimeText('1970-01-01T00:00:00Z')).toBe(0);
+    expect(parseTimeText('2099-12-31T23:59:59.999Z')).toBe(Date.UTC(2100, 0, 1) - 1);
+    expect(epochNumberToMs(4102444799.999)).toBe(Date.UTC(2100, 0, 1) - 1);
+    expect(epochNumberToMs(4102444800)).toBeNaN();
+  });
+
   it.each([
     // nfdump CSV: second precision, space, no zone = UTC
     ['2010-07-04 20:24:15', Date.UTC(2010, 6, 4, 20, 24, 15)],

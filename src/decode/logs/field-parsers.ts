@@ -133,8 +133,20 @@ export function parseTimeRange(text: string, start: number, end: number): number
   while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
   if (end - start < 1) return NaN;
   const sep = start + 4 < end ? text.charCodeAt(start + 4) : 0;
-  if (sep === 45 || sep === 47) return parseDateTime(text, start, end, sep);
-  return parseEpoch(text, start, end);
+  if (sep === 45 || sep === 47) return storable(parseDateTime(text, start, end, sep));
+  return storable(parseEpoch(text, start, end));
+}
+
+/** 2100-01-01T00:00Z: flow times end before it. */
+const LAST_FLOW_TIME = Date.UTC(2100, 0, 1);
+
+/**
+ * A time both stores keep as it is: from 1970 to 2099. ClickHouse partitions and rolls up by
+ * 32-bit dates, which wrap outside it (a 1969 flow fell out of every time-bounded query); a time
+ * there is a wrong clock or a mis-scaled epoch, and is rejected as a bad time.
+ */
+function storable(ms: number): number {
+  return ms >= 0 && ms < LAST_FLOW_TIME ? ms : NaN;
 }
 
 /** `parseTimeRange` over a whole string. */
@@ -190,10 +202,10 @@ function epochToMs(intPart: number, fracMs: number): number {
  */
 export function epochNumberToMs(n: number): number {
   if (!Number.isFinite(n) || n < 0) return NaN;
-  if (n < 1e11) return Math.floor(Math.round(n * 1e6) / 1000);
-  if (n < 1e14) return Math.floor(n);
-  if (n < 1e17) return Math.floor(n / 1000);
-  return Math.floor(n / 1e6);
+  if (n < 1e11) return storable(Math.floor(Math.round(n * 1e6) / 1000));
+  if (n < 1e14) return storable(Math.floor(n));
+  if (n < 1e17) return storable(Math.floor(n / 1000));
+  return storable(Math.floor(n / 1e6));
 }
 
 function parseDateTime(text: string, start: number, end: number, sep: number): number {
