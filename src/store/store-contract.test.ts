@@ -102,6 +102,18 @@ describe.each(backends)('%s store contract', (name, make, makeWith) => {
     }
   });
 
+  it('stores the reserved AS 4294967295 as no AS (DuckDB packs AS + 1 in 32 bits)', async () => {
+    const store = makeWith(join(work, `${name}-reserved-as`), {});
+    await store.open();
+    try {
+      await store.appendFlows([{ ...SPARSE, src_as: 4294967295, dst_as: 4294967294 }]);
+      expect((await runQuery(store, 'any | count by src_as, dst_as')).rows).toEqual([{ src_as: null, dst_as: 4294967294, flows: 1, packets: 0, bytes: 0 }]);
+      expect((await runQuery(store, 'src as 4294967295 | count')).rows[0]).toMatchObject({ flows: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('migrates idempotently and keeps data across reopen', async () => {
     const first = make();
     await first.open();

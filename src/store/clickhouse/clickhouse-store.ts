@@ -33,6 +33,13 @@ export interface ClickHouseStoreConfig {
 // The chdb package is installed on demand (see README): its lockfile entries break `npm ci`.
 const CHDB_MODULE = 'chdb/connection';
 
+/**
+ * AS 4294967295, reserved (RFC 7300), is stored as no AS, as DuckDB's packed AS column (AS + 1
+ * in 32 bits) has to: an exporter sending it gets the same answers from both backends.
+ */
+const RESERVED_LAST_AS = 4294967295;
+const AS_COLUMNS: ReadonlySet<string> = new Set(['src_as', 'dst_as']);
+
 // Where embedded inserts stage their Native block: memory-backed when the system has it.
 const STAGING_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 let stagingSequence = 0;
@@ -204,9 +211,10 @@ export class ClickHouseStore implements Store {
         closeSync(fd);
       }
       const columns = block.columns.map((c) => `\`${c}\``).join(', ');
+      const values = block.columns.map((c) => (AS_COLUMNS.has(c) ? `nullIf(\`${c}\`, ${RESERVED_LAST_AS}) AS \`${c}\`` : `\`${c}\``)).join(', ');
       await this.ch.command({
         // Every staged file is new: caching its schema would only fill the cache.
-        query: `INSERT INTO ${this.table()} (${columns}) SELECT * FROM file({path:String}, 'Native') SETTINGS schema_inference_use_cache_for_file = 0`,
+        query: `INSERT INTO ${this.table()} (${columns}) SELECT ${values} FROM file({path:String}, 'Native') SETTINGS schema_inference_use_cache_for_file = 0`,
         query_params: { path },
       });
     } catch (err) {
@@ -222,7 +230,7 @@ export class ClickHouseStore implements Store {
     const lines: string[] = new Array(records.length);
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as unknown as Record<string, unknown>;
-      lines[i] = kinds.map(([name, kind]) => tsvField(kind, r[name])).join('\t');
+      lines[i] = kinds.map(([name, kind]) => tsvField(kind, AS_COLUMNS.has(name) && r[name] === RESERVED_LAST_AS ? null : r[name])).join('\t');
     }
     const body = Buffer.from(`${lines.join('\n')}\n`);
     try {
