@@ -77,6 +77,8 @@ export interface Dialect {
   timeMs(column: string): string;
   /** Integer division, truncating, of two integer expressions. */
   intDiv(dividend: string, divisor: string): string;
+  /** An integer expression widened to 128 bits, for products that can pass 2^63 (bytes x 8000). */
+  int128(expr: string): string;
   /** Bitwise AND of two integer expressions. */
   bitAnd(a: string, b: string): string;
   /** A time column floored to a bucket of `intervalMs`, as epoch ms. */

@@ -153,6 +153,25 @@ describe.each(testBackends())('tags on a %s store', (name, make) => {
   });
 });
 
+describe.each(testBackends())('rates of huge flows on a %s store', (name, make) => {
+  const store = make(join(work, `${name}-huge`));
+  beforeAll(async () => {
+    await store.open();
+    // 3e15 bytes in 1 s (2.4e16 bits a second: 8000 x bytes passes 2^63), and 1e15 bytes in 1000 s (8e12).
+    await store.appendFlows([flow('10.0.0.1', '192.0.2.10', 443, 6, 0, 1, 3e15, 0, 1000), flow('10.0.0.2', '192.0.2.10', 443, 6, 0, 1, 1e15, 0, 1_000_000)]);
+  });
+  afterAll(() => store.close());
+
+  it.each([
+    ['bps > 9000000000000000', 1],
+    ['bps > 8000000000000', 1],
+    ['bps > 7999999999999', 2],
+    ['bps < 9000000000000000', 1],
+  ])('%s: %i flows, no overflow', async (text, flows) => {
+    expect((await runQuery(store, `${text} | count`)).rows[0]).toMatchObject({ flows });
+  });
+});
+
 // Addresses at the edges of IPv4 filtering: ClickHouse tests IPv4 ranges on a UInt32 copy of
 // `src` and `dst` that holds 0 for IPv6, so 0.0.0.0 and IPv6 addresses whose low 32 bits look
 // like an IPv4 address must still come out right.

@@ -118,7 +118,8 @@ export function compileFilter(filter: Filter, dialect: Dialect, params: ParamSin
           ? duration
           : filter.measure === 'bpp'
             ? `CASE WHEN ${q('packets')} = 0 THEN 0 ELSE ${dialect.intDiv(q('bytes'), q('packets'))} END`
-            : `CASE WHEN ${duration} <= 0 THEN 0 ELSE ${dialect.intDiv(`${filter.measure === 'pps' ? 1000 : 8000} * ${q(filter.measure === 'pps' ? 'packets' : 'bytes')}`, duration)} END`;
+            : // In 128 bits: 8000 x bytes passes 2^63 from about a petabyte (DuckDB raised an overflow, ClickHouse wrapped).
+              `CASE WHEN ${duration} <= 0 THEN 0 ELSE ${dialect.intDiv(`${filter.measure === 'pps' ? 1000 : 8000} * ${dialect.int128(q(filter.measure === 'pps' ? 'packets' : 'bytes'))}`, duration)} END`;
       return `${measure} ${filter.op} ${params.bind('i64', filter.value)}`;
     }
     case 'text':

@@ -119,6 +119,7 @@ export const clickHouseDialect: Dialect = {
   },
   timeMs: (column) => `toUnixTimestamp64Milli(${quote(column)})`,
   intDiv: (a, b) => `intDiv(${a}, ${b})`,
+  int128: (e) => `toInt128(${e})`,
   bitAnd: (a, b) => `bitAnd(${a}, ${b})`,
   timeBucket(column, intervalMs, params) {
     const p = params.bind('i64', intervalMs);

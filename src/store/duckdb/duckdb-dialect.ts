@@ -222,6 +222,7 @@ export const duckDbDialect: Dialect = {
   },
   timeMs: (column) => quote(column),
   intDiv: (a, b) => `((${a}) // (${b}))`,
+  int128: (e) => `CAST(${e} AS HUGEINT)`,
   bitAnd: (a, b) => `(${a} & ${b})`,
   timeBucket(column, intervalMs, params) {
     const p = params.bind('i64', intervalMs);
