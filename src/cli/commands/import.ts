@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { checkReadable, MAX_LINE_CHARS, readHeadLines, readLineBatches, STDIN_NAME, TruncatedInputError, type LineBatch } from '../../collect/line-reader.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
+import { wholeNumberFlag } from '../flag-values.js';
 import { parseMapSpec, type ColumnOverrides } from '../../decode/logs/column-mapping.js';
 import { createLogParser, isMappedFormat } from '../../decode/logs/create-log-parser.js';
 import { detectFormat } from '../../decode/logs/detect-format.js';
@@ -565,9 +566,7 @@ interface CliOptions {
 }
 
 function parseBatch(text: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new VantageError('USAGE', `--batch must be a positive whole number, got '${text}'`);
-  return n;
+  return wholeNumberFlag(text, '--batch');
 }
 
 /** `--sampling N`: a whole number from 1 (1 declares the records unsampled). */

@@ -2,7 +2,7 @@
 // known about a value (with provenance), and which feeds are loaded and how fresh they are.
 
 import { Command, Option } from 'commander';
-import { VantageError } from '../../core/errors.js';
+import { wholeNumberFlag } from '../flag-values.js';
 import { openGeoDatabase, type GeoDatabase } from '../../enrich/geo-database.js';
 import { loadIntelIndex } from '../../enrich/create-enricher.js';
 import { describeMatches, type MatchAnswer } from '../../intel/describe-match.js';
@@ -28,9 +28,7 @@ function age(ms: number | null, now: number): string | null {
 
 function parseConfidence(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 100) throw new VantageError('USAGE', `--confidence must be a whole number from 0 to 100, got '${text}'`);
-  return n;
+  return wholeNumberFlag(text, '--confidence', { min: 0, max: 100 });
 }
 
 interface LoadCli {

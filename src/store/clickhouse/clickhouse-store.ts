@@ -85,8 +85,8 @@ interface ColumnsResult {
  */
 function pingFailure(error: Error | undefined): string {
   if (error === undefined) return 'no answer';
-  const inner = error instanceof AggregateError ? error.errors.map((e: Error) => e.message).filter(Boolean) : [];
   if (error.message) return error.message;
+  const inner = error instanceof AggregateError ? error.errors.map((e: Error) => e.message).filter(Boolean) : [];
   if (inner.length > 0) return [...new Set(inner)].join('; ');
   const code = (error as { code?: string }).code;
   return code ?? 'an HTTP error with no text came back: is this ClickHouse\'s HTTP port?';
