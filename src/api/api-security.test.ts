@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toJson } from './query/row-format.js';
 import { call, CANARY, PARTNER_FLOWS, startTestServer, type TestServer } from './test-server.js';
+import { parseToken } from './auth/api-token.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -190,7 +191,7 @@ describe('sessions', () => {
 describe('tokens', () => {
   it('stores only a hash, and stops working when revoked', async () => {
     const created = (await (await call(t.base, 'POST', '/api/tokens', { token: t.tokens.admin, body: { name: 'short-lived', role: 'viewer' } })).json()) as { token: string; record: { id: string } };
-    const secret = created.token.split('_')[2]!;
+    const secret = parseToken(created.token)!.secret; // base64url may itself hold '_'
     const stored = toJson(await t.store.execute('SELECT * FROM vantage_tokens'));
     expect(stored).not.toContain(secret);
     expect((await call(t.base, 'GET', '/api/stats', { token: created.token })).status).toBe(200);
