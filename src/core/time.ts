@@ -11,6 +11,18 @@ const UNIT_MS: Record<string, number> = {
   w: 604_800_000,
 };
 
+/** 2100-01-01T00:00Z: stored flow times end before it. */
+export const LAST_FLOW_TIME = Date.UTC(2100, 0, 1);
+
+/**
+ * Whether a flow time (epoch ms) can be stored as it is: from 1970 to 2099. ClickHouse partitions
+ * and rolls up by 32-bit dates, which wrap outside it (a 1969 flow fell out of every time-bounded
+ * query, where DuckDB found it); a time there is a wrong clock or a mis-scaled epoch.
+ */
+export function isStorableFlowTime(ms: number): boolean {
+  return ms >= 0 && ms < LAST_FLOW_TIME;
+}
+
 /** Parses a duration such as `5m`, `1h`, `1d`, `30s`, `250ms` into milliseconds. */
 export function parseDuration(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/.exec(text.trim());

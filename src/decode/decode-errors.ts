@@ -30,6 +30,8 @@ export const DECODE_ERROR_CODES = [
   'DECODE_SFLOW_UNKNOWN_SAMPLE',
   /** sFlow agent address type other than IPv4 or IPv6. */
   'DECODE_SFLOW_BAD_ADDRESS',
+  /** A flow's start or end falls outside 1970-2099 (a wrong exporter clock): the record is dropped. */
+  'DECODE_BAD_TIME',
   /** A bug guard: an unexpected exception inside a decoder, caught at the entry point. */
   'DECODE_INTERNAL',
 ] as const;

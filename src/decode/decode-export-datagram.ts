@@ -7,6 +7,7 @@ import type { DecoderState } from './decoder-state.js';
 import { decodeIpfix } from './ipfix/decode-ipfix.js';
 import { decodeNetflowV5 } from './netflow-v5/decode-netflow-v5.js';
 import { decodeNetflowV9 } from './netflow-v9/decode-netflow-v9.js';
+import { isStorableFlowTime } from '../core/time.js';
 import { viewOf } from './read-bytes.js';
 import { decodeSflow } from './sflow/decode-sflow.js';
 
@@ -63,8 +64,24 @@ export function decodeExportDatagram(bytes: Uint8Array, exporter: Ip, receivedAt
       default:
         result.errors.push({ code: 'DECODE_BAD_VERSION', offset: 0 });
     }
+    dropUnstorableTimes(result);
   } catch {
     result.errors.push({ code: 'DECODE_INTERNAL' });
   }
   return result;
+}
+
+/**
+ * Drops records dated outside 1970-2099, as the text importers reject a bad time: both stores
+ * could not keep them alike (ClickHouse's 32-bit dates wrap). Each is counted as DECODE_BAD_TIME.
+ */
+function dropUnstorableTimes(result: DecodeResult): void {
+  const records = result.records;
+  let kept = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (isStorableFlowTime(r.start) && isStorableFlowTime(r.end)) records[kept++] = r;
+    else result.errors.push({ code: 'DECODE_BAD_TIME' });
+  }
+  if (kept !== records.length) records.length = kept;
 }

@@ -83,6 +83,21 @@ describe('import --format pcap', () => {
     expect(messages.join('')).toContain('169 of an unsupported link type (9999)');
   });
 
+  it.skipIf(!emotet)('a packet dated outside 1970-2099 is skipped and counted, naming packet and time; --strict stops there', async () => {
+    const bytes = readFileSync(emotet!);
+    bytes.writeUInt32LE(0xffffffff, 24); // the first record's ts_sec (little-endian file): 2106
+    const path = join(work, 'late-clock.pcap');
+    writeFileSync(path, bytes);
+    const { records, summary, stderr } = await run([path], { format: 'pcap' });
+    // 2106-02-07T06:28:15Z, and the record's own microseconds.
+    expect(stderr).toContain(`${path}: packet 1 (offset 24): capture time 2106-02-07T06:28:15.121Z is outside 1970-2099: packet skipped [CAPTURE_BAD_TIME]\n`);
+    expect(stderr).toMatch(/: 168 IP packets in 168 frames/);
+    expect(summary.files[0]!.problems).toEqual({ CAPTURE_BAD_TIME: 1 });
+    expect(records.length).toBeGreaterThan(0);
+    for (const r of records) expect(r.end).toBeLessThan(Date.UTC(2100, 0, 1));
+    await expect(run([path], { format: 'pcap', strict: true })).rejects.toMatchObject({ code: 'IMPORT_RECORD', message: expect.stringMatching(/^packet 1 \(offset 24\): capture time .*\[CAPTURE_BAD_TIME\]$/) });
+  });
+
   it('a missing file fails up front (IMPORT_FILE); stdin is refused (USAGE)', () => {
     expect(() => planCaptureImport([join(work, 'nope.pcap')], { format: 'pcap' })).toThrow(expect.objectContaining({ code: 'IMPORT_FILE' }));
     expect(() => planCaptureImport(['-'], { format: 'pcap' })).toThrow(expect.objectContaining({ code: 'USAGE' }));

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { openCaptureFile, type CaptureSource } from '../../collect/capture-file.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
+import { isStorableFlowTime } from '../../core/time.js';
 import { decodeCapture } from '../../decode/decode-capture.js';
 import { createDecoderState } from '../../decode/decoder-state.js';
 import { FlowAssembler, type OctetCount } from '../../decode/flow-assembly/flow-assembler.js';
@@ -136,6 +137,11 @@ function inDatagram(packetNumber: number, offset: number | undefined): string {
   return offset === undefined ? `packet ${packetNumber}` : `packet ${packetNumber}: offset ${offset} of the datagram`;
 }
 
+/** A capture time as ISO 8601 where Date can show it, else as epoch ms. */
+function timeText(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
+}
+
 function noteProblems(source: CaptureSource, problems: Record<string, number>, options: CaptureImportOptions, report: ProblemReport): void {
   for (const p of source.problems) {
     if (options.strict) throw new VantageError('IMPORT_RECORD', `${inFile(p.packetNumber, p.offset)}: ${p.message} [${p.code}]`, { file: source.name });
@@ -173,6 +179,15 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
   const foreignLinks = new Set<number>();
   try {
     for (const frame of source.frames()) {
+      if (!isStorableFlowTime(frame.timestamp)) {
+        // A wrong capture clock: its flows could not be stored alike on both backends.
+        const where = inFile(frame.packetNumber, frame.fileOffset);
+        const message = `capture time ${timeText(frame.timestamp)} is outside 1970-2099: packet skipped`;
+        if (options.strict) throw new VantageError('IMPORT_RECORD', `${where}: ${message} [CAPTURE_BAD_TIME]`, { file });
+        problems.CAPTURE_BAD_TIME = (problems.CAPTURE_BAD_TIME ?? 0) + 1;
+        report.add(where, message, 'CAPTURE_BAD_TIME');
+        continue;
+      }
       if (!isSupportedLinkType(frame.linkType)) foreignLinks.add(frame.linkType);
       assembler.addFrame(frame);
       http.addFrame(frame);

@@ -2,6 +2,7 @@
 // TCP flags, read with charCode loops over a range of the line so no substring or regex is made.
 
 import { TCP_FLAG_BITS } from '../../core/columns.js';
+import { isStorableFlowTime } from '../../core/time.js';
 
 const SPACE = 32;
 const TAB = 9;
@@ -137,16 +138,9 @@ export function parseTimeRange(text: string, start: number, end: number): number
   return storable(parseEpoch(text, start, end));
 }
 
-/** 2100-01-01T00:00Z: flow times end before it. */
-const LAST_FLOW_TIME = Date.UTC(2100, 0, 1);
-
-/**
- * A time both stores keep as it is: from 1970 to 2099. ClickHouse partitions and rolls up by
- * 32-bit dates, which wrap outside it (a 1969 flow fell out of every time-bounded query); a time
- * there is a wrong clock or a mis-scaled epoch, and is rejected as a bad time.
- */
+/** A time both stores keep as it is (1970-2099), else NaN: rejected as a bad time. */
 function storable(ms: number): number {
-  return ms >= 0 && ms < LAST_FLOW_TIME ? ms : NaN;
+  return isStorableFlowTime(ms) ? ms : NaN;
 }
 
 /** `parseTimeRange` over a whole string. */

@@ -49,6 +49,21 @@ describe('NetFlow v5 worked examples', () => {
     expect(r.records[0]!.end).toBe(1_700_000_000_250 - 14_096);
   });
 
+  it('drops and counts a record dated outside 1970-2099 (a wrong exporter clock), keeping the others', () => {
+    // Exported at 2099-12-31T23:59:59Z with uptime 10 s: Last 12 s of uptime is 2 s into 2100.
+    const late = decodeExportDatagram(
+      v5Packet({ uptime: 10_000, secs: Date.UTC(2099, 11, 31, 23, 59, 59) / 1000 }, [{ src: 1, first: 1_000, last: 9_000 }, { src: 2, first: 1_000, last: 12_000 }]),
+      0,
+      0,
+      createDecoderState(),
+    );
+    expect(late.records.map((r) => r.src)).toEqual([1]);
+    expect(late.errors).toEqual([{ code: 'DECODE_BAD_TIME' }]);
+    // An exporter whose clock reads 0: uptime 10 s puts First before 1970.
+    const early = decodeExportDatagram(v5Packet({ uptime: 10_000, secs: 0 }, [{ first: 0, last: 10_000 }]), 0, 0, createDecoderState());
+    expect(early).toMatchObject({ records: [], errors: [{ code: 'DECODE_BAD_TIME' }] });
+  });
+
   it('scales counters by the header sampling interval (low 14 bits; the top 2 are the mode)', () => {
     // 0x4064 = mode 1, interval 100: 3 packets / 180 bytes stand for 300 / 18 000.
     const r = decodeExportDatagram(v5Packet({ uptime: 1, secs: 1, sampling: 0x4064 }, [{ packets: 3, bytes: 180 }]), 0, 0, createDecoderState());
@@ -158,7 +173,8 @@ describe('NetFlow v5 fuzz', () => {
       if (bytes.length >= 24 && bytes[0] === 0 && bytes[1] === 5) {
         const count = (bytes[2]! << 8) | bytes[3]!;
         if (24 + count * 48 > bytes.length) expect(r.errors.map((e) => e.code)).toContain('DECODE_BAD_LENGTH');
-        else expect(r.records).toHaveLength(count);
+        // Every record is decoded, or dropped for a clock outside 1970-2099 and counted.
+        else expect(r.records.length + r.errors.filter((e) => e.code === 'DECODE_BAD_TIME').length).toBe(count);
       }
     }
   });
