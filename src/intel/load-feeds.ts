@@ -93,23 +93,43 @@ export async function parseFeedFile(file: string, options: LoadOptions = {}): Pr
   const parsed = FEED_PARSERS[feed].parse({ file, text, kind: options.kind ?? 'threat', source: options.source, family: options.family, confidence: options.confidence });
   // Parsers report some problems after a pass over the file: shown in file order.
   const result = { ...parsed, problems: [...parsed.problems].sort((a, b) => a.line - b.line) };
+  const failure = feedParseFailure(result, feed, { strict: options.strict, otherFormat: '--feed', strictName: '--strict' });
+  if (failure) throw new VantageError(failure.code, failure.message, { file, ...(failure.line ? { line: failure.line } : {}) });
+  return result;
+}
+
+/** Why a parsed feed is not loaded at all; the CLI and the API word their flags differently. */
+export interface FeedParseFailure {
+  readonly code: 'IMPORT_FORMAT' | 'IMPORT_RECORD';
+  readonly message: string;
+  readonly line?: number;
+}
+
+/**
+ * The checks every loader applies to a parsed feed before saving it: text that is not the format
+ * (invalid JSON, no entry readable), a feed cut short before anything was read (or at all, when
+ * strict), and, when strict, any rejected entry. `otherFormat` and `strictName` name the flag or
+ * field that picks another format and asks for strictness.
+ */
+export function feedParseFailure(result: FeedParseResult, feed: FeedKind, words: { strict?: boolean; otherFormat: string; strictName: string }): FeedParseFailure | undefined {
   const fatal = result.indicators.length === 0 && result.problems.find((p) => p.message.startsWith('invalid JSON'));
-  if (fatal) throw new VantageError('IMPORT_FORMAT', `${fatal.message} (read as ${feed}; --feed picks another)`, { file, line: fatal.line });
+  if (fatal) return { code: 'IMPORT_FORMAT', message: `${fatal.message} (read as ${feed}; ${words.otherFormat} picks another)`, line: fatal.line };
   // Not read in full with nothing read at all (a list that is not a list, a feed cut before its
   // first entry): an error naming what is wrong, where the parser knows the line.
-  if (result.incomplete && (result.indicators.length === 0 || options.strict)) {
+  if (result.incomplete && (result.indicators.length === 0 || words.strict)) {
     const at = result.problems.find((p) => p.message === result.incomplete);
-    const what = result.indicators.length === 0 ? 'nothing to load' : 'stopped (--strict)';
-    throw new VantageError('IMPORT_FORMAT', `${result.incomplete} (read as ${feed}): ${what}`, { file, ...(at ? { line: at.line } : {}) });
+    const what = result.indicators.length === 0 ? 'nothing to load' : `stopped (${words.strictName})`;
+    return { code: 'IMPORT_FORMAT', message: `${result.incomplete} (read as ${feed}): ${what}`, line: at?.line };
   }
   if (result.indicators.length === 0 && result.entries > 0 && result.problems.length === result.entries && !result.problems.every((p) => p.code === 'INTEL_UNSUPPORTED')) {
-    throw new VantageError('IMPORT_FORMAT', `none of ${result.entries} entries could be read as ${feed} (first: line ${result.problems[0]!.line}: ${result.problems[0]!.message}); --feed picks another format`, { file });
+    const first = result.problems[0]!;
+    return { code: 'IMPORT_FORMAT', message: `none of ${result.entries} entries could be read as ${feed} (first: line ${first.line}: ${first.message}); ${words.otherFormat} picks another format`, line: first.line };
   }
-  if (options.strict && result.problems.length > 0) {
-    const p = result.problems[0]!;
-    throw new VantageError('IMPORT_RECORD', `${p.message} [${p.code}]`, { file, line: p.line });
+  if (words.strict && result.problems.length > 0) {
+    const first = result.problems[0]!;
+    return { code: 'IMPORT_RECORD', message: `${first.message} [${first.code}]`, line: first.line };
   }
-  return result;
+  return undefined;
 }
 
 /** `FILE[:LINE]: message [CODE]`, as the CLI prints a coded error (without its `vantage:`). */

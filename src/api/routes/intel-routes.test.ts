@@ -8,6 +8,7 @@ import { sharedDataPath } from '../../test-support/shared-data.js';
 import { call, startTestServer, type TestServer } from '../test-server.js';
 
 const emotetFile = sharedDataPath('threat-intel/maltrail/emotet.txt');
+const feodoFile = sharedDataPath('threat-intel/abusech-feodo/ipblocklist.csv');
 
 interface ErrorBody {
   error: { code: string; message: string; line?: number; field?: string; problems?: { line: number; code: string; message: string }[] };
@@ -23,6 +24,7 @@ interface LoadSummary {
   updated: number;
   expired: number;
   problems: { line: number; code: string; message: string }[];
+  incomplete?: string;
 }
 interface MatchRecord {
   indicator: string;
@@ -157,6 +159,25 @@ describe.skipIf(!emotetFile)('intel routes', () => {
     expect(feeds).toHaveLength(1);
     expect(feeds[0]).toMatchObject({ source: 'maltrail:emotet', feed: 'maltrail', file: 'emotet.txt', entries: indicatorLines, rejected: 0 });
     expect(feeds[0]!.loaded_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+
+  it.skipIf(!feodoFile)('a feed cut short loads what it holds, expires nothing, and the answer says so', async () => {
+    const post = (body: unknown) => call(t.base, 'POST', '/api/intel/feeds', { token: t.tokens.admin, body });
+    const text = readFileSync(feodoFile!, 'utf8');
+    const lines = text.split('\n');
+    const entries = lines.filter((l) => /^"\d{4}-/.test(l)).length; // the file's own '# END 28 entries'
+    expect(text).toContain(`# END ${entries} entries`);
+    const full = await json<LoadSummary>(await post({ source: 'feodo-cut', file: 'ipblocklist.csv', text }));
+    expect(full).toMatchObject({ active: entries, expired: 0 });
+    expect(full.incomplete).toBeUndefined();
+    // The header (9 lines) and the first 11 entries, as a download cut off mid-way would leave it.
+    const cut = await json<LoadSummary>(await post({ source: 'feodo-cut', file: 'ipblocklist.csv', text: `${lines.slice(0, 20).join('\n')}\n` }));
+    expect(cut).toMatchObject({ active: 11, updated: 11, added: 0, expired: 0 });
+    expect(cut.incomplete).toBe("cut short: no '# END <n> entries' line after the last entry (line 20): loaded its 11 readable entries, expired nothing from feodo-cut");
+    const listed = (await json<{ feeds: Feed[] }>(await call(t.base, 'GET', '/api/intel/feeds', { token: t.tokens.viewer }))).feeds.find((f) => f.source === 'feodo-cut');
+    expect(listed).toMatchObject({ active: entries });
+    const audited = (await auditOf('intel.load')).filter((e) => e.target === 'feodo-cut');
+    expect(JSON.stringify(audited)).toContain('expired nothing from feodo-cut');
   });
 
   it('malformed feeds are 400s with a stable code and the rejected lines (and audited as errors)', async () => {

@@ -10,6 +10,7 @@ import { detectFeed, FEED_PARSERS } from '../../intel/detect-feed.js';
 import type { FeedParseResult } from '../../intel/feed-parser.js';
 import { classifyValue, FEED_KINDS, type FeedKind, type StoredIndicator } from '../../intel/indicator.js';
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
+import { feedParseFailure } from '../../intel/load-feeds.js';
 import type { IntelIndex } from '../../intel/intel-index.js';
 import { ApiError, errorResponse } from '../api-error.js';
 import { audit, requirePermission, type ApiDeps, type ApiEnv } from '../api-context.js';
@@ -117,6 +118,10 @@ const LoadSummarySchema = z
     updated: z.number().int(),
     expired: z.number().int(),
     problems: z.array(ProblemSchema).openapi({ description: `rejected entries with their lines (the first ${MAX_PROBLEMS})` }),
+    incomplete: z.string().optional().openapi({
+      example: "cut short: no '# END <n> entries' line after the last entry (line 310): loaded its 300 readable entries, expired nothing from feodo",
+      description: 'present when the feed was not read in full (cut short): what it held was loaded and nothing was expired',
+    }),
   })
   .openapi('IntelLoadSummary');
 
@@ -173,20 +178,8 @@ export function parseFeedText(body: LoadRequest): FeedParseResult {
   if (text.slice(0, 4096).includes('\u0000')) throw new ApiError('IMPORT_FORMAT', 'binary data, not a feed', { field: 'text' });
   const feed: FeedKind = body.kind ?? detectFeed(file, text);
   const result = FEED_PARSERS[feed].parse({ file, text, kind: body.allow ? 'allow' : 'threat', source: body.source, family: body.family, confidence: body.confidence });
-  const fatal = result.indicators.length === 0 && result.problems.find((p) => p.message.startsWith('invalid JSON'));
-  if (fatal) throw new ApiError('IMPORT_FORMAT', `${fatal.message} (read as ${feed}; \`kind\` picks another format)`, { line: fatal.line, feed, problems: problemList(result) });
-  if (result.indicators.length === 0 && result.entries > 0 && result.problems.length === result.entries && !result.problems.every((p) => p.code === 'INTEL_UNSUPPORTED')) {
-    const first = result.problems[0]!;
-    throw new ApiError('IMPORT_FORMAT', `none of ${result.entries} entries could be read as ${feed} (first: line ${first.line}: ${first.message}); \`kind\` picks another format`, {
-      line: first.line,
-      feed,
-      problems: problemList(result),
-    });
-  }
-  if (body.strict && result.problems.length > 0) {
-    const first = result.problems[0]!;
-    throw new ApiError('IMPORT_RECORD', `${first.message} [${first.code}]`, { line: first.line, feed, problems: problemList(result) });
-  }
+  const failure = feedParseFailure(result, feed, { strict: body.strict, otherFormat: '`kind`', strictName: '`strict`' });
+  if (failure) throw new ApiError(failure.code, failure.message, { ...(failure.line ? { line: failure.line } : {}), feed, problems: problemList(result) });
   return result;
 }
 
@@ -257,15 +250,17 @@ export function registerIntelRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): vo
       }
       const saved = await repository.save(result);
       const counts = { entries: saved.entries, active: saved.active, added: saved.added, updated: saved.updated, expired: saved.expired, rejected: saved.rejected };
+      // A feed cut short is loaded as far as it goes and expires nothing; the answer says so.
+      const incomplete = result.incomplete ? { incomplete: `${result.incomplete}: loaded its ${saved.active} readable entries, expired nothing from ${saved.source}` } : {};
       await audit(c, deps, {
         action: INTEL_LOAD,
         target: saved.source,
-        detail: { feed: saved.feed, file, ...counts, ...(body.allow ? { allow: true } : {}) },
+        detail: { feed: saved.feed, file, ...counts, ...(body.allow ? { allow: true } : {}), ...incomplete },
         rows: saved.active,
         status: 'ok',
         elapsedMs: performance.now() - started,
       });
-      return exactJson(c, { ...saved, problems: problemList(result) });
+      return exactJson(c, { ...saved, problems: problemList(result), ...incomplete });
     } catch (err) {
       const { body: e } = errorResponse(err);
       await audit(c, deps, {
