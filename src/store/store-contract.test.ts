@@ -102,6 +102,33 @@ describe.each(backends)('%s store contract', (name, make, makeWith) => {
     }
   });
 
+  it('deletes flows from any instant, rollups included (how an interrupted store copy resumes)', async () => {
+    const store = makeWith(join(work, `${name}-delete-since`), {});
+    await store.open();
+    try {
+      const at = (h: number, m: number, s: number, bytes: number): FlowRecord => ({ ...SPARSE, proto: 17, start: Date.UTC(2024, 4, 1, h, m, s), end: Date.UTC(2024, 4, 1, h, m, s), bytes });
+      await store.appendFlows([at(10, 0, 10, 1), at(10, 20, 30, 2), at(10, 30, 15, 4), at(10, 30, 45, 8), at(10, 45, 0, 16), at(11, 10, 0, 32)]);
+      await store.deleteFlowsSince(Date.UTC(2024, 4, 1, 10, 30, 30)); // inside a minute and an hour
+      // Through runQuery, which answers these from ClickHouse's per-minute and per-hour rollups.
+      const rows = async (text: string) => (await runQuery(store, text)).rows.map((r) => [r.time ?? r.proto, r.flows, r.bytes]);
+      expect(await rows('any | count by proto')).toEqual([[17, 3, 7]]);
+      expect(await rows('proto udp | timeline 1h')).toEqual([['2024-05-01T10:00:00.000Z', 3, 7]]);
+      expect(await rows('proto udp | timeline 5m')).toEqual([
+        ['2024-05-01T10:00:00.000Z', 1, 1],
+        ['2024-05-01T10:20:00.000Z', 1, 2],
+        ['2024-05-01T10:30:00.000Z', 1, 4],
+      ]);
+      // Copying the deleted span again counts each flow once.
+      await store.appendFlows([at(10, 30, 45, 8), at(10, 45, 0, 16), at(11, 10, 0, 32)]);
+      expect(await rows('proto udp | timeline 1h')).toEqual([
+        ['2024-05-01T10:00:00.000Z', 5, 31],
+        ['2024-05-01T11:00:00.000Z', 1, 32],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('stores the reserved AS 4294967295 as no AS (DuckDB packs AS + 1 in 32 bits)', async () => {
     const store = makeWith(join(work, `${name}-reserved-as`), {});
     await store.open();

@@ -142,7 +142,7 @@ export interface Store {
    * the backend can tell). DuckDB deletes; ClickHouse applies its TTL.
    */
   enforceRetention(now?: number): Promise<number | undefined>;
-  /** Deletes flows starting at or after `startMs` (an hour edge), with their rollup rows. */
+  /** Deletes flows starting at or after `startMs`, with their rollup rows (the bucket holding `startMs` refilled). */
   deleteFlowsSince(startMs: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -131,15 +131,18 @@ function rollupStatements(db: string, source: string, on: string, replicated: bo
   });
 }
 
-/** Fills rollups that are empty while flows are not (rollups added to an existing store). */
-export function rollupBackfills(database: string): { table: string; sql: string }[] {
+/**
+ * Fills the rollups from the flows, finest first: when they are empty while flows are not
+ * (rollups added to an existing store), or for the rows `where` picks (a SQL condition on the flows).
+ */
+export function rollupBackfills(database: string, where = ''): { table: string; sql: string }[] {
   const db = ident(database);
   const dimList = ROLLUP_DIMENSIONS.map((d) => `\`${d}\``).join(', ');
   return ROLLUPS.map(({ table, bucket }) => ({
     table,
     sql:
       `INSERT INTO ${db}.${table} SELECT ${bucket}(\`start\`) AS \`start\`, ${dimList}, count(), sum(\`packets\`), sum(\`bytes\`) ` +
-      `FROM ${db}.flows GROUP BY \`start\`, ${dimList}`,
+      `FROM ${db}.flows ${where ? `WHERE ${where} ` : ''}GROUP BY \`start\`, ${dimList}`,
   }));
 }
 

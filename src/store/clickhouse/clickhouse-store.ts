@@ -305,9 +305,17 @@ export class ClickHouseStore implements Store {
   }
 
   async deleteFlowsSince(startMs: number): Promise<void> {
-    // Rollups are filled on insert only, so their rows for the same span go too.
-    for (const table of ['flows', ...ROLLUPS.map((r) => r.table)]) {
-      await this.execute(`DELETE FROM ${table} WHERE \`start\` >= fromUnixTimestamp64Milli({p1:Int64}, 'UTC')`, [{ kind: 'i64', value: startMs }]);
+    const since = "`start` >= fromUnixTimestamp64Milli({p1:Int64}, 'UTC')";
+    await this.execute(`DELETE FROM flows WHERE ${since}`, [{ kind: 'i64', value: startMs }]);
+    // Rollups are filled on insert only: every bucket from the one holding startMs goes, and
+    // that bucket is refilled from the flows kept before startMs. Finest first: the refill of a
+    // rollup feeds the coarser one's view, whose rows are deleted and refilled next.
+    const refills = rollupBackfills(this.config.database, since);
+    for (const [k, { table, bucketMs }] of ROLLUPS.entries()) {
+      const bucketStart = Math.floor(startMs / bucketMs) * bucketMs;
+      const at: BoundParam[] = [{ kind: 'i64', value: bucketStart }];
+      await this.execute(`DELETE FROM ${table} WHERE ${since}`, at);
+      if (bucketStart < startMs) await this.execute(refills[k]!.sql, at);
     }
   }
 
