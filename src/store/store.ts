@@ -100,6 +100,8 @@ export interface RollupTable {
   readonly table: string;
   readonly bucketMs: number;
   readonly dimensions: readonly string[];
+  /** Dimensions kept exactly only below `from`: values `from`..`max` are all stored as `from`. */
+  readonly coarsened?: Readonly<Record<string, { readonly from: number; readonly max: number }>>;
 }
 
 /** Counts reported after an append or by `stats()`. */

@@ -4,9 +4,11 @@ import { parseQuery } from '../language/parser.js';
 import { chooseRollup } from './compile.js';
 
 const DIMS = ['proto', 'dport', 'exporter', 'in_if', 'out_if', 'src_as', 'dst_as', 'src_country', 'dst_country'];
+// As ClickHouse keeps them: destination ports from 32768 up stored as 32768.
+const COARSENED = { dport: { from: 32768, max: 65535 } };
 const ROLLUPS: RollupTable[] = [
-  { table: 'flows_1m', bucketMs: 60_000, dimensions: DIMS },
-  { table: 'flows_1h', bucketMs: 3_600_000, dimensions: DIMS },
+  { table: 'flows_1m', bucketMs: 60_000, dimensions: DIMS, coarsened: COARSENED },
+  { table: 'flows_1h', bucketMs: 3_600_000, dimensions: DIMS, coarsened: COARSENED },
 ];
 const HOUR = 3_600_000;
 
@@ -22,7 +24,7 @@ describe('chooseRollup', () => {
     ['dst port 443 | count', 10 * HOUR + 60_000, 20 * HOUR, 'flows_1m'],
     ['any | top 10 dst_as by bytes', undefined, undefined, 'flows_1h'],
     ['router ip 192.0.2.1 | count by in_if', undefined, undefined, 'flows_1h'],
-    ['dst country NL | count by dport | sort dport', undefined, undefined, 'flows_1h'],
+    ['dst country NL | count by proto | sort proto', undefined, undefined, 'flows_1h'],
   ])('%s (from %s) uses %s', (text, from, to, table) => {
     expect(pick(text, from, to)).toBe(table);
   });
@@ -38,6 +40,33 @@ describe('chooseRollup', () => {
     ['any | top 5 src by bytes'],
     ['any | timeline 30s'], // finer than the finest bucket
   ])('%s needs the flow table', (text) => {
+    expect(pick(text)).toBeUndefined();
+  });
+
+  // Tests that give one answer for every port from 32768 to 65535 can use the coarsened rollups.
+  it.each([
+    ['dst port 443 | count'],
+    ['dst port in [22, 443, 3389] | timeline 1h'],
+    ['not dst port 53 | count by proto'],
+    ['dst port < 1024 | count'],
+    ['dst port >= 32768 | count'], // all of the span, and only it
+    ['dst port > 1000 and dst port <= 20000 | count'],
+    ['dst port <= 65535 | count'],
+  ])('%s can use a rollup', (text) => {
+    expect(pick(text)).toBe('flows_1h');
+  });
+
+  it.each([
+    ['any | count by dport'], // the rollup cannot tell ports 40000 and 50000 apart
+    ['any | top 10 dport by bytes'],
+    ['proto udp | count by proto | sort dport'],
+    ['dst port 40000 | count'],
+    ['dst port in [443, 50000] | count'],
+    ['not dst port 60000 | count'],
+    ['dst port > 40000 | count'],
+    ['dst port < 40000 | count'],
+    ['dst port >= 32769 | count'],
+  ])('%s needs the flow table (ports from 32768 are one value in the rollups)', (text) => {
     expect(pick(text)).toBeUndefined();
   });
 

@@ -4,7 +4,7 @@
 import { FLOW_COLUMNS, flowColumn, type ColumnKind } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import type { BoundParam, CompiledQuery, Dialect, OutputField, ParamSink, RollupTable } from '../../store/store.js';
-import type { FieldRef, Filter, Metric, Query, Stage } from '../language/ast.js';
+import type { Comparator, FieldRef, Filter, Metric, Query, Stage } from '../language/ast.js';
 
 /** Time bounds and limits applied around the query text. */
 export interface CompileOptions {
@@ -18,8 +18,15 @@ export interface CompileOptions {
   readonly rollups?: readonly RollupTable[];
 }
 
+/**
+ * A field a query reads: as a value (grouped, sorted, matched as text or address), or through a
+ * numeric test, which a rollup can answer even where it stores a range of values as one.
+ */
+type FieldUse = { readonly field: string; readonly test?: { readonly op: Comparator | 'in'; readonly values: readonly number[] } };
+
 /** The fields a filter reads, or undefined when it needs per-flow values (rates, tags, addresses). */
-function filterFields(filter: Filter): string[] | undefined {
+function filterFields(filter: Filter): FieldUse[] | undefined {
+  const read = (fields: readonly string[]): FieldUse[] => fields.map((field) => ({ field }));
   switch (filter.type) {
     case 'any':
       return [];
@@ -32,15 +39,17 @@ function filterFields(filter: Filter): string[] | undefined {
     case 'not':
       return filterFields(filter.operand);
     case 'ip':
-      return filter.field === 'addr' ? (filter.dir === 'src' ? ['src'] : filter.dir === 'dst' ? ['dst'] : ['src', 'dst']) : [filter.field];
+      return read(filter.field === 'addr' ? (filter.dir === 'src' ? ['src'] : filter.dir === 'dst' ? ['dst'] : ['src', 'dst']) : [filter.field]);
     case 'family':
-      return ['src', 'dst'];
+      return read(['src', 'dst']);
     case 'compare':
+      return filter.fields.map((field) => ({ field, test: { op: filter.op, values: [filter.value] } }));
     case 'in':
+      return filter.fields.map((field) => ({ field, test: { op: 'in', values: filter.values } }));
     case 'text':
-      return [...filter.fields];
+      return read(filter.fields);
     case 'flags':
-      return ['tcp_flags'];
+      return read(['tcp_flags']);
     case 'derived':
     case 'tag':
       return undefined;
@@ -48,23 +57,49 @@ function filterFields(filter: Filter): string[] | undefined {
 }
 
 /**
+ * Whether a use gives the same answer for every value in `from..max`, which a rollup stores as
+ * one: then the rollup's rows answer it exactly. A range test is the same at both ends of the
+ * span; an equality or list test names no value inside it.
+ */
+function blindTo(use: FieldUse, from: number, max: number): boolean {
+  const test = use.test;
+  if (!test) return false;
+  const inside = (v: number) => v >= from && v <= max;
+  switch (test.op) {
+    case 'in':
+    case '=':
+      return !test.values.some(inside);
+    default: {
+      const value = test.values[0]!;
+      const holds = (v: number) => (test.op === '<' ? v < value : test.op === '<=' ? v <= value : test.op === '>' ? v > value : v >= value);
+      return holds(from) === holds(max);
+    }
+  }
+}
+
+/**
  * The coarsest rollup that answers a query exactly: an aggregation (not a listing or a distinct
- * count) over dimensions only, with time bounds and timeline interval on its bucket edges.
+ * count) over dimensions only, with time bounds and timeline interval on its bucket edges, and
+ * no way to tell apart values a rollup keeps as one.
  */
 export function chooseRollup(query: Query, options: CompileOptions): RollupTable | undefined {
   const aggregation = query.stages.find((s) => AGGREGATIONS.has(s.type));
   if (!aggregation || aggregation.type === 'count-distinct') return undefined;
-  const fields = filterFields(query.filter);
-  if (!fields) return undefined;
-  if (aggregation.type === 'count') fields.push(...aggregation.by.map((f) => f.name));
-  if (aggregation.type === 'top') fields.push(aggregation.field.name);
-  for (const stage of query.stages) if (stage.type === 'sort' && !METRIC_NAMES.includes(stage.field.name as Metric) && stage.field.name !== 'time') fields.push(stage.field.name);
+  const uses = filterFields(query.filter);
+  if (!uses) return undefined;
+  if (aggregation.type === 'count') uses.push(...aggregation.by.map((f) => ({ field: f.name })));
+  if (aggregation.type === 'top') uses.push({ field: aggregation.field.name });
+  for (const stage of query.stages) if (stage.type === 'sort' && !METRIC_NAMES.includes(stage.field.name as Metric) && stage.field.name !== 'time') uses.push({ field: stage.field.name });
   const candidates = [...(options.rollups ?? [])].sort((a, b) => b.bucketMs - a.bucketMs);
   return candidates.find((r) => {
     const aligned = (t: number | undefined) => t === undefined || t % r.bucketMs === 0;
     if (!aligned(options.from) || !aligned(options.to)) return false;
     if (aggregation.type === 'timeline' && aggregation.intervalMs % r.bucketMs !== 0) return false;
-    return fields.every((f) => r.dimensions.includes(f));
+    return uses.every((use) => {
+      if (!r.dimensions.includes(use.field)) return false;
+      const coarse = r.coarsened?.[use.field];
+      return !coarse || blindTo(use, coarse.from, coarse.max);
+    });
   });
 }
 

@@ -12,7 +12,7 @@ import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '..
 import { decodeColumns } from '../decode-rows.js';
 import { formatIpv4, formatIpv6 } from '../../core/ip.js';
 import { clickHouseDialect, clickHouseQueryParams } from './clickhouse-dialect.js';
-import { clickHouseMigrations, ROLLUP_DIMENSIONS, ROLLUPS, rollupBackfills } from './clickhouse-schema.js';
+import { clickHouseMigrations, ROLLUP_COARSENED, ROLLUP_DIMENSIONS, ROLLUPS, rollupBackfills } from './clickhouse-schema.js';
 import { NativeBlockEncoder } from './clickhouse-native-block.js';
 
 /** Where the ClickHouse store lives. */
@@ -96,7 +96,7 @@ function pingFailure(error: Error | undefined): string {
 export class ClickHouseStore implements Store {
   readonly dialect = clickHouseDialect;
   readonly location: string;
-  readonly rollups = ROLLUPS.map((r) => ({ table: r.table, bucketMs: r.bucketMs, dimensions: ROLLUP_DIMENSIONS }));
+  readonly rollups = ROLLUPS.map((r) => ({ table: r.table, bucketMs: r.bucketMs, dimensions: ROLLUP_DIMENSIONS, coarsened: ROLLUP_COARSENED }));
   private client?: ClickHouseClient;
   private readonly native = new NativeBlockEncoder();
 
