@@ -381,13 +381,13 @@ describe('vantage import: the command', () => {
   /** Runs the command as main.ts does; returns the exit code and what was printed. */
   const cli = (args: string[]) => runCli(args, registerImport);
 
-  it('imports into a DuckDB store and prints the JSON summary', async () => {
+  it('imports into a DuckDB store and prints the JSON summary; a rejected line makes it exit 1 after the rest is imported', async () => {
     const db = join(dir, 'cli.duckdb');
     const path = file('cli.csv', [CSV_HEADER, CSV_ROW, CSV_ROW.replace('10.0.0.2', 'nope'), CSV_ROW].join('\n'));
     const r = await cli(['import', '--db', db, '--json', path]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${path}:3: bad address in field 'dst': 'nope' [IMPORT_RECORD]`);
-    expect(r.stderr).toMatch(/imported 2 of 3 records from .*cli\.csv \(1 rejected\) in \d+\.\d s/);
+    expect(r.stderr).toMatch(/imported 2 of 3 records from .*cli\.csv \(1 rejected\) in \d+\.\d s\nvantage: 1 of 3 records rejected \(listed above\); the other 2 were imported \[IMPORT_RECORD\]\n$/);
     expect(JSON.parse(r.stdout)).toEqual({ files: [{ file: path, format: 'csv', read: 3, imported: 2, rejected: 1, flows: 2 }], read: 3, imported: 2, rejected: 1, flows: 2 });
     const store = new DuckDbStore({ path: db });
     await store.open();
@@ -396,6 +396,12 @@ describe('vantage import: the command', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('a clean import exits 0', async () => {
+    const r = await cli(['import', '--db', join(dir, 'clean.duckdb'), file('clean.csv', [CSV_HEADER, CSV_ROW].join('\n'))]);
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stderr).toMatch(/^imported 1 of 1 records from .*clean\.csv \(0 rejected\) in \d+\.\d s\n$/);
   });
 
   it('--strict exits 1 with the coded error and no stack trace', async () => {

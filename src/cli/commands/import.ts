@@ -628,5 +628,9 @@ export function registerImport(program: Command): void {
         const files = summary.files.map(({ file, format, read, imported, rejected, flows, observations, names, services, hosts }) => ({ file, format, read, imported, rejected, flows, ...(observations !== undefined ? { observations, names } : {}), ...(services !== undefined ? { services, hosts } : {}) }));
         process.stdout.write(`${toJson({ ...summary, files })}\n`);
       }
+      // Bad input exits 1, with everything else imported: scripts see that lines were dropped.
+      if (summary.rejected > 0) {
+        throw new VantageError('IMPORT_RECORD', `${summary.rejected} of ${summary.read} records rejected (listed above); the other ${summary.imported} were imported`);
+      }
     });
 }
