@@ -91,10 +91,11 @@ describe.runIf(feedsPresent)('vantage intel', () => {
     const bad = join(work, 'drop-bad.txt');
     writeFileSync(bad, '; Spamhaus DROP List\n1.2.3.0/24 ; SBL1\nnot-a-cidr ; SBL2\n5.6.7.0/24 ; SBL3\n');
     const r = vantage(db, 'intel', 'load', '--source', 'spamhaus:test', bad);
-    expect(r.status).toBe(0);
+    // Exit 1 for the bad line, after loading the others.
+    expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${bad}:3: 'not-a-cidr' is not a CIDR network [INTEL_BAD_VALUE]`);
     expect(r.stderr).toContain('loaded 2 indicators from');
-    expect(r.stderr).toContain('1 rejected');
+    expect(r.stderr).toMatch(/1 rejected\nvantage: 1 feed entry rejected \(listed above\); the other 2 indicators were loaded \[IMPORT_RECORD\]\n$/);
     const missing = vantage(db, 'intel', 'load', join(work, 'nope.txt'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/nope\.txt: cannot read: no such file \[IMPORT_FILE\]/);
@@ -143,12 +144,20 @@ describe.runIf(feodoPresent)('vantage intel load: bad input', () => {
     expect(feeds.find((f) => f.source === 'feodo')).toMatchObject({ active: 28, expired: 0 });
   });
 
+  it.skipIf(!TI('stix2/apt1.json'))('entries that cannot be matched are reported but are not bad input: exit 0', () => {
+    // apt1.json's two x509-certificate issuer/serial patterns (lines 368 and 383 of the bundle).
+    const r = vantage(db, 'intel', 'load', TI('stix2/apt1.json')!);
+    expect(r.status).toBe(0);
+    expect(r.stderr.match(/\[INTEL_UNSUPPORTED\]/g)).toHaveLength(2);
+    expect(r.stderr).not.toContain('vantage:');
+  });
+
   it('a STIX null object is one rejected entry; an empty --source is a usage error', () => {
     const bundle = join(work, 'stix-null.json');
     const indicator = { type: 'indicator', id: 'indicator--y', pattern: "[ipv4-addr:value = '10.6.0.1']", pattern_type: 'stix', valid_from: '2024-01-01T00:00:00Z' };
     writeFileSync(bundle, JSON.stringify({ type: 'bundle', id: 'bundle--x', objects: [null, indicator] }));
     const r = vantage(db, 'intel', 'load', bundle);
-    expect(r.status).toBe(0);
+    expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${bundle}:1: objects[0] is null, not a STIX object [INTEL_BAD_LINE]\n`);
     expect(r.stderr).toContain('1 new, 0 updated, 0 expired, 1 rejected');
     const empty = vantage(db, 'intel', 'load', '--source', '', bundle);

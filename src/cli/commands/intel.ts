@@ -10,6 +10,7 @@ import { classifyValue, FEED_KINDS, type FeedKind } from '../../intel/indicator.
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
 import { FeedLoadError, loadFeeds, type FileLoadFailure, type FileLoadSummary } from '../../intel/load-feeds.js';
 import type { ResultRow } from '../../store/store.js';
+import { VantageError } from '../../core/errors.js';
 import { withStore } from '../context.js';
 import { formatRows, OUTPUT_FORMATS, toJson, type OutputFormat } from '../output.js';
 
@@ -98,6 +99,13 @@ function registerLoad(intel: Command): void {
         throw err;
       }
       if (cli.json) writeLoadJson(summaries, []);
+      // Bad entries exit 1, with the rest loaded; entries of a kind Vantage cannot match
+      // (INTEL_UNSUPPORTED) are reported, not bad input.
+      const bad = summaries.reduce((n, s) => n + s.problems.filter((p) => p.code !== 'INTEL_UNSUPPORTED').length, 0);
+      if (bad > 0) {
+        const loaded = summaries.reduce((n, s) => n + s.active, 0);
+        throw new VantageError('IMPORT_RECORD', `${bad} feed ${bad === 1 ? 'entry' : 'entries'} rejected (listed above); the other ${loaded} indicators were loaded`);
+      }
     });
 }
 
