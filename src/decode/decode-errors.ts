@@ -36,6 +36,33 @@ export const DECODE_ERROR_CODES = [
   'DECODE_INTERNAL',
 ] as const;
 
+/**
+ * The problem codes that mean the input itself is malformed: a datagram, template or record that
+ * contradicts its own lengths, a bad address type or clock, and damage to the capture file
+ * (CAPTURE_TRUNCATED, CAPTURE_BAD_BLOCK, CAPTURE_NO_INTERFACE, CAPTURE_BAD_TIME). Not in it: data
+ * waiting for a template not yet seen, a kind of sample or set the decoder does not read, other
+ * UDP traffic, and the template table's bound. The CLI exits 1 when any of these was counted.
+ */
+const MALFORMED_INPUT_CODES: ReadonlySet<string> = new Set([
+  'DECODE_TRUNCATED',
+  'DECODE_BAD_LENGTH',
+  'DECODE_BAD_TEMPLATE',
+  'DECODE_RECORD_TRUNCATED',
+  'DECODE_SFLOW_BAD_ADDRESS',
+  'DECODE_BAD_TIME',
+  'CAPTURE_TRUNCATED',
+  'CAPTURE_BAD_BLOCK',
+  'CAPTURE_NO_INTERFACE',
+  'CAPTURE_BAD_TIME',
+]);
+
+/** How many of the counted problems (code -> count) are malformed input. */
+export function malformedInputCount(problems: Readonly<Record<string, number>>): number {
+  let n = 0;
+  for (const [code, count] of Object.entries(problems)) if (MALFORMED_INPUT_CODES.has(code)) n += count;
+  return n;
+}
+
 /** One of {@link DECODE_ERROR_CODES}. */
 export type DecodeErrorCode = (typeof DECODE_ERROR_CODES)[number];
 

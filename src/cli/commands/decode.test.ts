@@ -120,12 +120,25 @@ describe('vantage decode failures', () => {
     }
   });
 
-  it('a raw datagram file with invalid content: errors counted on stderr, exit status unaffected', () => {
+  it('a raw datagram file with invalid content: errors counted on stderr, and the command exits 1 after decoding the rest', async () => {
     const path = sharedDataPath('flow-export/logstash-codec-netflow/netflow5_test_invalid01.dat');
     if (!path) return;
     const c = capture();
     const summary = decodeFiles([path], { format: 'jsonl' }, c.io);
     expect(summary).toMatchObject({ datagrams: 1, records: 0, errors: { DECODE_BAD_LENGTH: 1 } });
     expect(c.err.join('')).toMatch(/netflow5_test_invalid01\.dat: packet 1: offset 2: DECODE_BAD_LENGTH/);
+    // Through the command, with a good file after the bad one: its records are printed, then exit 1.
+    const program = new Command('vantage').exitOverride();
+    registerDecode(program);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const run = program.parseAsync(['node', 'vantage', 'decode', path, TEMPLATE!, DATA!]);
+      await expect(run).rejects.toMatchObject({ code: 'IMPORT_RECORD', message: '1 malformed datagram or capture record (listed above); the other 4 records were decoded' });
+      expect(out.mock.calls.map((call) => String(call[0])).join('').trim().split('\n')).toHaveLength(4);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { decodeCapture } from '../../decode/decode-capture.js';
 import { decodedFlowToJson } from '../../decode/decoded-flow.js';
 import { createDecoderState, type DecoderOptions } from '../../decode/decoder-state.js';
 import { UdpDatagramExtractor } from '../../decode/packet/udp-datagram-extractor.js';
+import { malformedInputCount } from '../../decode/decode-errors.js';
 
 /** Output formats of `vantage decode`. */
 export const DECODE_FORMATS = ['jsonl'] as const;
@@ -207,6 +208,8 @@ export function registerDecode(program: Command): void {
         if (err.code !== 'EPIPE') throw err;
         process.exit(0);
       });
-      decodeFiles(files, { format: cli.format, exporter, ports: parsePorts(cli.port), decoder }, { stdout: process.stdout, stderr: process.stderr });
+      const summary = decodeFiles(files, { format: cli.format, exporter, ports: parsePorts(cli.port), decoder }, { stdout: process.stdout, stderr: process.stderr });
+      const malformed = malformedInputCount(summary.errors);
+      if (malformed > 0) throw new VantageError('IMPORT_RECORD', `${malformed} malformed ${malformed === 1 ? 'datagram or capture record' : 'datagrams or capture records'} (listed above); the other ${summary.records} records were decoded`);
     });
 }

@@ -398,6 +398,24 @@ describe('vantage import: the command', () => {
     }
   });
 
+  const invalidV5 = sharedDataPath('flow-export/logstash-codec-netflow/netflow5_test_invalid01.dat');
+  const goodV5 = sharedDataPath('flow-export/logstash-codec-netflow/netflow5.dat');
+  it.skipIf(!invalidV5 || !goodV5)('--format export-pcap: a malformed datagram makes it exit 1, after importing the other files', async () => {
+    const db = join(dir, 'export-bad.duckdb');
+    const r = await cli(['import', '--db', db, '--format', 'export-pcap', invalidV5!, goodV5!]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(': packet 1: offset 2 of the datagram: datagram not decoded [DECODE_BAD_LENGTH]\n');
+    // logstash's netflow5.dat spec: two records.
+    expect(r.stderr).toMatch(/vantage: 1 malformed datagram or capture record \(listed above\); the other 2 flows were imported \[IMPORT_RECORD\]\n$/);
+    const store = new DuckDbStore({ path: db });
+    await store.open();
+    try {
+      expect((await store.stats()).flows).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a clean import exits 0', async () => {
     const r = await cli(['import', '--db', join(dir, 'clean.duckdb'), file('clean.csv', [CSV_HEADER, CSV_ROW].join('\n'))]);
     expect(r).toMatchObject({ code: 0 });

@@ -10,6 +10,7 @@ import { checkReadable, MAX_LINE_CHARS, readHeadLines, readLineBatches, STDIN_NA
 import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import { wholeNumberFlag } from '../flag-values.js';
+import { malformedInputCount } from '../../decode/decode-errors.js';
 import { parseMapSpec, type ColumnOverrides } from '../../decode/logs/column-mapping.js';
 import { createLogParser, isMappedFormat } from '../../decode/logs/create-log-parser.js';
 import { detectFormat } from '../../decode/logs/detect-format.js';
@@ -605,6 +606,8 @@ export function registerImport(program: Command): void {
           importCaptureFiles(cli.enrich ? enrichingSink(store, await createEnricher(store, { asnDb: cli.asnDb, countryDb: cli.geoDb })) : store, files, { ...options, httpStore: store, arpStore: store, tlsStore: store }),
         );
         if (cli.json) process.stdout.write(`${toJson(summary)}\n`);
+        const malformed = summary.files.reduce((n, f) => n + malformedInputCount(f.problems), 0);
+        if (malformed > 0) throw new VantageError('IMPORT_RECORD', `${malformed} malformed ${malformed === 1 ? 'datagram or capture record' : 'datagrams or capture records'} (listed above); the other ${summary.flows} flows were imported`);
         return;
       }
       if (cli.timeouts !== undefined) throw new VantageError('USAGE', '--timeouts applies to --format pcap only');
