@@ -2,7 +2,7 @@
 
 import { Command } from 'commander';
 import { duckDbMigrations } from '../../store/duckdb/duckdb-schema.js';
-import { clickHouseMigrations } from '../../store/clickhouse/clickhouse-schema.js';
+import { clickHouseMigrations, rollupViewUpdates } from '../../store/clickhouse/clickhouse-schema.js';
 import { copyFlows } from '../../services/copy-flows.js';
 import { createStore, resolveStoreUrl, storeOptionsFromEnv } from '../../services/store-factory.js';
 import { globalOptions, withStore } from '../context.js';
@@ -30,14 +30,19 @@ export function registerStore(program: Command): void {
     .option('--retention-days <n>', 'drop flows older than this (ClickHouse TTL)')
     .action((flags: SchemaFlags, command: Command) => {
       const url = resolveStoreUrl(globalOptions(command));
-      const statements = /^(clickhouse|clickhouses|chdb):/.test(url)
-        ? clickHouseMigrations({
+      const schema = /^(clickhouse|clickhouses|chdb):/.test(url)
+        ? {
             database: url.startsWith('chdb:') ? 'vantage' : new URL(url).pathname.replace(/^\//, '') || 'vantage',
             cluster: flags.cluster ?? storeOptionsFromEnv().cluster,
             retentionDays: retention(flags) ?? storeOptionsFromEnv().retentionDays,
-          })
-        : duckDbMigrations();
+          }
+        : undefined;
+      const statements = schema ? clickHouseMigrations(schema) : duckDbMigrations();
       process.stdout.write(statements.map((s) => `${s};\n`).join('\n'));
+      // Run by `store migrate` only on a store whose view an older version made.
+      for (const update of schema ? rollupViewUpdates(schema) : []) {
+        process.stdout.write(`\n-- when ${update.view} lacks '${update.marker}' (made by an older version):\n${update.statement};\n`);
+      }
     });
 
   store

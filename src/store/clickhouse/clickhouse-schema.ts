@@ -145,12 +145,35 @@ function rollupStatements(db: string, source: string, on: string, replicated: bo
         `${retentionDays ? `${retentionTtl(retentionDays)}\n` : ''}SETTINGS allow_nullable_key = 1`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${local}_mv ${on} TO ${db}.${local} AS\n${select}`,
     ];
-    // A view made by an older version (exact ports) takes the current query, in one atomic step;
-    // its rows stay valid, since the planner only asks what coarsened rows also answer.
-    if (!finer) statements.push(`ALTER TABLE ${db}.${local}_mv ${on ? `${on} ` : ''}MODIFY QUERY\n${select}`);
     if (replicated) statements.push(`CREATE TABLE IF NOT EXISTS ${db}.${table} ${on} AS ${db}.${local}\nENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`);
     return statements;
   });
+}
+
+/** A rollup view to bring up to date when its stored query lacks `marker` (as ClickHouse prints it). */
+export interface RollupViewUpdate {
+  readonly database: string;
+  readonly view: string;
+  readonly marker: string;
+  readonly statement: string;
+}
+
+/**
+ * The per-minute view as older versions made it kept every destination port: it takes the
+ * current query in one atomic step (`MODIFY QUERY`, for views with a TO table; servers before
+ * 24.1 need `allow_experimental_alter_materialized_view_structure`). Its rows stay valid, since
+ * the planner only asks what coarsened rows also answer. Run only where the marker is missing.
+ */
+export function rollupViewUpdates(options: ClickHouseSchemaOptions): RollupViewUpdate[] {
+  const db = ident(options.database);
+  const on = options.cluster ? `ON CLUSTER ${ident(options.cluster)} ` : '';
+  const view = `${ROLLUPS[0]!.table}${options.cluster ? '_local' : ''}_mv`;
+  const create = rollupStatements(db, options.cluster ? 'flows_local' : 'flows', on.trim(), options.cluster !== undefined, options.cluster, options.retentionDays).find((s) =>
+    s.startsWith(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${view} `),
+  )!;
+  const select = create.slice(create.indexOf(' AS\n') + 4);
+  const markers = Object.entries(ROLLUP_COARSENED).map(([d, c]) => `if(${d} < ${c.from}, ${d}, ${c.from})`);
+  return [{ database: db, view, marker: markers[0]!, statement: `ALTER TABLE ${db}.${view} ${on}MODIFY QUERY\n${select}` }];
 }
 
 /**

@@ -12,7 +12,7 @@ import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '..
 import { decodeColumns } from '../decode-rows.js';
 import { formatIpv4, formatIpv6 } from '../../core/ip.js';
 import { clickHouseDialect, clickHouseQueryParams } from './clickhouse-dialect.js';
-import { clickHouseMigrations, ROLLUP_COARSENED, ROLLUP_DIMENSIONS, ROLLUPS, rollupBackfills } from './clickhouse-schema.js';
+import { clickHouseMigrations, ROLLUP_COARSENED, ROLLUP_DIMENSIONS, ROLLUPS, rollupBackfills, rollupViewUpdates } from './clickhouse-schema.js';
 import { NativeBlockEncoder } from './clickhouse-native-block.js';
 
 /** Where the ClickHouse store lives. */
@@ -141,7 +141,19 @@ export class ClickHouseStore implements Store {
       }
     }
     for (const statement of clickHouseMigrations(this.config)) await this.command(statement);
+    await this.updateRollupViews();
     if (!this.config.cluster) await this.backfillRollups();
+  }
+
+  /** Views an older version made get the current query (see `rollupViewUpdates`); current ones are left alone. */
+  private async updateRollupViews(): Promise<void> {
+    for (const { database, view, marker, statement } of rollupViewUpdates(this.config)) {
+      const [row] = await this.execute('SELECT as_select FROM system.tables WHERE database = {p1:String} AND name = {p2:String}', [
+        { kind: 'string', value: database },
+        { kind: 'string', value: view },
+      ]);
+      if (row && !String(row.as_select).includes(marker)) await this.command(statement);
+    }
   }
 
   /** Rollups only see inserts made after they exist: fill new ones from the flows already stored. */
