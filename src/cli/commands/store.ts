@@ -41,7 +41,7 @@ export function registerStore(program: Command): void {
       process.stdout.write(statements.map((s) => `${s};\n`).join('\n'));
       // Run by `store migrate` only on a store whose view an older version made.
       for (const update of schema ? rollupViewUpdates(schema) : []) {
-        process.stdout.write(`\n-- when ${update.view} lacks '${update.marker}' (made by an older version):\n${update.statement};\n`);
+        process.stdout.write(`\n-- when ${update.view} lacks ${update.markers.map((m) => `'${m}'`).join(', ')} (made by an older version):\n${update.statement};\n`);
       }
     });
 

@@ -45,7 +45,7 @@ describe('ClickHouse rollups in SQL', () => {
     expect(ddl).not.toContain('MODIFY QUERY');
     // Only for a view whose stored query lacks the coarsening, as ClickHouse prints it.
     const [update] = rollupViewUpdates({ database: 'vantage' });
-    expect(update).toMatchObject({ database: 'vantage', view: 'flows_1m_mv', marker: 'if(dport < 32768, dport, 32768)' });
+    expect(update).toMatchObject({ database: 'vantage', view: 'flows_1m_mv', markers: ['if(dport < 32768, dport, 32768)'] });
     expect(update!.statement).toMatch(/^ALTER TABLE vantage\.flows_1m_mv MODIFY QUERY\nSELECT toStartOfMinute\(`start`\) AS `start`, `proto`, if\(`dport` < 32768, `dport`, 32768\) AS `dport`, .*\nFROM vantage\.flows GROUP BY /);
     const [cluster] = rollupViewUpdates({ database: 'vantage', cluster: 'c' });
     expect(cluster!.statement).toMatch(/^ALTER TABLE vantage\.flows_1m_local_mv ON CLUSTER c MODIFY QUERY\nSELECT .*\nFROM vantage\.flows_local GROUP BY /);

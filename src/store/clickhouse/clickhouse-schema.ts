@@ -125,36 +125,43 @@ export const ROLLUPS = [
   { table: 'flows_1h', bucketMs: 3_600_000, bucket: 'toStartOfHour' },
 ] as const;
 
+/** The query of rollup `index`'s view: the finest reads the flows (`source`), each other the finer rollup. */
+function rollupViewQuery(db: string, index: number, source: string, replicated: boolean): string {
+  const dimList = ROLLUP_DIMENSIONS.map((d) => `\`${d}\``).join(', ');
+  const finer = index === 0 ? undefined : replicated ? `${ROLLUPS[index - 1]!.table}_local` : ROLLUPS[index - 1]!.table;
+  const counts = finer ? 'sum(`flows`)' : 'count()';
+  // Only the finest coarsens: the others read values already coarsened.
+  const selected = finer ? dimList : ROLLUP_DIMENSIONS.map(rolledUp).join(', ');
+  return (
+    `SELECT ${ROLLUPS[index]!.bucket}(\`start\`) AS \`start\`, ${selected}, ${counts} AS \`flows\`, sum(\`packets\`) AS \`packets\`, sum(\`bytes\`) AS \`bytes\`\n` +
+    `FROM ${db}.${finer ?? source} GROUP BY \`start\`, ${dimList}`
+  );
+}
+
 function rollupStatements(db: string, source: string, on: string, replicated: boolean, cluster?: string, retentionDays?: number): string[] {
   const byName = new Map(FLOW_COLUMNS.map((c) => [c.name as string, c]));
   const dims = ROLLUP_DIMENSIONS.map((d) => `\`${d}\` ${clickHouseType(byName.get(d)!)}`);
   const dimList = ROLLUP_DIMENSIONS.map((d) => `\`${d}\``).join(', ');
-  return ROLLUPS.flatMap(({ table, bucket }, index) => {
+  return ROLLUPS.flatMap(({ table }, index) => {
     const local = replicated ? `${table}_local` : table;
-    // Each coarser rollup is fed from the finer one: it reads far fewer rows than the flows.
-    const finer = index === 0 ? undefined : replicated ? `${ROLLUPS[index - 1]!.table}_local` : ROLLUPS[index - 1]!.table;
-    const counts = finer ? 'sum(`flows`)' : 'count()';
-    const selected = finer ? dimList : ROLLUP_DIMENSIONS.map(rolledUp).join(', ');
     const engine = replicated ? `ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/${db}/${local}', '{replica}')` : 'SummingMergeTree';
-    const select =
-      `SELECT ${bucket}(\`start\`) AS \`start\`, ${selected}, ${counts} AS \`flows\`, sum(\`packets\`) AS \`packets\`, sum(\`bytes\`) AS \`bytes\`\n` +
-      `FROM ${db}.${finer ?? source} GROUP BY \`start\`, ${dimList}`;
     const statements = [
       `CREATE TABLE IF NOT EXISTS ${db}.${local} ${on} (\`start\` DateTime64(3, 'UTC'), ${dims.join(', ')}, \`flows\` UInt64, \`packets\` UInt64, \`bytes\` UInt64)\n` +
         `ENGINE = ${engine}((\`flows\`, \`packets\`, \`bytes\`))\nPARTITION BY toDate(\`start\`)\nORDER BY (\`start\`, ${dimList})\n` +
         `${retentionDays ? `${retentionTtl(retentionDays)}\n` : ''}SETTINGS allow_nullable_key = 1`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${local}_mv ${on} TO ${db}.${local} AS\n${select}`,
+      // Each coarser rollup is fed from the finer one: it reads far fewer rows than the flows.
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${local}_mv ${on} TO ${db}.${local} AS\n${rollupViewQuery(db, index, source, replicated)}`,
     ];
     if (replicated) statements.push(`CREATE TABLE IF NOT EXISTS ${db}.${table} ${on} AS ${db}.${local}\nENGINE = Distributed(${cluster}, ${db}, ${local}, rand())`);
     return statements;
   });
 }
 
-/** A rollup view to bring up to date when its stored query lacks `marker` (as ClickHouse prints it). */
+/** A rollup view to bring up to date when its stored query lacks one of `markers` (as ClickHouse prints them). */
 export interface RollupViewUpdate {
   readonly database: string;
   readonly view: string;
-  readonly marker: string;
+  readonly markers: readonly string[];
   readonly statement: string;
 }
 
@@ -162,18 +169,16 @@ export interface RollupViewUpdate {
  * The per-minute view as older versions made it kept every destination port: it takes the
  * current query in one atomic step (`MODIFY QUERY`, for views with a TO table; servers before
  * 24.1 need `allow_experimental_alter_materialized_view_structure`). Its rows stay valid, since
- * the planner only asks what coarsened rows also answer. Run only where the marker is missing.
+ * the planner only asks what coarsened rows also answer. Run only where a marker is missing.
  */
 export function rollupViewUpdates(options: ClickHouseSchemaOptions): RollupViewUpdate[] {
   const db = ident(options.database);
-  const on = options.cluster ? `ON CLUSTER ${ident(options.cluster)} ` : '';
-  const view = `${ROLLUPS[0]!.table}${options.cluster ? '_local' : ''}_mv`;
-  const create = rollupStatements(db, options.cluster ? 'flows_local' : 'flows', on.trim(), options.cluster !== undefined, options.cluster, options.retentionDays).find((s) =>
-    s.startsWith(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${view} `),
-  )!;
-  const select = create.slice(create.indexOf(' AS\n') + 4);
+  const replicated = options.cluster !== undefined;
+  const view = `${ROLLUPS[0]!.table}${replicated ? '_local' : ''}_mv`;
+  const on = replicated ? `ON CLUSTER ${ident(options.cluster!)} ` : '';
   const markers = Object.entries(ROLLUP_COARSENED).map(([d, c]) => `if(${d} < ${c.from}, ${d}, ${c.from})`);
-  return [{ database: db, view, marker: markers[0]!, statement: `ALTER TABLE ${db}.${view} ${on}MODIFY QUERY\n${select}` }];
+  const query = rollupViewQuery(db, 0, replicated ? 'flows_local' : 'flows', replicated);
+  return [{ database: db, view, markers, statement: `ALTER TABLE ${db}.${view} ${on}MODIFY QUERY\n${query}` }];
 }
 
 /**

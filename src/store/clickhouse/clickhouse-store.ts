@@ -147,12 +147,12 @@ export class ClickHouseStore implements Store {
 
   /** Views an older version made get the current query (see `rollupViewUpdates`); current ones are left alone. */
   private async updateRollupViews(): Promise<void> {
-    for (const { database, view, marker, statement } of rollupViewUpdates(this.config)) {
+    for (const { database, view, markers, statement } of rollupViewUpdates(this.config)) {
       const [row] = await this.execute('SELECT as_select FROM system.tables WHERE database = {p1:String} AND name = {p2:String}', [
         { kind: 'string', value: database },
         { kind: 'string', value: view },
       ]);
-      if (row && !String(row.as_select).includes(marker)) await this.command(statement);
+      if (row && !markers.every((m) => String(row.as_select).includes(m))) await this.command(statement);
     }
   }
 
