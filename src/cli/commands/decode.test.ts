@@ -134,7 +134,7 @@ describe('vantage decode failures', () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const run = program.parseAsync(['node', 'vantage', 'decode', path, TEMPLATE!, DATA!]);
-      await expect(run).rejects.toMatchObject({ code: 'IMPORT_RECORD', message: '1 malformed datagram or capture record (listed above); the other 4 records were decoded' });
+      await expect(run).rejects.toMatchObject({ code: 'IMPORT_RECORD', message: '1 problem of malformed input (listed above); the other 4 records were decoded' });
       expect(out.mock.calls.map((call) => String(call[0])).join('').trim().split('\n')).toHaveLength(4);
     } finally {
       out.mockRestore();

@@ -210,6 +210,6 @@ export function registerDecode(program: Command): void {
       });
       const summary = decodeFiles(files, { format: cli.format, exporter, ports: parsePorts(cli.port), decoder }, { stdout: process.stdout, stderr: process.stderr });
       const malformed = malformedInputCount(summary.errors);
-      if (malformed > 0) throw new VantageError('IMPORT_RECORD', `${malformed} malformed ${malformed === 1 ? 'datagram or capture record' : 'datagrams or capture records'} (listed above); the other ${summary.records} records were decoded`);
+      if (malformed > 0) throw new VantageError('IMPORT_RECORD', `${malformed} ${malformed === 1 ? 'problem' : 'problems'} of malformed input (listed above); the other ${summary.records} records were decoded`);
     });
 }

@@ -281,7 +281,12 @@ async function importExportPcap(
       for (const err of result.errors) {
         // Other UDP traffic in the capture is skipped and counted, not a problem.
         if (err.code === 'DECODE_BAD_VERSION') continue;
-        const message = err.templateId === undefined ? 'datagram not decoded' : `datagram not decoded (template ${err.templateId})`;
+        const message =
+          err.code === 'DECODE_BAD_TIME'
+            ? 'flow record dropped: dated outside 1970-2099'
+            : err.templateId === undefined
+              ? 'datagram not decoded'
+              : `datagram not decoded (template ${err.templateId})`;
         if (options.strict) throw new VantageError('IMPORT_RECORD', `${inDatagram(d.packetNumber, err.offset)}: ${message} [${err.code}]`, { file });
         problems[err.code] = (problems[err.code] ?? 0) + 1;
         report.add(inDatagram(d.packetNumber, err.offset), message, err.code);

@@ -252,8 +252,10 @@ describe('vantage import: damaged input keeps what can be read', () => {
     const gz = file('cut2.conn.log.gz', Buffer.concat([gzipSync(`${ZEEK_HEADER}\n${ZEEK_ROWS(3).join('\n')}\n`), Buffer.from([0x1f, 0x8b, 8, 0])]));
     const csv = file('after-cut.csv', `${CSV_HEADER}\n${CSV_ROW}\n`);
     const db = join(dir, 'cut.duckdb');
-    const r = await runCli(['import', '--db', db, gz, csv], registerImport);
+    const r = await runCli(['import', '--db', db, '--json', gz, csv], registerImport);
     expect(r.code).toBe(1);
+    // The totals reach stdout before the damaged file fails the import.
+    expect(JSON.parse(r.stdout)).toMatchObject({ read: 4, imported: 4, rejected: 0, flows: 7 });
     expect(r.stderr.split('\n').map((l) => l.replace(/ in \d+\.\d s$/, ''))).toEqual([
       `imported 3 of 3 records as 6 flows from ${gz} (0 rejected)`,
       `imported 1 of 1 records from ${csv} (0 rejected)`,
@@ -406,7 +408,7 @@ describe('vantage import: the command', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(': packet 1: offset 2 of the datagram: datagram not decoded [DECODE_BAD_LENGTH]\n');
     // logstash's netflow5.dat spec: two records.
-    expect(r.stderr).toMatch(/vantage: 1 malformed datagram or capture record \(listed above\); the other 2 flows were imported \[IMPORT_RECORD\]\n$/);
+    expect(r.stderr).toMatch(/vantage: 1 problem of malformed input \(listed above\); the other 2 flows were imported \[IMPORT_RECORD\]\n$/);
     const store = new DuckDbStore({ path: db });
     await store.open();
     try {

@@ -86,6 +86,8 @@ export function declareSampling(records: FlowRecord[], rate: number): void {
 /** Where messages go: stderr in the CLI, a buffer in tests. */
 export interface ImportIo {
   readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  /** Gets the totals once every file was read, also when a damaged file then fails the import. */
+  readonly summary?: (summary: ImportSummary) => void;
 }
 
 /** One file ready to import: its format, when known before reading (not for stdin). */
@@ -538,6 +540,7 @@ export async function runImport(
   const servicesOnly = files.length > 0 && files.every((f) => f.services !== undefined);
   const services = servicesOnly ? { services: files.reduce((n, f) => n + f.services!, 0) } : {};
   if (files.length > 1) io.stderr.write(summaryLine({ ...total, ...observations, ...services, seconds: (performance.now() - started) / 1000 }, `${files.length} files`));
+  io.summary?.(total);
   for (const damage of damaged.slice(0, -1)) io.stderr.write(`vantage: ${damage.location.file}: ${damage.message} [${damage.code}]\n`);
   if (damaged.length > 0) throw damaged[damaged.length - 1]!;
   return total;
@@ -607,12 +610,17 @@ export function registerImport(program: Command): void {
         );
         if (cli.json) process.stdout.write(`${toJson(summary)}\n`);
         const malformed = summary.files.reduce((n, f) => n + malformedInputCount(f.problems), 0);
-        if (malformed > 0) throw new VantageError('IMPORT_RECORD', `${malformed} malformed ${malformed === 1 ? 'datagram or capture record' : 'datagrams or capture records'} (listed above); the other ${summary.flows} flows were imported`);
+        if (malformed > 0) throw new VantageError('IMPORT_RECORD', `${malformed} ${malformed === 1 ? 'problem' : 'problems'} of malformed input (listed above); the other ${summary.flows} flows were imported`);
         return;
       }
       if (cli.timeouts !== undefined) throw new VantageError('USAGE', '--timeouts applies to --format pcap only');
       const format = cli.format;
-      const io: ImportIo = { stderr: process.stderr };
+      // The JSON totals go out before a damaged file fails the import: what was imported is known.
+      const printJson = (summary: ImportSummary) => {
+        const files = summary.files.map(({ file, format, read, imported, rejected, flows, observations, names, services, hosts }) => ({ file, format, read, imported, rejected, flows, ...(observations !== undefined ? { observations, names } : {}), ...(services !== undefined ? { services, hosts } : {}) }));
+        process.stdout.write(`${toJson({ ...summary, files })}\n`);
+      };
+      const io: ImportIo = { stderr: process.stderr, ...(cli.json ? { summary: printJson } : {}) };
       const options: ImportOptions = {
         format,
         strict: cli.strict === true,
@@ -627,10 +635,6 @@ export function registerImport(program: Command): void {
         const enricher = await createEnricher(store, { asnDb: cli.asnDb, countryDb: cli.geoDb });
         return runImport(store, plans, { ...options, enrich: (records) => enricher.enrich(records) }, io);
       });
-      if (cli.json) {
-        const files = summary.files.map(({ file, format, read, imported, rejected, flows, observations, names, services, hosts }) => ({ file, format, read, imported, rejected, flows, ...(observations !== undefined ? { observations, names } : {}), ...(services !== undefined ? { services, hosts } : {}) }));
-        process.stdout.write(`${toJson({ ...summary, files })}\n`);
-      }
       // Bad input exits 1, with everything else imported: scripts see that lines were dropped.
       if (summary.rejected > 0) {
         throw new VantageError('IMPORT_RECORD', `${summary.rejected} of ${summary.read} records rejected (listed above); the other ${summary.imported} were imported`);
