@@ -11,6 +11,17 @@ import { DuckDbStore } from '../../store/duckdb/duckdb-store.js';
 import { requireTool, sharedDataPath } from '../../test-support/shared-data.js';
 import { importFiles, registerImport, type ImportFormat, type ImportOptions } from './import.js';
 
+/** How many flows a DuckDB store file holds. */
+async function storedFlows(db: string): Promise<number> {
+  const store = new DuckDbStore({ path: db });
+  await store.open();
+  try {
+    return (await store.stats()).flows;
+  } finally {
+    await store.close();
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'vantage-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -263,13 +274,7 @@ describe('vantage import: damaged input keeps what can be read', () => {
       `vantage: ${gz}: the gzip data is cut short after line 10 (unexpected end of file): the rest of the file is missing [IMPORT_FILE]`,
       '',
     ]);
-    const store = new DuckDbStore({ path: db });
-    await store.open();
-    try {
-      expect((await store.stats()).flows).toBe(7);
-    } finally {
-      await store.close();
-    }
+    expect(await storedFlows(db)).toBe(7);
   });
 
   it('a line over the limit is rejected by number, unread; the lines after it are imported', async () => {
@@ -391,13 +396,7 @@ describe('vantage import: the command', () => {
     expect(r.stderr).toContain(`${path}:3: bad address in field 'dst': 'nope' [IMPORT_RECORD]`);
     expect(r.stderr).toMatch(/imported 2 of 3 records from .*cli\.csv \(1 rejected\) in \d+\.\d s\nvantage: 1 of 3 records rejected \(listed above\); the other 2 were imported \[IMPORT_RECORD\]\n$/);
     expect(JSON.parse(r.stdout)).toEqual({ files: [{ file: path, format: 'csv', read: 3, imported: 2, rejected: 1, flows: 2 }], read: 3, imported: 2, rejected: 1, flows: 2 });
-    const store = new DuckDbStore({ path: db });
-    await store.open();
-    try {
-      expect((await store.stats()).flows).toBe(2);
-    } finally {
-      await store.close();
-    }
+    expect(await storedFlows(db)).toBe(2);
   });
 
   const invalidV5 = sharedDataPath('flow-export/logstash-codec-netflow/netflow5_test_invalid01.dat');
@@ -409,13 +408,7 @@ describe('vantage import: the command', () => {
     expect(r.stderr).toContain(': packet 1: offset 2 of the datagram: datagram not decoded [DECODE_BAD_LENGTH]\n');
     // logstash's netflow5.dat spec: two records.
     expect(r.stderr).toMatch(/vantage: 1 problem of malformed input \(listed above\); the other 2 flows were imported \[IMPORT_RECORD\]\n$/);
-    const store = new DuckDbStore({ path: db });
-    await store.open();
-    try {
-      expect((await store.stats()).flows).toBe(2);
-    } finally {
-      await store.close();
-    }
+    expect(await storedFlows(db)).toBe(2);
   });
 
   it('a clean import exits 0', async () => {
