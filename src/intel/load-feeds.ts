@@ -90,12 +90,16 @@ async function readText(file: string): Promise<string> {
 export async function parseFeedFile(file: string, options: LoadOptions = {}): Promise<FeedParseResult> {
   const text = await readText(file);
   const feed = options.feed ?? detectFeed(file, text);
-  const parsed = FEED_PARSERS[feed].parse({ file, text, kind: options.kind ?? 'threat', source: options.source, family: options.family, confidence: options.confidence });
-  // Parsers report some problems after a pass over the file: shown in file order.
-  const result = { ...parsed, problems: [...parsed.problems].sort((a, b) => a.line - b.line) };
+  const result = parseFeed(feed, { file, text, kind: options.kind ?? 'threat', source: options.source, family: options.family, confidence: options.confidence });
   const failure = feedParseFailure(result, feed, { strict: options.strict, otherFormat: '--feed', strictName: '--strict' });
   if (failure) throw new VantageError(failure.code, failure.message, { file, ...(failure.line ? { line: failure.line } : {}) });
   return result;
+}
+
+/** Parses feed text as `feed`, its problems in line order (parsers report some after a pass over the file). */
+export function parseFeed(feed: FeedKind, input: Parameters<(typeof FEED_PARSERS)[FeedKind]['parse']>[0]): FeedParseResult {
+  const parsed = FEED_PARSERS[feed].parse(input);
+  return { ...parsed, problems: [...parsed.problems].sort((a, b) => a.line - b.line) };
 }
 
 /** Why a parsed feed is not loaded at all; the CLI and the API word their flags differently. */

@@ -6,11 +6,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { loadIntelIndex } from '../../enrich/create-enricher.js';
 import { describeMatches } from '../../intel/describe-match.js';
-import { detectFeed, FEED_PARSERS } from '../../intel/detect-feed.js';
+import { detectFeed } from '../../intel/detect-feed.js';
 import type { FeedParseResult } from '../../intel/feed-parser.js';
 import { classifyValue, FEED_KINDS, type FeedKind, type StoredIndicator } from '../../intel/indicator.js';
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
-import { feedParseFailure } from '../../intel/load-feeds.js';
+import { feedParseFailure, parseFeed } from '../../intel/load-feeds.js';
 import type { IntelIndex } from '../../intel/intel-index.js';
 import { ApiError, errorResponse } from '../api-error.js';
 import { audit, requirePermission, type ApiDeps, type ApiEnv } from '../api-context.js';
@@ -177,7 +177,7 @@ export function parseFeedText(body: LoadRequest): FeedParseResult {
   const text = body.text.replace(/^\uFEFF/, '');
   if (text.slice(0, 4096).includes('\u0000')) throw new ApiError('IMPORT_FORMAT', 'binary data, not a feed', { field: 'text' });
   const feed: FeedKind = body.kind ?? detectFeed(file, text);
-  const result = FEED_PARSERS[feed].parse({ file, text, kind: body.allow ? 'allow' : 'threat', source: body.source, family: body.family, confidence: body.confidence });
+  const result = parseFeed(feed, { file, text, kind: body.allow ? 'allow' : 'threat', source: body.source, family: body.family, confidence: body.confidence });
   const failure = feedParseFailure(result, feed, { strict: body.strict, otherFormat: '`kind`', strictName: '`strict`' });
   if (failure) throw new ApiError(failure.code, failure.message, { ...(failure.line ? { line: failure.line } : {}), feed, problems: problemList(result) });
   return result;
