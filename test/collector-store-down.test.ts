@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runQuery } from '../src/query/run-query.js';
 import { DuckDbStore } from '../src/store/duckdb/duckdb-store.js';
-import { freeUdpPort, waitFor } from '../src/test-support/flow-tools.js';
+import { freeUdpPort, waitFor, waitUdpDrained } from '../src/test-support/flow-tools.js';
 import { encodeV5, numberedFlow } from '../src/test-support/netflow-v5-datagrams.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
@@ -31,6 +31,8 @@ async function collectOnce(storeArgs: string[], port: number, datagrams: Buffer[
     for (const d of datagrams) await new Promise<void>((resolve, reject) => socket.send(d, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
     socket.close();
     await waitFor(() => output.includes(untilOutput), untilOutput, 30_000);
+    // The collector has read every datagram off the socket before it is told to stop.
+    await waitUdpDrained(port);
   } finally {
     child.kill('SIGTERM');
   }

@@ -1,8 +1,7 @@
 // Differential test against nfdump: real pcaps -> softflowd -> nfcapd file; nfdump answers each
 // filter on that file, Vantage answers the same filter on the file's CSV export. Totals must match.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { createStore } from '../src/services/store-factory.js';
 import type { Store } from '../src/store/store.js';
 import { requireTool, sharedDataPath } from '../src/test-support/shared-data.js';
 import { chdbAvailable } from '../src/test-support/test-backends.js';
+import { freeUdpPort, startNfcapd, stopChild, waitUdpDrained } from '../src/test-support/flow-tools.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
 // nfdump prints times in local time; the importer reads them as UTC.
@@ -90,22 +90,14 @@ interface Totals {
 }
 
 /** nfdump's answer: the summary line of `-o csv` (flows,bytes,packets,...). */
-function nfdumpTotals(file: string, filter: string): Totals {
-  const out = spawnSync('nfdump', ['-r', file, '-o', 'csv', filter], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28, env: NFDUMP_ENV });
+function nfdumpTotals(dir: string, filter: string): Totals {
+  const out = spawnSync('nfdump', ['-R', dir, '-o', 'csv', filter], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28, env: NFDUMP_ENV });
   if (out.status !== 0) throw new Error(`nfdump failed on '${filter}': ${out.stderr}${out.stdout}`);
   const lines = out.stdout.trim().split('\n');
   const header = lines.lastIndexOf('flows,bytes,packets,avg_bps,avg_pps,avg_bpp');
   if (header < 0) throw new Error(`no summary from nfdump for '${filter}': ${out.stdout.slice(-300)}`);
   const [flows, bytes, packets] = lines[header + 1]!.split(',').map(Number);
   return { flows: flows!, packets: packets!, bytes: bytes! };
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
 }
 
 function pcapsUnder(dir: string): string[] {
@@ -120,32 +112,28 @@ const pcapDir = sharedDataPath('pcap-malicious');
 
 describe.runIf(tools && pcapDir)('query language agrees with nfdump on real flows', () => {
   let work: string;
-  let nfcapdFile: string;
+  let capDir: string;
   const stores: Store[] = [];
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'vantage-nfdiff-'));
-    const capDir = join(work, 'cap');
-    spawnSync('mkdir', ['-p', capDir]);
+    capDir = join(work, 'cap');
     const port = await freeUdpPort();
-    const nfcapd = spawn('nfcapd', ['-w', capDir, '-p', String(port), '-b', '127.0.0.1'], { stdio: 'ignore' });
-    const exited = new Promise<void>((resolve) => nfcapd.once('exit', () => resolve()));
+    // Waits for nfcapd's socket; every file it writes is read (-R), so a rotation during the
+    // replay cannot split the flows from what the test compares.
+    const nfcapd = await startNfcapd(capDir, port);
     try {
-      await new Promise((r) => setTimeout(r, 700));
       for (const pcap of pcapsUnder(pcapDir!)) {
         const run = spawnSync('softflowd', ['-r', pcap, '-n', `127.0.0.1:${port}`, '-v', '9', '-a'], { timeout: 60_000 });
         if (run.status !== 0) throw new Error(`softflowd failed on ${pcap}: ${run.stderr}`);
       }
-      await new Promise((r) => setTimeout(r, 300));
+      await waitUdpDrained(port);
     } finally {
-      nfcapd.kill('SIGTERM');
-      await exited;
+      await stopChild(nfcapd);
     }
-    const files = readdirSync(capDir).filter((f) => /^nfcapd\.\d+$/.test(f));
-    expect(files.length).toBe(1);
-    nfcapdFile = join(capDir, files[0]!);
+    expect(readdirSync(capDir).filter((f) => /^nfcapd\.\d+$/.test(f)).length).toBeGreaterThan(0);
 
-    const csv = spawnSync('nfdump', ['-r', nfcapdFile, '-o', 'csv'], { encoding: 'utf8', maxBuffer: 1 << 28, env: NFDUMP_ENV });
+    const csv = spawnSync('nfdump', ['-R', capDir, '-o', 'csv'], { encoding: 'utf8', maxBuffer: 1 << 28, env: NFDUMP_ENV });
     expect(csv.status).toBe(0);
     const csvFile = join(work, 'flows.csv');
     writeFileSync(csvFile, csv.stdout);
@@ -167,14 +155,14 @@ describe.runIf(tools && pcapDir)('query language agrees with nfdump on real flow
   });
 
   it('has a capture worth comparing on', () => {
-    const all = nfdumpTotals(nfcapdFile, 'any');
+    const all = nfdumpTotals(capDir, 'any');
     expect(all.flows).toBeGreaterThan(10_000);
-    expect(nfdumpTotals(nfcapdFile, 'ipv6').flows).toBeGreaterThan(0);
+    expect(nfdumpTotals(capDir, 'ipv6').flows).toBeGreaterThan(0);
     expect(FILTERS.length).toBeGreaterThanOrEqual(40);
   });
 
   it.each(FILTERS)('%s', async (filter) => {
-    const expected = nfdumpTotals(nfcapdFile, filter);
+    const expected = nfdumpTotals(capDir, filter);
     for (const store of stores) {
       const { rows } = await runQuery(store, `${filter} | count`);
       expect({ store: store.dialect.name, ...rows[0] }).toEqual({ store: store.dialect.name, ...expected });

@@ -121,10 +121,11 @@ describe('POST /api/peers/ask', () => {
   it('reports a peer that never answers as timed out, without holding up the others', async () => {
     const port = (silent.address() as { port: number }).port;
     await admin('POST', '/api/peers', { name: 'silent', url: `http://127.0.0.1:${port}`, token: 'vtk_000000000000_x' });
-    const res = await call(t.base, 'POST', '/api/peers/ask', { token: t.tokens.analyst, body: { value: CANARY, peers: ['silent', 'acme'], timeoutSeconds: 0.5 } });
+    // 2 s, not less: the live peer shares this process and must answer within it on a busy machine.
+    const res = await call(t.base, 'POST', '/api/peers/ask', { token: t.tokens.analyst, body: { value: CANARY, peers: ['silent', 'acme'], timeoutSeconds: 2 } });
     const body = (await res.json()) as { answers: { peer: string; sighting?: { flows: number }; error?: string }[] };
     expect(body.answers.map((x) => [x.peer, x.sighting?.flows, x.error])).toEqual([
-      ['silent', undefined, 'no answer within 500 ms'],
+      ['silent', undefined, 'no answer within 2000 ms'],
       ['acme', 25, undefined],
     ]);
     expect((await admin('DELETE', '/api/peers/silent')).status).toBe(200);
