@@ -12,7 +12,7 @@ const UNIT_MS: Record<string, number> = {
 };
 
 /** 2100-01-01T00:00Z: stored flow times end before it. */
-export const LAST_FLOW_TIME = Date.UTC(2100, 0, 1);
+const LAST_FLOW_TIME = Date.UTC(2100, 0, 1);
 
 /**
  * Whether a flow time (epoch ms) can be stored as it is: from 1970 to 2099. ClickHouse partitions

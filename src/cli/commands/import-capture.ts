@@ -9,6 +9,7 @@ import type { FlowRecord } from '../../core/columns.js';
 import { VantageError } from '../../core/errors.js';
 import { isStorableFlowTime } from '../../core/time.js';
 import { decodeCapture } from '../../decode/decode-capture.js';
+import { formatTime } from '../../decode/decoded-flow.js';
 import { createDecoderState } from '../../decode/decoder-state.js';
 import { FlowAssembler, type OctetCount } from '../../decode/flow-assembly/flow-assembler.js';
 import { SOFTFLOWD_TIMEOUTS, type FlowTimeouts } from '../../decode/flow-assembly/flow-timeouts.js';
@@ -137,11 +138,6 @@ function inDatagram(packetNumber: number, offset: number | undefined): string {
   return offset === undefined ? `packet ${packetNumber}` : `packet ${packetNumber}: offset ${offset} of the datagram`;
 }
 
-/** A capture time as ISO 8601 where Date can show it, else as epoch ms. */
-function timeText(ms: number): string {
-  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
-}
-
 function noteProblems(source: CaptureSource, problems: Record<string, number>, options: CaptureImportOptions, report: ProblemReport): void {
   for (const p of source.problems) {
     if (options.strict) throw new VantageError('IMPORT_RECORD', `${inFile(p.packetNumber, p.offset)}: ${p.message} [${p.code}]`, { file: source.name });
@@ -182,7 +178,7 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
       if (!isStorableFlowTime(frame.timestamp)) {
         // A wrong capture clock: its flows could not be stored alike on both backends.
         const where = inFile(frame.packetNumber, frame.fileOffset);
-        const message = `capture time ${timeText(frame.timestamp)} is outside 1970-2099: packet skipped`;
+        const message = `capture time ${formatTime(frame.timestamp) ?? `${frame.timestamp} ms`} is outside 1970-2099: packet skipped`;
         if (options.strict) throw new VantageError('IMPORT_RECORD', `${where}: ${message} [CAPTURE_BAD_TIME]`, { file });
         problems.CAPTURE_BAD_TIME = (problems.CAPTURE_BAD_TIME ?? 0) + 1;
         report.add(where, message, 'CAPTURE_BAD_TIME');
