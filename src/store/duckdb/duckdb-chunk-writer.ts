@@ -71,27 +71,48 @@ const FROM_ENCODED: FieldSource = {
   country: (field) => `c = ${rowLocal(field)}; if (c === null || c < 0) c = undefined;`,
 };
 
+/** Whether value `c` fits a narrow slot: an AS number its bits hold plus one, a country of two capital letters. */
+function fitsNarrow(f: PackedField, c: string): string {
+  if (f.encoding === 'letters') return `((${c} >> 8) - 65) >>> 0 < 26 && ((${c} & 255) - 65) >>> 0 < 26`;
+  return `${c} <= ${2 ** f.width - 2}`;
+}
+
+/** What a narrow slot stores for a country code of two capital letters: their places in the alphabet (1-26), 5 bits each. */
+function letterPlaces(c: string): string {
+  return `((((${c} >> 8) - 64) << 5) | ((${c} & 255) - 64))`;
+}
+
+/** For each field with two slots, its narrow one: the wide slot takes the values it cannot hold. */
+function narrowSlots(packs: readonly (readonly PackedField[] | undefined)[]): Map<string, PackedField> {
+  return new Map(packs.flatMap((p) => p ?? []).filter((f) => f.slot === 'narrow').map((f) => [f.source.name, f]));
+}
+
 /**
  * The per-row code for column `j`: on a value, store it in `D[j]` and count it in `P[j]`; on a
  * missing value, clear its bit in the scratch validity `V[j]` (and store 0, so compression sees a
  * constant rather than stale memory). Each property is read with a constant name, which keeps
  * V8's inline caches monomorphic: `row[name]` with a variable name is several times slower.
  */
-function rowCode(j: number, field: string, layout: Layout, packs: readonly PackedField[] | undefined, from: FieldSource): string {
+function rowCode(j: number, field: string, layout: Layout, packs: readonly PackedField[] | undefined, narrow: ReadonlyMap<string, PackedField>, from: FieldSource): string {
   // A packed column has no field of its own: its fields are read one by one below.
   const read = layout === 'packed' ? '' : `v = ${from.value(field)};`;
   const none = `V${j}[i >>> 3] &= ~(1 << (i & 7));`;
   switch (layout) {
     case 'packed': {
       // Each present field ORs its bits into the low or high word and marks itself present (a
-      // presence bit, or its value stored plus one); no field present leaves the column null.
+      // presence bit, or a stored value that is not 0); no field present leaves the column null.
       const fields = packs!.map((f) => {
         const word = f.word === 0 ? 'lo' : 'hi';
         const mask = 2 ** f.width - 1;
-        const set =
-          f.presenceBit === undefined
+        let set =
+          f.encoding === 'plusOne'
             ? `c = (c + 1) & ${mask}; if (c !== 0) { ${word} |= c << ${f.shift}; any = true; }`
-            : `${word} |= (c & ${mask}) << ${f.shift}; hi |= ${1 << f.presenceBit}; any = true;`;
+            : f.encoding === 'letters'
+              ? `${word} |= ${letterPlaces('c')} << ${f.shift}; any = true;`
+              : `${word} |= (c & ${mask}) << ${f.shift}; hi |= ${1 << f.presenceBit!}; any = true;`;
+        // A field with two slots: each takes its share of the values.
+        if (f.slot === 'narrow') set = `if (${fitsNarrow(f, 'c')}) { ${set} }`;
+        if (f.slot === 'wide') set = `if (!(${fitsNarrow(narrow.get(f.source.name)!, 'c')})) { ${set} }`;
         // A country is stored as its code (two letters as a 16-bit number).
         if (f.source.kind === 'country') return `${from.country(f.source.name)} if (c !== undefined) { ${set} }`;
         return `v = ${from.value(f.source.name)}; if (typeof v === 'number') { c = v; ${set} }`;
@@ -131,7 +152,8 @@ function compileFill(fields: readonly string[], layouts: readonly Layout[], pack
   lines.push('let v, c, lo, hi, any;');
   lines.push('for (let i = 0; i < count; i++) {');
   lines.push('  const r = rows[offset + i];');
-  for (let j = 0; j < n; j++) lines.push(`  ${rowCode(j, fields[j]!, layouts[j]!, packs[j], FROM_RECORD)}`);
+  const narrow = narrowSlots(packs);
+  for (let j = 0; j < n; j++) lines.push(`  ${rowCode(j, fields[j]!, layouts[j]!, packs[j], narrow, FROM_RECORD)}`);
   lines.push('}');
   for (let j = 0; j < n; j++) lines.push(`P[${j}] = P${j};`);
   return new Function('rows', 'offset', 'count', 'D', 'S', 'V', 'P', 'code', lines.join('\n')) as FillFunction;
@@ -183,7 +205,8 @@ function compileEncodedFill(fields: readonly string[], layouts: readonly Layout[
   // Every address column of this table is an IPv4 half: a row with an IPv6 address waits for the other table.
   const ips = FLOW_COLUMNS.filter((c) => c.kind === 'ip').map((c) => `typeof ${L(c.name)} === 'bigint'`);
   lines.push(`  if (${ips.join(' || ')}) { rows.v6.push(b); continue; }`);
-  for (let j = 0; j < n; j++) lines.push(`  ${rowCode(j, fields[j]!, layouts[j]!, packs[j], FROM_ENCODED)}`);
+  const narrow = narrowSlots(packs);
+  for (let j = 0; j < n; j++) lines.push(`  ${rowCode(j, fields[j]!, layouts[j]!, packs[j], narrow, FROM_ENCODED)}`);
   if (tagsColumn >= 0) lines.push(`  T[i] = ${L(fields[tagsColumn]!)};`);
   lines.push(`  F[i] = (${L('src_as')} ? 0 : 1) | (${L('dst_as')} ? 0 : 2) | (${L('src_country')} === null ? 4 : 0) | (${L('dst_country')} === null ? 8 : 0);`);
   lines.push('  i++;', '}');
@@ -205,34 +228,48 @@ type EnrichFunction = (count: number, D: readonly (ArrayBufferView | undefined)[
 /** The enrichment pass for a table, or undefined when its columns are not laid out as it expects. */
 function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[], packs: readonly (readonly PackedField[] | undefined)[]): EnrichFunction | undefined {
   const column = (name: string, layout: Layout) => fields.findIndex((f, k) => f === name && layouts[k] === layout);
-  const packed = (name: string) => {
+  type Slot = { j: number; f: PackedField };
+  const slot = (name: string, which: 'narrow' | 'wide'): Slot | undefined => {
     for (let j = 0; j < packs.length; j++) {
-      const f = packs[j]?.find((x) => x.source.name === name);
+      const f = packs[j]?.find((x) => x.source.name === name && x.slot === which);
       if (f) return { j, f };
     }
     return undefined;
   };
   const [src, dst, sport, dport, tags] = [column('src', 'ipv4'), column('dst', 'ipv4'), column('sport', 'u16'), column('dport', 'u16'), layouts.indexOf('tags')];
-  const [srcAs, dstAs, srcCountry, dstCountry] = ['src_as', 'dst_as', 'src_country', 'dst_country'].map(packed);
-  if (src < 0 || dst < 0 || sport < 0 || dport < 0 || tags < 0 || !srcAs || !dstAs || !srcCountry || !dstCountry) return undefined;
-  // AS numbers fill a word each (stored plus one); countries have a presence bit.
-  const wholeWord = (f: PackedField) => f.presenceBit === undefined && f.width === 32 && f.shift === 0;
-  if (!wholeWord(srcAs.f) || !wholeWord(dstAs.f) || srcCountry.f.presenceBit === undefined || dstCountry.f.presenceBit === undefined) return undefined;
-  type Field = { j: number; f: PackedField };
-  // The stored word (what the AS is read back from, as the store will hold it), and the local the pass edits it in.
-  const wordAt = (p: Field) => `D${p.j}[2 * i + ${p.f.word}]`;
-  const wordVar = (p: Field) => (p.f.word === 0 ? `lo${p.j}` : `hi${p.j}`);
-  const setCountry = (p: Field, value: string) => {
-    const { f } = p;
-    const mask = 2 ** f.width - 1;
-    const w = wordVar(p);
-    return `c = ${value}; ${w} &= ${~(mask << f.shift)}; hi${p.j} &= ${~(1 << f.presenceBit!)}; if (c >= 0) { ${w} |= (c & ${mask}) << ${f.shift}; hi${p.j} |= ${1 << f.presenceBit!}; }`;
-  };
-  const columns = [...new Set([srcAs.j, dstAs.j, srcCountry.j, dstCountry.j])];
+  const names = ['src_as', 'dst_as', 'src_country', 'dst_country'] as const;
+  const slots = names.map((name) => ({ narrow: slot(name, 'narrow'), wide: slot(name, 'wide') }));
+  if (src < 0 || dst < 0 || sport < 0 || dport < 0 || tags < 0 || slots.some((x) => !x.narrow || !x.wide)) return undefined;
+  const [srcAs, dstAs, srcCountry, dstCountry] = slots as { narrow: Slot; wide: Slot }[];
+  // AS numbers are stored plus one (the wide slot a whole word), countries as letters or with a presence bit.
+  const asLike = ({ narrow, wide }: { narrow: Slot; wide: Slot }) => narrow.f.encoding === 'plusOne' && wide.f.encoding === 'plusOne' && wide.f.width === 32 && wide.f.shift === 0;
+  const countryLike = ({ narrow, wide }: { narrow: Slot; wide: Slot }) => narrow.f.encoding === 'letters' && wide.f.encoding === 'presence';
+  if (!asLike(srcAs!) || !asLike(dstAs!) || !countryLike(srcCountry!) || !countryLike(dstCountry!)) return undefined;
+  // The local the pass edits a narrow slot's word in, and the stored word (what a value is read back from).
+  const wordVar = ({ j, f }: Slot) => (f.word === 0 ? `lo${j}` : `hi${j}`);
+  const wordAt = ({ j, f }: Slot) => `D${j}[2 * i + ${f.word}]`;
+  // A field enrichment may fill is missing, or an AS number 0 (which its narrow slot holds): its
+  // wide slot is empty, so only the narrow slot is cleared, and a value that does not fit there is
+  // ORed into the wide column's stored words (rare: the pass keeps only narrow words in locals).
+  const clearNarrow = (p: Slot) => `${wordVar(p)} &= ${~((2 ** p.f.width - 1) << p.f.shift)};`;
+  const orWide = ({ j, f }: Slot, bits: string) =>
+    `{ w = D${j}[2 * i] === 0 && D${j}[2 * i + 1] === 0; D${j}[2 * i + ${f.word}] |= ${bits}; ` +
+    `${f.presenceBit === undefined ? '' : `D${j}[2 * i + 1] |= ${1 << f.presenceBit}; `}if (w && (D${j}[2 * i] !== 0 || D${j}[2 * i + 1] !== 0)) { P${j}++; V${j}[i >>> 3] |= 1 << (i & 7); } }`;
+  const setAs = ({ narrow, wide }: { narrow: Slot; wide: Slot }, value: string) =>
+    `c = ${value}; ${clearNarrow(narrow)} if (c >= 0) { if (${fitsNarrow(narrow.f, 'c')}) ${wordVar(narrow)} |= (c + 1) << ${narrow.f.shift}; else ${orWide(wide, '(c + 1) >>> 0')} }`;
+  const setCountry = ({ narrow, wide }: { narrow: Slot; wide: Slot }, value: string) =>
+    `c = ${value}; ${clearNarrow(narrow)} if (c >= 0) { if (${fitsNarrow(narrow.f, 'c')}) ${wordVar(narrow)} |= ${letterPlaces('c')} << ${narrow.f.shift}; ` +
+    `else ${orWide(wide, `(c & ${2 ** wide.f.width - 1}) << ${wide.f.shift}`)} }`;
+  // An AS number as stored: in its narrow slot, else in its whole wide word, else none.
+  const readAs = ({ narrow, wide }: { narrow: Slot; wide: Slot }) =>
+    `w = (${wordAt(narrow)} >>> ${narrow.f.shift}) & ${2 ** narrow.f.width - 1}; if (w === 0) w = ${wordAt(wide)};`;
+  const columns = [...new Set(slots.map((x) => x.narrow!.j))];
+  const wideColumns = [...new Set(slots.map((x) => x.wide!.j))].filter((j) => !columns.includes(j));
   const lines: string[] = [
     'const rows = E.rows, asNumbers = E.asNumbers, codes = E.countryCodes, checksAsns = E.checksAsns;',
     `const Ds = D[${src}], Vs = V[${src}], Dd = D[${dst}], Vd = V[${dst}], Dsp = D[${sport}], Ddp = D[${dport}];`,
     ...columns.map((j) => `const D${j} = D[${j}], V${j} = V[${j}]; let P${j} = P[${j}], lo${j}, hi${j}, was${j}, now${j};`),
+    ...wideColumns.map((j) => `const D${j} = D[${j}], V${j} = V[${j}]; let P${j} = P[${j}];`),
     `let P${tags} = P[${tags}];`,
     'let at, sa, sc, ss, da, dc, ds, f, c, t, w, own;',
     'for (let i = 0; i < count; i++) {',
@@ -240,10 +277,10 @@ function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[]
     '  if ((Vs[i >>> 3] & (1 << (i & 7))) !== 0) { at = E.rowV4(Ds[i]); sa = rows[at]; sc = rows[at + 1]; ss = rows[at + 2]; } else { sa = -1; sc = -1; ss = -1; }',
     '  if ((Vd[i >>> 3] & (1 << (i & 7))) !== 0) { at = E.rowV4(Dd[i]); da = rows[at]; dc = rows[at + 1]; ds = rows[at + 2]; } else { da = -1; dc = -1; ds = -1; }',
     ...columns.map((j) => `  lo${j} = D${j}[2 * i]; hi${j} = D${j}[2 * i + 1]; was${j} = lo${j} !== 0 || hi${j} !== 0;`),
-    `  if ((f & 1) !== 0) ${wordVar(srcAs)} = sa >= 0 ? asNumbers[sa] + 1 : 0;`,
-    `  if ((f & 2) !== 0) ${wordVar(dstAs)} = da >= 0 ? asNumbers[da] + 1 : 0;`,
-    `  if ((f & 4) !== 0) { ${setCountry(srcCountry, 'sc >= 0 ? codes[sc] : -1')} }`,
-    `  if ((f & 8) !== 0) { ${setCountry(dstCountry, 'dc >= 0 ? codes[dc] : -1')} }`,
+    `  if ((f & 1) !== 0) { ${setAs(srcAs!, 'sa >= 0 ? asNumbers[sa] : -1')} }`,
+    `  if ((f & 2) !== 0) { ${setAs(dstAs!, 'da >= 0 ? asNumbers[da] : -1')} }`,
+    `  if ((f & 4) !== 0) { ${setCountry(srcCountry!, 'sc >= 0 ? codes[sc] : -1')} }`,
+    `  if ((f & 8) !== 0) { ${setCountry(dstCountry!, 'dc >= 0 ? codes[dc] : -1')} }`,
     // A packed column is null when none of its fields is present: every present field leaves a bit set.
     ...columns.map(
       (j) =>
@@ -251,12 +288,12 @@ function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[]
         `if (now${j} !== was${j}) { if (now${j}) { P${j}++; V${j}[i >>> 3] |= 1 << (i & 7); } else { P${j}--; V${j}[i >>> 3] &= ~(1 << (i & 7)); } }`,
     ),
     '  if (ss >= 0 || ds >= 0 || checksAsns) {',
-    `    w = ${wordAt(srcAs)}; sa = w !== 0 ? w - 1 : null; w = ${wordAt(dstAs)}; da = w !== 0 ? w - 1 : null;`,
+    `    ${readAs(srcAs!)} sa = w !== 0 ? w - 1 : null; ${readAs(dstAs!)} da = w !== 0 ? w - 1 : null;`,
     '    own = T[i];',
     `    t = E.flowTags(ss, ds, Dsp[i], Ddp[i], sa, da, own); if (t !== undefined) { T[i] = t; if (!Array.isArray(own) || own.length === 0) P${tags}++; }`,
     '  }',
     '}',
-    ...[...columns, tags].map((j) => `P[${j}] = P${j};`),
+    ...[...columns, ...wideColumns, tags].map((j) => `P[${j}] = P${j};`),
   ];
   return new Function(`return function enrichRows(count, D, V, P, T, F, E) {\n${lines.join('\n')}\n};`)() as EnrichFunction;
 }

@@ -23,8 +23,10 @@ const DUCK_TYPE: Record<Exclude<ColumnKind, 'ip'>, string> = {
 
 /**
  * One field of a packed column: its value bits, and how a missing value (null) is told apart:
- * by a presence bit of the high word, or (a whole 32-bit word, no room for one) by storing the
- * value plus one, so that 0 means missing.
+ * by a presence bit of the high word; by storing the value plus one, so that 0 means missing
+ * (an AS number); or, for a country of two capital letters, by the letters' places in the
+ * alphabet (1-26) in 5 bits each. A field may have two slots: a narrow one in the column enrichment fills, for the
+ * values that fit there, and a wide one in another column for the rest (see `PACKED_COLUMNS`).
  */
 export interface PackedField {
   readonly source: ColumnDef;
@@ -32,8 +34,11 @@ export interface PackedField {
   readonly word: 0 | 1;
   readonly shift: number;
   readonly width: number;
-  /** Bit of the high word that says the value is present; undefined for a value stored plus one. */
+  /** Bit of the high word that says the value is present; undefined for the other encodings. */
   readonly presenceBit: number | undefined;
+  readonly encoding: 'presence' | 'plusOne' | 'letters';
+  /** 'narrow': this slot takes the values it can hold; 'wide': the field's other slot, for the rest. */
+  readonly slot?: 'narrow' | 'wide';
 }
 
 /** One physical column of the DuckDB flow table. */
@@ -57,30 +62,29 @@ export interface PhysicalColumn {
  * columns, null in nearly every flow, were a quarter of the append time. Queries see the same
  * columns. (TOS stays a column: NetFlow v5 and most exporters fill it, and alone it bit-packs.)
  * A field below a whole word has its presence bit in the high word (bits 16-23 of it, one per
- * field across the columns, the bits `flows-v4` gave them); an AS number fills its word and is
- * stored plus one instead.
+ * field across the columns, the bits `flows-v4` gave them); an AS number is stored plus one
+ * instead, a country in a narrow slot as its letters' places in the alphabet.
  */
-const PACKED_COLUMNS: readonly { name: string; fields: readonly { name: string; word: 0 | 1; shift: number; width: number; presence?: number }[] }[] = [
-  // The AS numbers, filled for about half of the addresses of an enriched flow (not the internal
-  // ones), as one column: two columns with validity masks mixed in every chunk cost the append
-  // about 0.1 µs a flow more. Each is stored plus one, 0 meaning none; AS 4294967295, reserved
-  // by RFC 7300 and never routed, is read back as none.
+const PACKED_COLUMNS: readonly {
+  name: string;
+  fields: readonly { name: string; word: 0 | 1; shift: number; width: number; presence?: number; letters?: true; slot?: 'narrow' | 'wide' }[];
+}[] = [
+  // The AS numbers beyond what `packed_enrichment` holds (AS 4194302 and up: private 32-bit ones
+  // an exporter reports), each stored plus one, 0 meaning none; AS 4294967295, reserved by RFC
+  // 7300 and never routed, is read back as none. Stores of `flows-v6` keep every AS number here.
   {
     name: 'packed_as',
     fields: [
-      { name: 'src_as', word: 0, shift: 0, width: 32 },
-      { name: 'dst_as', word: 1, shift: 0, width: 32 },
+      { name: 'src_as', word: 0, shift: 0, width: 32, slot: 'wide' },
+      { name: 'dst_as', word: 1, shift: 0, width: 32, slot: 'wide' },
     ],
   },
-  // The countries, filled in most enriched flows, in a column of their own: in the low bits of
-  // the vlan and mark columns (flows-v4) they made two 64-bit columns non-null in every
-  // enriched flow, which cost the append 0.2-0.3 µs a flow; one column costs a fraction of that.
-  // Low bits: DuckDB bit-packs a column by the range of its values.
+  // The countries that are not two capital letters; stores of `flows-v6` keep every country here.
   {
     name: 'packed_countries',
     fields: [
-      { name: 'src_country', word: 0, shift: 0, width: 16, presence: 16 },
-      { name: 'dst_country', word: 0, shift: 16, width: 16, presence: 19 },
+      { name: 'src_country', word: 0, shift: 0, width: 16, presence: 16, slot: 'wide' },
+      { name: 'dst_country', word: 0, shift: 16, width: 16, presence: 19, slot: 'wide' },
     ],
   },
   {
@@ -99,16 +103,38 @@ const PACKED_COLUMNS: readonly { name: string; fields: readonly { name: string; 
       { name: 'direction', word: 1, shift: 8, width: 8, presence: 23 },
     ],
   },
+  // What enrichment fills, in one column (`flows-v7`): a word per side, its AS number plus one in
+  // the low 22 bits and its country's two letters in the high 10. Two columns (AS numbers, countries),
+  // both non-null in nearly every enriched flow, cost the append about 0.1 us a flow more. Last:
+  // a `flows-v6` store gets it at the end of its tables, where new stores have it too.
+  {
+    name: 'packed_enrichment',
+    fields: [
+      { name: 'src_as', word: 0, shift: 0, width: 22, slot: 'narrow' },
+      { name: 'src_country', word: 0, shift: 22, width: 10, letters: true, slot: 'narrow' },
+      { name: 'dst_as', word: 1, shift: 0, width: 22, slot: 'narrow' },
+      { name: 'dst_country', word: 1, shift: 22, width: 10, letters: true, slot: 'narrow' },
+    ],
+  },
 ];
 
 const PACKED_FIELD_NAMES = new Set(PACKED_COLUMNS.flatMap((p) => p.fields.map((f) => f.name)));
 
-/** A packed field as the `flows` view reads it: its bits when present, else null. */
-function unpackSql(column: string, field: PackedField, sqlType: string): string {
+/** A packed field's slot as the `flows` view reads it: when it holds a value, and the value. */
+function unpackSql(column: string, field: PackedField, sqlType: string): { when: string; then: string } {
   const col = quote(column);
   const bits = `((${col} >> ${field.word * 32 + field.shift}) & ${2 ** field.width - 1})`;
-  if (field.presenceBit === undefined) return `CASE WHEN ${bits} <> 0 THEN (${bits} - 1)::${sqlType} END`;
-  return `CASE WHEN (${col} >> ${32 + field.presenceBit}) & 1 = 1 THEN ${bits}::${sqlType} END`;
+  switch (field.encoding) {
+    case 'plusOne':
+      return { when: `${bits} <> 0`, then: `(${bits} - 1)::${sqlType}` };
+    case 'letters':
+      // Places p and q (1-26, 5 bits each) are the code of letters '@' + p and '@' + q, that is
+      // 0x4040 | p << 8 | q: shifts and masks, which a filter on a country evaluates on every row
+      // (with division instead it took twice as long).
+      return { when: `${bits} <> 0`, then: `(((${bits} >> 5) << 8) | (${bits} & 31) | ${0x4040})::${sqlType}` };
+    case 'presence':
+      return { when: `(${col} >> ${32 + field.presenceBit!}) & 1 = 1`, then: `${bits}::${sqlType}` };
+  }
 }
 
 /** The physical DuckDB columns of a logical column (none for a packed field: see `DUCKDB_VIEW_COLUMNS`). */
@@ -131,15 +157,25 @@ function logical(name: string): ColumnDef {
 
 function packedColumns(): { stored: PhysicalColumn[]; unpacked: PhysicalColumn[] } {
   const stored: PhysicalColumn[] = [];
-  const unpacked: PhysicalColumn[] = [];
+  // Per field, the SQL of each of its slots, the narrow one first.
+  const slots = new Map<string, { source: ColumnDef; sqlType: string; sql: { when: string; then: string }[] }>();
   for (const p of PACKED_COLUMNS) {
-    const packs = p.fields.map(({ presence, ...f }) => ({ ...f, source: logical(f.name), presenceBit: presence }));
+    const packs: PackedField[] = p.fields.map(({ presence, letters, ...f }) => ({
+      ...f,
+      source: logical(f.name),
+      presenceBit: presence,
+      encoding: presence !== undefined ? 'presence' : letters ? 'letters' : 'plusOne',
+    }));
     stored.push({ name: p.name, sqlType: 'BIGINT', packs });
     for (const f of packs) {
       const sqlType = DUCK_TYPE[f.source.kind as Exclude<ColumnKind, 'ip'>];
-      unpacked.push({ name: f.source.name, sqlType, source: f.source, generated: unpackSql(p.name, f, sqlType) });
+      const field = slots.get(f.source.name) ?? { source: f.source, sqlType, sql: [] };
+      field.sql[f.slot === 'narrow' ? 'unshift' : 'push'](unpackSql(p.name, f, sqlType));
+      slots.set(f.source.name, field);
     }
   }
+  // A field with two slots has its value in one of them (one CASE: COALESCE of two took longer).
+  const unpacked = [...slots].map(([name, { source, sqlType, sql }]) => ({ name, sqlType, source, generated: `CASE ${sql.map((x) => `WHEN ${x.when} THEN ${x.then}`).join(' ')} END` }));
   return { stored, unpacked };
 }
 

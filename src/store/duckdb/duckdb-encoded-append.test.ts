@@ -21,10 +21,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 writeFileSync(
   join(work, 'asn.csv'),
-  '138.197.0.0,138.197.255.255,14061,"DigitalOcean, LLC"\n82.118.225.0,82.118.225.255,200628,BGO Cloud OOD\n2001:678:6c4::,2001:678:6c4:ffff:ffff:ffff:ffff:ffff,64500,Test\n',
+  // A private 32-bit AS number too: beyond what packed_enrichment holds.
+  '138.197.0.0,138.197.255.255,14061,"DigitalOcean, LLC"\n82.118.225.0,82.118.225.255,200628,BGO Cloud OOD\n198.51.100.0,198.51.100.255,4200000001,Private\n2001:678:6c4::,2001:678:6c4:ffff:ffff:ffff:ffff:ffff,64500,Test\n',
 );
-// One name that is not a two-letter code: stored as no country on both paths.
-writeFileSync(join(work, 'country.csv'), '138.197.0.0,138.197.255.255,CA\n82.118.225.0,82.118.225.199,BG\n82.118.225.200,82.118.225.255,Bulgaria\n');
+// One name that is not a two-letter code: stored as no country on both paths; one code that is not two capital letters.
+writeFileSync(join(work, 'country.csv'), '138.197.0.0,138.197.255.255,CA\n82.118.225.0,82.118.225.199,BG\n82.118.225.200,82.118.225.255,Bulgaria\n198.51.100.0,198.51.100.255,A1\n');
 const geo = openGeoDatabase({ asnDb: join(work, 'asn.csv'), countryDb: join(work, 'country.csv'), noDefaults: true, cacheDir: false });
 const index = new IntelIndex([
   ...FEED_PARSERS.maltrail.parse({ file: '/t/emotet.txt', text: '138.197.147.101:443\n82.118.225.196:7080\n', kind: 'threat' }).indicators,
@@ -57,7 +58,7 @@ function flows(n: number, seed: number): FlowRecord[] {
       in_if: maybe(0.8, () => Math.floor(random() * 40)),
       out_if: maybe(0.8, () => Math.floor(random() * 40)),
       sampling: maybe(0.3, () => pick([1, 100, 1000])),
-      src_as: maybe(0.2, () => pick([0, 65001, 4_200_000_000])),
+      src_as: maybe(0.2, () => pick([0, 65001, 4_194_302, 4_194_303, 4_200_000_000])),
       dst_as: maybe(0.2, () => pick([0, 65002])),
       next_hop: maybe(0.1, () => parseIp('10.255.0.1')!),
       src_vlan: maybe(0.2, () => Math.floor(random() * 4096)),
@@ -67,7 +68,7 @@ function flows(n: number, seed: number): FlowRecord[] {
       tos: maybe(0.5, () => Math.floor(random() * 256)),
       direction: maybe(0.3, () => pick([0, 1])),
       end_reason: maybe(0.2, () => pick([1, 2, 3])),
-      src_country: maybe(0.15, () => pick(['', 'DE', 'XX', 'ABC'])),
+      src_country: maybe(0.15, () => pick(['', 'DE', 'XX', 'ABC', 'A1'])),
       dst_country: maybe(0.15, () => pick(['', 'FR', 'é'])),
       tags: maybe(0.1, () => pick([[], ['seen'], ['seen', 'maltrail:emotet']])),
     } satisfies FlowRecord;
@@ -127,6 +128,8 @@ describe('DuckDbStore.appendEncodedFlows', () => {
     expect(got.filter((r) => r.src_as === 14061).length).toBeGreaterThan(100);
     // The table's own columns: countries as codes, addresses in a v4 and a v6 half.
     expect(got.filter((r) => r.dst_country === countryCode('BG')).length).toBeGreaterThan(100);
+    // Enrichment filled the wide slots too (an AS number and a country packed_enrichment cannot hold).
+    expect(got.filter((r) => r.dst_as === 4200000001 && r.dst_country === countryCode('A1')).length).toBeGreaterThan(100);
     expect(got.filter((r) => r.src6 !== null).length).toBeGreaterThan(50);
   });
 

@@ -1,8 +1,9 @@
-// The DuckDB flow table's packed columns: six small fields stored in two 64-bit columns, the
-// countries in a third, the AS numbers in a fourth, read under their own names through the flows
-// view. Each field must keep its own value and its own null, and stores created with older
-// layouts (every field a column; flows-v4's countries in the low bits of the vlan and mark
-// columns; flows-v5's in their own; the AS numbers as columns) must come through unchanged.
+// The DuckDB flow table's packed columns: six small fields stored in two 64-bit columns, the AS
+// numbers and countries in a fifth (with the values it cannot hold in a third and a fourth), read
+// under their own names through the flows view. Each field must keep its own value and its own
+// null, and stores created with older layouts (every field a column; flows-v4's countries in the
+// low bits of the vlan and mark columns; flows-v5's in their own; the AS numbers as columns;
+// flows-v6's AS numbers and countries all in the third and fourth) must come through unchanged.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,8 @@ const BASE: FlowRecord = { start: 1_000, end: 2_000, src: 0x0a000001, dst: 0x0a0
 /** One flow per (field, value): the field set, every other packed field null; then all at max, all at 0, none. */
 function cases(): FlowRecord[] {
   const flows: FlowRecord[] = [];
-  for (const field of PACKED) for (const value of [0, 1, MAX[field]]) flows.push({ ...BASE, [field]: value });
+  // AS numbers also either side of the largest that packed_enrichment holds (4194302).
+  for (const field of PACKED) for (const value of [0, 1, ...(field.endsWith('_as') ? [4194302, 4194303] : []), MAX[field]]) flows.push({ ...BASE, [field]: value });
   flows.push({ ...BASE, ...Object.fromEntries(PACKED.map((f) => [f, MAX[f]])) });
   flows.push({ ...BASE, ...Object.fromEntries(PACKED.map((f) => [f, 0])) });
   flows.push({ ...BASE });
@@ -54,12 +56,97 @@ describe('DuckDB packed columns', () => {
       // Filters on a packed field see only its own value.
       const [count] = await store.run(compileQuery(parseQuery('src vlan 0 | count'), store.dialect));
       expect(count!.flows).toBe(2); // src_vlan = 0 alone, and all fields at 0
-      const nulls = await store.execute('SELECT COUNT(*) AS n FROM flow_rows WHERE packed_vlans IS NULL AND packed_marks IS NULL AND packed_as IS NULL');
+      const nulls = await store.execute('SELECT COUNT(*) AS n FROM flow_rows WHERE packed_vlans IS NULL AND packed_marks IS NULL AND packed_as IS NULL AND packed_enrichment IS NULL');
       expect(Number(nulls[0]!.n)).toBe(1); // only the flow without any of them stores nulls
       // The reserved last AS number is read as none; AS 0 as 0.
       await store.appendFlows([{ ...BASE, start: 50_000, src_as: 4294967295, dst_as: 0 }]);
       const [reserved] = await store.run(compileQuery(parseQuery('any | sort start desc | limit 1 | fields src_as,dst_as'), store.dialect));
       expect([reserved!.src_as ?? null, reserved!.dst_as]).toEqual([null, 0]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps AS numbers and countries in packed_enrichment when they fit, in packed_as and packed_countries otherwise', async () => {
+    const store = new DuckDbStore({ path: join(work, 'slots.duckdb') });
+    await store.open();
+    try {
+      const flows: FlowRecord[] = [
+        { ...BASE, src_as: 15169, dst_as: 4194302, src_country: 'US', dst_country: 'ZZ' }, // all narrow
+        { ...BASE, src_as: 0, src_country: 'AA' }, // narrow, one side
+        { ...BASE, src_as: 4194303, dst_as: 4200000000, src_country: 'A1', dst_country: 'eu' }, // all wide
+        { ...BASE, src_as: 64512, dst_as: 4294967294, src_country: '--', dst_country: 'DE' }, // mixed
+        { ...BASE, dst_country: 'Z[' }, // not two capital letters: wide
+        { ...BASE },
+      ].map((f, i) => ({ ...f, start: BASE.start + i }));
+      await store.appendFlows(flows);
+      const fields = ['src_as', 'dst_as', 'src_country', 'dst_country'] as const;
+      const rows = await store.run(compileQuery(parseQuery(`any | sort start | fields ${fields.join(',')}`), store.dialect));
+      expect(rows.map((r) => Object.fromEntries(fields.map((k) => [k, r[k] ?? null])))).toEqual(
+        flows.map((f) => Object.fromEntries(fields.map((k) => [k, (f as unknown as Record<string, unknown>)[k] ?? null]))),
+      );
+      // Which columns hold something, flow by flow.
+      const held = await store.execute('SELECT packed_enrichment IS NOT NULL AS e, packed_as IS NOT NULL AS a, packed_countries IS NOT NULL AS c FROM flow_rows ORDER BY "start"');
+      expect(held.map((r) => [r.e, r.a, r.c])).toEqual([
+        [true, false, false],
+        [true, false, false],
+        [false, true, true],
+        [true, true, true],
+        [false, false, true],
+        [false, false, false],
+      ]);
+      // The query language reads either slot.
+      for (const [query, n] of [['src as 15169 or src as 4194303 | count', 2], ['dst as 4200000000 | count', 1], ['src country US | count', 1], ['dst country DE | count', 1], ['dst country ZZ | count', 1]] as const) {
+        const [count] = await store.run(compileQuery(parseQuery(query), store.dialect));
+        expect(count!.flows, query).toBe(n);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('opens a flows-v6 store (AS numbers and countries in packed_as and packed_countries) without a rewrite, every value kept', async () => {
+    const path = join(work, 'v6.duckdb');
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    // The v6 tables: today's columns but packed_enrichment.
+    const columns = DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_enrichment').map((c) => `"${c.name}" ${c.sqlType}`);
+    await connection.run(`CREATE TABLE flow_rows (${columns.filter((c) => !/^"\w+6"/.test(c)).join(', ')})`);
+    await connection.run(`CREATE TABLE flow_rows6 (${columns.join(', ')})`);
+    await connection.run("CREATE TABLE vantage_meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO vantage_meta VALUES ('schema', 'flows-v6')");
+    // v6's bits: packed_as = src_as + 1 (low word), dst_as + 1 (high word); packed_countries = the
+    // codes at 0 (presence bit 48) and 16 (presence bit 51).
+    const flows: FlowRecord[] = [
+      { ...BASE, src_as: 15169, dst_as: 4200000000, src_country: 'US', dst_country: 'A1' },
+      { ...BASE, dst_as: 0, src_country: 'NL' },
+      { ...BASE },
+    ].map((f, i) => ({ ...f, start: BASE.start + i }));
+    for (const f of flows) {
+      const as = f.src_as == null && f.dst_as == null ? 'NULL' : String((f.src_as == null ? 0n : BigInt(f.src_as) + 1n) + ((f.dst_as == null ? 0n : BigInt(f.dst_as) + 1n) << 32n) - (f.dst_as != null && f.dst_as >= 2 ** 31 - 1 ? 1n << 64n : 0n));
+      const code = (c: string | null | undefined, at: bigint, bit: bigint) => (c ? (BigInt(countryCode(c)!) << at) + (1n << bit) : 0n);
+      const countries = code(f.src_country, 0n, 48n) + code(f.dst_country, 16n, 51n);
+      await connection.run(`INSERT INTO flow_rows ("start", "end", src4, dst4, sport, dport, proto, tcp_flags, packets, bytes, packed_as, packed_countries) VALUES (${f.start}, ${f.end}, ${f.src}, ${f.dst}, 1, 2, 17, 0, 1, 60, ${as}, ${countries === 0n ? 'NULL' : countries})`);
+    }
+    connection.closeSync();
+    instance.closeSync();
+
+    const store = new DuckDbStore({ path });
+    await store.open();
+    try {
+      await store.appendFlows([{ ...BASE, start: 99_999, src_as: 3320, src_country: 'DE' }]);
+      const fields = ['src_as', 'dst_as', 'src_country', 'dst_country'] as const;
+      const rows = await store.run(compileQuery(parseQuery(`any | sort start | fields ${fields.join(',')}`), store.dialect));
+      expect(rows.map((r) => Object.fromEntries(fields.map((k) => [k, r[k] ?? null])))).toEqual([
+        { src_as: 15169, dst_as: 4200000000, src_country: 'US', dst_country: 'A1' },
+        { src_as: null, dst_as: 0, src_country: 'NL', dst_country: null },
+        { src_as: null, dst_as: null, src_country: null, dst_country: null },
+        { src_as: 3320, dst_as: null, src_country: 'DE', dst_country: null },
+      ]);
+      const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
+      expect(meta!.value).toBe('flows-v7');
+      // Not rewritten: the old rows kept their columns, the new column is null in them.
+      const old = await store.execute('SELECT packed_enrichment FROM flow_rows WHERE "start" < 99999');
+      expect(old.map((r) => r.packed_enrichment)).toEqual([null, null, null]);
     } finally {
       await store.close();
     }
@@ -89,7 +176,7 @@ describe('DuckDB packed columns', () => {
     try {
       expect(await readPacked(store)).toEqual(expected(flows));
       const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
-      expect(meta!.value).toBe('flows-v6');
+      expect(meta!.value).toBe('flows-v7');
       // New flows append to the rewritten table as to a new one.
       await store.appendFlows([{ ...BASE, start: 99_999, dst_vlan: 7 }]);
       const [vlan] = await store.run(compileQuery(parseQuery('dst vlan 7 | count'), store.dialect));
@@ -114,7 +201,7 @@ describe('DuckDB packed columns', () => {
     // The layout's tables: today's columns without packed_as but with src_as and dst_as (v4: nor
     // packed_countries); flow_rows without the IPv6 halves.
     const columns = [
-      ...DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_as' && (layout === 'flows-v5' || c.name !== 'packed_countries')).map((c) => `"${c.name}" ${c.sqlType}`),
+      ...DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_as' && c.name !== 'packed_enrichment' && (layout === 'flows-v5' || c.name !== 'packed_countries')).map((c) => `"${c.name}" ${c.sqlType}`),
       'src_as UINTEGER',
       'dst_as UINTEGER',
     ];
@@ -164,7 +251,7 @@ describe('DuckDB packed columns', () => {
       const [first] = await store.execute(`SELECT packed_vlans, packed_marks FROM flow_rows WHERE "start" = ${BASE.start}`);
       expect(first).toEqual({ packed_vlans: null, packed_marks: null });
       const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
-      expect(meta!.value).toBe('flows-v6');
+      expect(meta!.value).toBe('flows-v7');
       const old = await store.execute("SELECT column_name FROM duckdb_columns() WHERE table_name LIKE 'flow_rows%' AND column_name IN ('src_as', 'dst_as')");
       expect(old).toEqual([]);
     } finally {

@@ -4,16 +4,19 @@
 import { DUCKDB_FLOW_COLUMNS, DUCKDB_V4_ROW_COLUMNS, DUCKDB_V6_HALVES, DUCKDB_VIEW_COLUMNS, type PhysicalColumn } from './duckdb-dialect.js';
 
 /**
- * The layout this code writes. `flows-v6`: flows without an IPv6 address live in `flow_rows`
+ * The layout this code writes. `flows-v7`: flows without an IPv6 address live in `flow_rows`
  * (no IPv6 columns), the others in `flow_rows6` (every column); rarely filled small fields are
- * folded into packed columns, the two countries into one of their own, the two AS numbers into
- * another; `flows` is a view over both tables that unpacks them. (Not virtual columns of the
- * table: DuckDB's appender takes a much slower path for a table that has any.) Earlier:
- * `flows-v5` kept the AS numbers as columns, `flows-v4` also the countries in the low bits of the
- * vlan and mark columns, `flows-v3` as columns, `flows-v2` had one `flow_rows` table with the
- * IPv6 columns, `flows-v1` a `flows` table with every field a column.
+ * folded into packed columns, and what enrichment fills (AS numbers and countries) into one
+ * column, `packed_enrichment`, with the values it cannot hold in two more; `flows` is a view
+ * over both tables that unpacks them. (Not virtual columns of the table: DuckDB's appender takes
+ * a much slower path for a table that has any.) Earlier: `flows-v6` had the countries and AS
+ * numbers in the two columns that now take only what does not fit (so it needs no rewrite: it
+ * gains the new column, null in its rows), `flows-v5` kept the AS numbers as columns, `flows-v4`
+ * also the countries in the low bits of the vlan and mark columns, `flows-v3` as columns,
+ * `flows-v2` had one `flow_rows` table with the IPv6 columns, `flows-v1` a `flows` table with
+ * every field a column.
  */
-export const FLOW_TABLE_LAYOUT = 'flows-v6';
+export const FLOW_TABLE_LAYOUT = 'flows-v7';
 
 /** The tables flows are appended to and deleted from; everything else reads the `flows` view. */
 export const FLOW_ROWS_TABLE = 'flow_rows';
@@ -105,7 +108,9 @@ function olderFieldSql(field: string, present: ReadonlySet<string>, packing: Old
  */
 function sourceSql(c: PhysicalColumn, present: ReadonlySet<string>, packing: OlderPacking): string {
   if (!c.packs) return present.has(c.name) ? `"${c.name}"` : 'NULL';
+  // A field with two slots is rewritten into its wide one, which holds any value.
   const parts = c.packs.flatMap((f) => {
+    if (f.slot === 'narrow') return [];
     const value = olderFieldSql(f.source.name, present, packing);
     if (value === undefined) return [];
     const at = f.word * 32 + f.shift;

@@ -117,7 +117,7 @@ describe('DuckDB IPv6 row table', () => {
       expect(await read(store)).toEqual(shown(FLOWS));
       expect(await tableCounts(store)).toEqual([3, 4]);
       const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
-      expect(meta!.value).toBe('flows-v6');
+      expect(meta!.value).toBe('flows-v7');
       const columns = await store.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'flow_rows' AND (column_name LIKE '%6' OR column_name LIKE '%country')");
       expect(columns).toEqual([]);
       await store.appendFlows([{ ...BASE, start: 8 }]);
