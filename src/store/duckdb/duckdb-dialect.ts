@@ -71,7 +71,7 @@ const PACKED_COLUMNS: readonly {
 }[] = [
   // The AS numbers beyond what `packed_enrichment` holds (AS 4194302 and up: private 32-bit ones
   // an exporter reports), each stored plus one, 0 meaning none; AS 4294967295, reserved by RFC
-  // 7300 and never routed, is read back as none. Stores of `flows-v6` keep every AS number here.
+  // 7300 and never routed, is read back as none.
   {
     name: 'packed_as',
     fields: [
@@ -79,17 +79,13 @@ const PACKED_COLUMNS: readonly {
       { name: 'dst_as', word: 1, shift: 0, width: 32, slot: 'wide' },
     ],
   },
-  // The countries that are not two capital letters; stores of `flows-v6` keep every country here.
-  {
-    name: 'packed_countries',
-    fields: [
-      { name: 'src_country', word: 0, shift: 0, width: 16, presence: 16, slot: 'wide' },
-      { name: 'dst_country', word: 0, shift: 16, width: 16, presence: 19, slot: 'wide' },
-    ],
-  },
+  // The vlans and marks, and in their low bits (where `flows-v4` had them) the countries that are
+  // not two capital letters, which hardly ever occur: a column of their own would be one more
+  // null column in every flow.
   {
     name: 'packed_vlans',
     fields: [
+      { name: 'src_country', word: 0, shift: 0, width: 16, presence: 16, slot: 'wide' },
       { name: 'src_vlan', word: 0, shift: 16, width: 16, presence: 17 },
       { name: 'dst_vlan', word: 1, shift: 0, width: 16, presence: 18 },
     ],
@@ -97,6 +93,7 @@ const PACKED_COLUMNS: readonly {
   {
     name: 'packed_marks',
     fields: [
+      { name: 'dst_country', word: 0, shift: 0, width: 16, presence: 19, slot: 'wide' },
       { name: 'icmp_type', word: 0, shift: 16, width: 8, presence: 20 },
       { name: 'icmp_code', word: 0, shift: 24, width: 8, presence: 21 },
       { name: 'end_reason', word: 1, shift: 0, width: 8, presence: 22 },
@@ -104,9 +101,9 @@ const PACKED_COLUMNS: readonly {
     ],
   },
   // What enrichment fills, in one column (`flows-v7`): a word per side, its AS number plus one in
-  // the low 22 bits and its country's two letters in the high 10. Two columns (AS numbers, countries),
-  // both non-null in nearly every enriched flow, cost the append about 0.1 us a flow more. Last:
-  // a `flows-v6` store gets it at the end of its tables, where new stores have it too.
+  // the low 22 bits and its country's two letters in the high 10. Two columns (AS numbers,
+  // countries), both non-null in nearly every enriched flow, cost the append about 0.1 us a flow
+  // more.
   {
     name: 'packed_enrichment',
     fields: [
@@ -176,6 +173,9 @@ function packedColumns(): { stored: PhysicalColumn[]; unpacked: PhysicalColumn[]
   }
   // A field with two slots has its value in one of them (one CASE: COALESCE of two took longer).
   const unpacked = [...slots].map(([name, { source, sqlType, sql }]) => ({ name, sqlType, source, generated: `CASE ${sql.map((x) => `WHEN ${x.when} THEN ${x.then}`).join(' ')} END` }));
+  // In the column table's order.
+  const order = FLOW_COLUMNS.map((c) => c.name as string);
+  unpacked.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return { stored, unpacked };
 }
 

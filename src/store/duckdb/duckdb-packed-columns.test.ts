@@ -1,9 +1,9 @@
 // The DuckDB flow table's packed columns: six small fields stored in two 64-bit columns, the AS
-// numbers and countries in a fifth (with the values it cannot hold in a third and a fourth), read
-// under their own names through the flows view. Each field must keep its own value and its own
-// null, and stores created with older layouts (every field a column; flows-v4's countries in the
-// low bits of the vlan and mark columns; flows-v5's in their own; the AS numbers as columns;
-// flows-v6's AS numbers and countries all in the third and fourth) must come through unchanged.
+// numbers and countries in a fourth (the values it cannot hold in a third and in the first two's
+// low bits), read under their own names through the flows view. Each field must keep its own
+// value and its own null, and stores created with older layouts (every field a column; flows-v4's
+// countries in the low bits of the vlan and mark columns; flows-v5's in their own; the AS numbers
+// as columns; flows-v6's in one column) must come through unchanged.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,7 +67,7 @@ describe('DuckDB packed columns', () => {
     }
   });
 
-  it('keeps AS numbers and countries in packed_enrichment when they fit, in packed_as and packed_countries otherwise', async () => {
+  it('keeps AS numbers and countries in packed_enrichment when they fit, in packed_as and the vlan and mark columns otherwise', async () => {
     const store = new DuckDbStore({ path: join(work, 'slots.duckdb') });
     await store.open();
     try {
@@ -86,7 +86,7 @@ describe('DuckDB packed columns', () => {
         flows.map((f) => Object.fromEntries(fields.map((k) => [k, (f as unknown as Record<string, unknown>)[k] ?? null]))),
       );
       // Which columns hold something, flow by flow.
-      const held = await store.execute('SELECT packed_enrichment IS NOT NULL AS e, packed_as IS NOT NULL AS a, packed_countries IS NOT NULL AS c FROM flow_rows ORDER BY "start"');
+      const held = await store.execute('SELECT packed_enrichment IS NOT NULL AS e, packed_as IS NOT NULL AS a, packed_vlans IS NOT NULL OR packed_marks IS NOT NULL AS c FROM flow_rows ORDER BY "start"');
       expect(held.map((r) => [r.e, r.a, r.c])).toEqual([
         [true, false, false],
         [true, false, false],
@@ -105,27 +105,34 @@ describe('DuckDB packed columns', () => {
     }
   });
 
-  it('opens a flows-v6 store (AS numbers and countries in packed_as and packed_countries) without a rewrite, every value kept', async () => {
+  it('rewrites a flows-v6 store (AS numbers in packed_as, countries in packed_countries), every value kept, those that fit in packed_enrichment', async () => {
     const path = join(work, 'v6.duckdb');
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
-    // The v6 tables: today's columns but packed_enrichment.
-    const columns = DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_enrichment').map((c) => `"${c.name}" ${c.sqlType}`);
+    // The v6 tables: today's columns but packed_enrichment, and packed_countries.
+    const columns = [...DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_enrichment').map((c) => `"${c.name}" ${c.sqlType}`), 'packed_countries BIGINT'];
     await connection.run(`CREATE TABLE flow_rows (${columns.filter((c) => !/^"\w+6"/.test(c)).join(', ')})`);
     await connection.run(`CREATE TABLE flow_rows6 (${columns.join(', ')})`);
     await connection.run("CREATE TABLE vantage_meta (key VARCHAR PRIMARY KEY, value VARCHAR); INSERT INTO vantage_meta VALUES ('schema', 'flows-v6')");
     // v6's bits: packed_as = src_as + 1 (low word), dst_as + 1 (high word); packed_countries = the
     // codes at 0 (presence bit 48) and 16 (presence bit 51).
     const flows: FlowRecord[] = [
-      { ...BASE, src_as: 15169, dst_as: 4200000000, src_country: 'US', dst_country: 'A1' },
+      { ...BASE, src_as: 15169, dst_as: 4200000000, src_country: 'US', dst_country: 'A1', src_vlan: 12 },
       { ...BASE, dst_as: 0, src_country: 'NL' },
+      { ...BASE, src_as: 4194302, dst_as: 4194303, dst_country: 'ZZ' },
       { ...BASE },
     ].map((f, i) => ({ ...f, start: BASE.start + i }));
     for (const f of flows) {
-      const as = f.src_as == null && f.dst_as == null ? 'NULL' : String((f.src_as == null ? 0n : BigInt(f.src_as) + 1n) + ((f.dst_as == null ? 0n : BigInt(f.dst_as) + 1n) << 32n) - (f.dst_as != null && f.dst_as >= 2 ** 31 - 1 ? 1n << 64n : 0n));
+      const plusOne = (a: number | null | undefined, at: bigint) => (a === null || a === undefined ? 0n : (BigInt(a) + 1n) << at);
+      const as = plusOne(f.src_as, 0n) + plusOne(f.dst_as, 32n);
       const code = (c: string | null | undefined, at: bigint, bit: bigint) => (c ? (BigInt(countryCode(c)!) << at) + (1n << bit) : 0n);
       const countries = code(f.src_country, 0n, 48n) + code(f.dst_country, 16n, 51n);
-      await connection.run(`INSERT INTO flow_rows ("start", "end", src4, dst4, sport, dport, proto, tcp_flags, packets, bytes, packed_as, packed_countries) VALUES (${f.start}, ${f.end}, ${f.src}, ${f.dst}, 1, 2, 17, 0, 1, 60, ${as}, ${countries === 0n ? 'NULL' : countries})`);
+      const vlans = f.src_vlan === undefined ? 'NULL' : String((BigInt(f.src_vlan!) << 16n) + (1n << 49n));
+      const bigint = (v: bigint) => (v === 0n ? 'NULL' : String(BigInt.asIntN(64, v)));
+      await connection.run(
+        `INSERT INTO flow_rows ("start", "end", src4, dst4, sport, dport, proto, tcp_flags, packets, bytes, packed_as, packed_countries, packed_vlans) ` +
+          `VALUES (${f.start}, ${f.end}, ${f.src}, ${f.dst}, 1, 2, 17, 0, 1, 60, ${bigint(as)}, ${bigint(countries)}, ${vlans})`,
+      );
     }
     connection.closeSync();
     instance.closeSync();
@@ -134,19 +141,28 @@ describe('DuckDB packed columns', () => {
     await store.open();
     try {
       await store.appendFlows([{ ...BASE, start: 99_999, src_as: 3320, src_country: 'DE' }]);
-      const fields = ['src_as', 'dst_as', 'src_country', 'dst_country'] as const;
+      const fields = ['src_as', 'dst_as', 'src_country', 'dst_country', 'src_vlan'] as const;
       const rows = await store.run(compileQuery(parseQuery(`any | sort start | fields ${fields.join(',')}`), store.dialect));
       expect(rows.map((r) => Object.fromEntries(fields.map((k) => [k, r[k] ?? null])))).toEqual([
-        { src_as: 15169, dst_as: 4200000000, src_country: 'US', dst_country: 'A1' },
-        { src_as: null, dst_as: 0, src_country: 'NL', dst_country: null },
-        { src_as: null, dst_as: null, src_country: null, dst_country: null },
-        { src_as: 3320, dst_as: null, src_country: 'DE', dst_country: null },
+        { src_as: 15169, dst_as: 4200000000, src_country: 'US', dst_country: 'A1', src_vlan: 12 },
+        { src_as: null, dst_as: 0, src_country: 'NL', dst_country: null, src_vlan: null },
+        { src_as: 4194302, dst_as: 4194303, src_country: null, dst_country: 'ZZ', src_vlan: null },
+        { src_as: null, dst_as: null, src_country: null, dst_country: null, src_vlan: null },
+        { src_as: 3320, dst_as: null, src_country: 'DE', dst_country: null, src_vlan: null },
       ]);
       const [meta] = await store.execute("SELECT value FROM vantage_meta WHERE key = 'schema'");
       expect(meta!.value).toBe('flows-v7');
-      // Not rewritten: the old rows kept their columns, the new column is null in them.
-      const old = await store.execute('SELECT packed_enrichment FROM flow_rows WHERE "start" < 99999');
-      expect(old.map((r) => r.packed_enrichment)).toEqual([null, null, null]);
+      // Rewritten as a new store would hold them: what fits in packed_enrichment, the rest in the wide slots.
+      const held = await store.execute('SELECT packed_enrichment IS NOT NULL AS e, packed_as IS NOT NULL AS a, packed_marks IS NOT NULL AS m FROM flow_rows ORDER BY "start"');
+      expect(held.map((r) => [r.e, r.a, r.m])).toEqual([
+        [true, true, true],
+        [true, false, false],
+        [true, true, false],
+        [false, false, false],
+        [true, false, false],
+      ]);
+      const old = await store.execute("SELECT column_name FROM duckdb_columns() WHERE table_name LIKE 'flow_rows%' AND column_name = 'packed_countries'");
+      expect(old).toEqual([]);
     } finally {
       await store.close();
     }
@@ -201,7 +217,8 @@ describe('DuckDB packed columns', () => {
     // The layout's tables: today's columns without packed_as but with src_as and dst_as (v4: nor
     // packed_countries); flow_rows without the IPv6 halves.
     const columns = [
-      ...DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_as' && c.name !== 'packed_enrichment' && (layout === 'flows-v5' || c.name !== 'packed_countries')).map((c) => `"${c.name}" ${c.sqlType}`),
+      ...DUCKDB_FLOW_COLUMNS.filter((c) => c.name !== 'packed_as' && c.name !== 'packed_enrichment').map((c) => `"${c.name}" ${c.sqlType}`),
+      ...(layout === 'flows-v5' ? ['packed_countries BIGINT'] : []),
       'src_as UINTEGER',
       'dst_as UINTEGER',
     ];

@@ -1,20 +1,19 @@
 // DuckDB DDL generated from the column table, as idempotent statements run at every open, and
 // the one-time rewrite of stores created with an older layout.
 
-import { DUCKDB_FLOW_COLUMNS, DUCKDB_V4_ROW_COLUMNS, DUCKDB_V6_HALVES, DUCKDB_VIEW_COLUMNS, type PhysicalColumn } from './duckdb-dialect.js';
+import { DUCKDB_FLOW_COLUMNS, DUCKDB_V4_ROW_COLUMNS, DUCKDB_V6_HALVES, DUCKDB_VIEW_COLUMNS, type PackedField, type PhysicalColumn } from './duckdb-dialect.js';
 
 /**
  * The layout this code writes. `flows-v7`: flows without an IPv6 address live in `flow_rows`
  * (no IPv6 columns), the others in `flow_rows6` (every column); rarely filled small fields are
  * folded into packed columns, and what enrichment fills (AS numbers and countries) into one
- * column, `packed_enrichment`, with the values it cannot hold in two more; `flows` is a view
- * over both tables that unpacks them. (Not virtual columns of the table: DuckDB's appender takes
- * a much slower path for a table that has any.) Earlier: `flows-v6` had the countries and AS
- * numbers in the two columns that now take only what does not fit (so it needs no rewrite: it
- * gains the new column, null in its rows), `flows-v5` kept the AS numbers as columns, `flows-v4`
- * also the countries in the low bits of the vlan and mark columns, `flows-v3` as columns,
- * `flows-v2` had one `flow_rows` table with the IPv6 columns, `flows-v1` a `flows` table with
- * every field a column.
+ * column, `packed_enrichment`, with the values it cannot hold in others; `flows` is a view over
+ * both tables that unpacks them. (Not virtual columns of the table: DuckDB's appender takes a
+ * much slower path for a table that has any.) Earlier: `flows-v6` had the countries in a column
+ * of their own and the AS numbers in another, `flows-v5` kept the AS numbers as columns,
+ * `flows-v4` had the countries in the low bits of the vlan and mark columns, `flows-v3` as
+ * columns, `flows-v2` had one `flow_rows` table with the IPv6 columns, `flows-v1` a `flows` table
+ * with every field a column.
  */
 export const FLOW_TABLE_LAYOUT = 'flows-v7';
 
@@ -56,8 +55,8 @@ export function duckDbMigrations(): string[] {
   ];
 }
 
-/** Where an older layout packed a field: column, bit of the value, width, presence bit of the high word. */
-type OlderPacking = Readonly<Record<string, { column: string; at: number; width: number; presence: number }>>;
+/** Where an older layout packed a field: column, bit of the value, width, and its presence bit of the high word (or, without one, stored plus one). */
+type OlderPacking = Readonly<Record<string, { column: string; at: number; width: number; presence?: number }>>;
 
 /** `flows-v2` and `flows-v3`: the small fields (the countries and AS numbers were columns). Frozen, to read those stores. */
 const V2_PACKING: OlderPacking = {
@@ -88,9 +87,16 @@ const V5_PACKING: OlderPacking = {
   dst_country: { column: 'packed_countries', at: 16, width: 16, presence: 19 },
 };
 
+/** `flows-v6`: as v5, with the AS numbers in `packed_as`, each a whole word stored plus one. Frozen. */
+const V6_PACKING: OlderPacking = {
+  ...V5_PACKING,
+  src_as: { column: 'packed_as', at: 0, width: 32 },
+  dst_as: { column: 'packed_as', at: 32, width: 32 },
+};
+
 /** The packing of a store by the layout it records (v1 had none; v2 and v3 agree). */
 function olderPacking(layout: string | undefined): OlderPacking {
-  return layout === 'flows-v5' ? V5_PACKING : layout === 'flows-v4' ? V4_PACKING : V2_PACKING;
+  return layout === 'flows-v6' ? V6_PACKING : layout === 'flows-v5' ? V5_PACKING : layout === 'flows-v4' ? V4_PACKING : V2_PACKING;
 }
 
 /** A packed field's value in an older table: its own column (v1; v3's countries; v5's AS numbers), or its bits in a packed column. */
@@ -98,7 +104,33 @@ function olderFieldSql(field: string, present: ReadonlySet<string>, packing: Old
   if (present.has(field)) return `"${field}"`;
   const old = packing[field];
   if (!old || !present.has(old.column)) return undefined;
-  return `CASE WHEN ("${old.column}" >> ${32 + old.presence}) & 1 = 1 THEN ("${old.column}" >> ${old.at}) & ${2 ** old.width - 1} END`;
+  const bits = `(("${old.column}" >> ${old.at}) & ${2 ** old.width - 1})`;
+  if (old.presence === undefined) return `CASE WHEN ${bits} <> 0 THEN ${bits} - 1 END`;
+  return `CASE WHEN ("${old.column}" >> ${32 + old.presence}) & 1 = 1 THEN ${bits} END`;
+}
+
+/** Each field's narrow slot, for the rewrite to tell which values go there. */
+const NARROW_SLOTS = new Map(DUCKDB_FLOW_COLUMNS.flatMap((c) => c.packs ?? []).filter((f) => f.slot === 'narrow').map((f) => [f.source.name, f]));
+
+/** SQL: whether a field's value fits its narrow slot (an AS number it holds plus one; two capital letters). */
+function fitsNarrowSql(narrow: PackedField, value: string): string {
+  if (narrow.encoding === 'letters') return `((${value}) >> 8) BETWEEN 65 AND 90 AND ((${value}) & 255) BETWEEN 65 AND 90`;
+  return `(${value}) <= ${2 ** narrow.width - 2}`;
+}
+
+/** SQL: the bits of a packed field's value in its slot, 0 when it has none (or the slot does not take it). */
+function slotBitsSql(f: PackedField, value: string): string {
+  const at = f.word * 32 + f.shift;
+  const mask = 2 ** f.width - 1;
+  const narrow = NARROW_SLOTS.get(f.source.name);
+  const takes = f.slot === 'narrow' ? ` AND ${fitsNarrowSql(f, value)}` : f.slot === 'wide' ? ` AND NOT (${fitsNarrowSql(narrow!, value)})` : '';
+  const bits =
+    f.encoding === 'plusOne'
+      ? `(((${value})::HUGEINT + 1) & ${mask}) << ${at}`
+      : f.encoding === 'letters'
+        ? `((((${value})::HUGEINT >> 8) - 64) << 5 | (((${value})::HUGEINT & 255) - 64)) << ${at}`
+        : `(((${value})::HUGEINT & ${mask}) << ${at}) | (1::HUGEINT << ${32 + f.presenceBit!})`;
+  return `CASE WHEN (${value}) IS NOT NULL${takes} THEN ${bits} ELSE 0 END`;
 }
 
 /**
@@ -108,15 +140,9 @@ function olderFieldSql(field: string, present: ReadonlySet<string>, packing: Old
  */
 function sourceSql(c: PhysicalColumn, present: ReadonlySet<string>, packing: OlderPacking): string {
   if (!c.packs) return present.has(c.name) ? `"${c.name}"` : 'NULL';
-  // A field with two slots is rewritten into its wide one, which holds any value.
   const parts = c.packs.flatMap((f) => {
-    if (f.slot === 'narrow') return [];
     const value = olderFieldSql(f.source.name, present, packing);
-    if (value === undefined) return [];
-    const at = f.word * 32 + f.shift;
-    const mask = 2 ** f.width - 1;
-    if (f.presenceBit === undefined) return [`CASE WHEN (${value}) IS NULL THEN 0 ELSE (((${value})::HUGEINT + 1) & ${mask}) << ${at} END`];
-    return [`CASE WHEN (${value}) IS NULL THEN 0 ELSE (((${value})::HUGEINT & ${mask}) << ${at}) | (1::HUGEINT << ${32 + f.presenceBit}) END`];
+    return value === undefined ? [] : [slotBitsSql(f, value)];
   });
   if (parts.length === 0) return 'NULL';
   const packed = `(${parts.join(' | ')})`;
@@ -134,7 +160,7 @@ const CURRENT_COLUMNS = new Map(FLOW_ROW_TABLES.map(({ name, columns }) => [name
 /**
  * Whether the flow tables found are of an older layout: a `flows` table (v1), or a row table
  * with a column the current layout folds away or moves (v2's IPv6 columns in `flow_rows`, v3's
- * countries, v4's and v5's AS numbers). Missing columns are not a reason: the migrations add them.
+ * countries, v4's and v5's AS numbers, v5's and v6's `packed_countries`). Missing columns are not a reason: the migrations add them.
  */
 export function needsRewrite(found: readonly FoundTable[]): boolean {
   return found.some((t) => {

@@ -149,7 +149,7 @@ export class DuckDbStore implements Store {
     await this.enforceRetention();
   }
 
-  /** Brings a store of an older layout (`flows-v1` to `flows-v5`) to the current one: once, at the first open. */
+  /** Brings a store of an older layout (`flows-v1` to `flows-v6`) to the current one: once, at the first open. */
   private async rewriteLegacyLayout(): Promise<void> {
     const reader = await this.conn.runAndReadAll(
       "SELECT table_name, c.column_name FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name) WHERE database_name = current_database() AND schema_name = 'main' AND table_name IN ('flows', 'flow_rows', 'flow_rows6')",
