@@ -87,6 +87,18 @@ function narrowSlots(packs: readonly (readonly PackedField[] | undefined)[]): Ma
   return new Map(packs.flatMap((p) => p ?? []).filter((f) => f.slot === 'narrow').map((f) => [f.source.name, f]));
 }
 
+/** The local a two-slot field's value is read into once a row (a number, a country as its code; undefined: none). */
+const twoSlotLocal = (field: string) => `X_${field}`;
+
+/** Per row, each two-slot field read once: both its columns test the same value. */
+function twoSlotReads(narrow: ReadonlyMap<string, PackedField>, from: FieldSource): string[] {
+  return [...narrow.values()].map((f) =>
+    f.source.kind === 'country'
+      ? `${from.country(f.source.name)} ${twoSlotLocal(f.source.name)} = c;`
+      : `v = ${from.value(f.source.name)}; ${twoSlotLocal(f.source.name)} = typeof v === 'number' ? v : undefined;`,
+  );
+}
+
 /**
  * The per-row code for column `j`: on a value, store it in `D[j]` and count it in `P[j]`; on a
  * missing value, clear its bit in the scratch validity `V[j]` (and store 0, so compression sees a
@@ -113,6 +125,7 @@ function rowCode(j: number, field: string, layout: Layout, packs: readonly Packe
         // A field with two slots: each takes its share of the values.
         if (f.slot === 'narrow') set = `if (${fitsNarrow(f, 'c')}) { ${set} }`;
         if (f.slot === 'wide') set = `if (!(${fitsNarrow(narrow.get(f.source.name)!, 'c')})) { ${set} }`;
+        if (f.slot !== undefined) return `c = ${twoSlotLocal(f.source.name)}; if (c !== undefined) { ${set} }`;
         // A country is stored as its code (two letters as a 16-bit number).
         if (f.source.kind === 'country') return `${from.country(f.source.name)} if (c !== undefined) { ${set} }`;
         return `v = ${from.value(f.source.name)}; if (typeof v === 'number') { c = v; ${set} }`;
@@ -149,10 +162,11 @@ function compileFill(fields: readonly string[], layouts: readonly Layout[], pack
   const n = fields.length;
   const lines: string[] = [];
   for (let j = 0; j < n; j++) lines.push(`const D${j} = D[${j}], S${j} = S[${j}], V${j} = V[${j}]; let P${j} = 0;`);
-  lines.push('let v, c, lo, hi, any;');
+  const narrow = narrowSlots(packs);
+  lines.push(`let v, c, lo, hi, any${[...narrow.keys()].map((f) => `, ${twoSlotLocal(f)}`).join('')};`);
   lines.push('for (let i = 0; i < count; i++) {');
   lines.push('  const r = rows[offset + i];');
-  const narrow = narrowSlots(packs);
+  lines.push(...twoSlotReads(narrow, FROM_RECORD).map((l) => `  ${l}`));
   for (let j = 0; j < n; j++) lines.push(`  ${rowCode(j, fields[j]!, layouts[j]!, packs[j], narrow, FROM_RECORD)}`);
   lines.push('}');
   for (let j = 0; j < n; j++) lines.push(`P[${j}] = P${j};`);
@@ -199,13 +213,14 @@ function compileEncodedFill(fields: readonly string[], layouts: readonly Layout[
   const tagsColumn = layouts.indexOf('tags');
   const lines: string[] = ['const bytes = rows.bytes, view = rows.view, text = rows.text, tags = rows.tags, next = rows.next;', 'let p = rows.p, left = rows.rows;'];
   for (let j = 0; j < n; j++) lines.push(`const D${j} = D[${j}], S${j} = S[${j}], V${j} = V[${j}]; let P${j} = P[${j}];`);
-  lines.push('let v, c, lo, hi, any;');
+  const narrow = narrowSlots(packs);
+  lines.push(`let v, c, lo, hi, any${[...narrow.keys()].map((f) => `, ${twoSlotLocal(f)}`).join('')};`);
   lines.push(`while (left > 0 && i < ${CHUNK_ROWS}) {`);
   lines.push('  const b = p;', `  p += ${BITMAP_BYTES};`, ...rowReadCode(true).map((l) => `  ${l}`), '  left--;');
   // Every address column of this table is an IPv4 half: a row with an IPv6 address waits for the other table.
   const ips = FLOW_COLUMNS.filter((c) => c.kind === 'ip').map((c) => `typeof ${L(c.name)} === 'bigint'`);
   lines.push(`  if (${ips.join(' || ')}) { rows.v6.push(b); continue; }`);
-  const narrow = narrowSlots(packs);
+  lines.push(...twoSlotReads(narrow, FROM_ENCODED).map((l) => `  ${l}`));
   for (let j = 0; j < n; j++) lines.push(`  ${rowCode(j, fields[j]!, layouts[j]!, packs[j], narrow, FROM_ENCODED)}`);
   if (tagsColumn >= 0) lines.push(`  T[i] = ${L(fields[tagsColumn]!)};`);
   lines.push(`  F[i] = (${L('src_as')} ? 0 : 1) | (${L('dst_as')} ? 0 : 2) | (${L('src_country')} === null ? 4 : 0) | (${L('dst_country')} === null ? 8 : 0);`);

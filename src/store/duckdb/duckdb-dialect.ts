@@ -25,8 +25,9 @@ const DUCK_TYPE: Record<Exclude<ColumnKind, 'ip'>, string> = {
  * One field of a packed column: its value bits, and how a missing value (null) is told apart:
  * by a presence bit of the high word; by storing the value plus one, so that 0 means missing
  * (an AS number); or, for a country of two capital letters, by the letters' places in the
- * alphabet (1-26) in 5 bits each. A field may have two slots: a narrow one in the column enrichment fills, for the
- * values that fit there, and a wide one in another column for the rest (see `PACKED_COLUMNS`).
+ * alphabet (1-26) in 5 bits each. A field may have two slots: a narrow one in the column
+ * enrichment fills, for the values that fit there, and a wide one in another column for the rest
+ * (see `PACKED_COLUMNS`).
  */
 export interface PackedField {
   readonly source: ColumnDef;
@@ -102,7 +103,7 @@ const PACKED_COLUMNS: readonly {
   },
   // What enrichment fills, in one column (`flows-v7`): a word per side, its AS number plus one in
   // the low 22 bits and its country's two letters in the high 10. Two columns (AS numbers,
-  // countries), both non-null in nearly every enriched flow, cost the append about 0.1 us a flow
+  // countries), both non-null in nearly every enriched flow, cost the append about 0.1 µs a flow
   // more.
   {
     name: 'packed_enrichment',
