@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countryCode, type FlowRecord } from '../../core/columns.js';
+import { encodeFlowChunk } from '../../collect/flow-codec.js';
 import { compileQuery } from '../../query/compile/compile.js';
 import { parseQuery } from '../../query/language/parser.js';
 import { DUCKDB_FLOW_COLUMNS } from './duckdb-dialect.js';
@@ -102,6 +103,35 @@ describe('DuckDB packed columns', () => {
       }
     } finally {
       await store.close();
+    }
+  });
+
+  it('round-trips every two-character country code and AS numbers around each slot boundary, on the record and the encoded path', async () => {
+    // Every code countryCode accepts from printable ASCII (95 x 95), as source and (reversed) as destination.
+    const printable = Array.from({ length: 95 }, (_, k) => String.fromCharCode(32 + k));
+    const codes = printable.flatMap((a) => printable.map((b) => a + b));
+    const asNumbers = [0, 1, 2 ** 21, 4194301, 4194302, 4194303, 4194304, 2 ** 31, 4294967294];
+    const flows: FlowRecord[] = codes.map((code, i) => ({
+      ...BASE,
+      start: BASE.start + i,
+      src_country: code,
+      dst_country: codes[codes.length - 1 - i]!,
+      src_as: asNumbers[i % asNumbers.length]!,
+      dst_as: i % 7 === 0 ? null : asNumbers[(i * 5) % asNumbers.length]!,
+    }));
+    const fields = ['src_as', 'dst_as', 'src_country', 'dst_country'] as const;
+    const expected = flows.map((f) => Object.fromEntries(fields.map((k) => [k, (f as unknown as Record<string, unknown>)[k] ?? null])));
+    for (const path of ['record', 'encoded'] as const) {
+      const store = new DuckDbStore({ path: ':memory:' });
+      await store.open();
+      try {
+        if (path === 'record') await store.appendFlows(flows);
+        else await store.appendEncodedFlows([encodeFlowChunk(flows.slice(0, 4000)), encodeFlowChunk(flows.slice(4000))]);
+        const rows = await store.run(compileQuery(parseQuery(`any | sort start | fields ${fields.join(',')}`), store.dialect));
+        expect(rows.map((r) => Object.fromEntries(fields.map((k) => [k, r[k] ?? null]))), path).toEqual(expected);
+      } finally {
+        await store.close();
+      }
     }
   });
 
