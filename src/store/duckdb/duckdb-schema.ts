@@ -55,7 +55,7 @@ export function duckDbMigrations(): string[] {
   ];
 }
 
-/** Where an older layout packed a field: column, bit of the value, width, and its presence bit of the high word (or, without one, stored plus one). */
+/** Where an older layout packed a field: column, bit of the value, width, presence bit of the high word (none: stored plus one). */
 type OlderPacking = Readonly<Record<string, { column: string; at: number; width: number; presence?: number }>>;
 
 /** `flows-v2` and `flows-v3`: the small fields (the countries and AS numbers were columns). Frozen, to read those stores. */
@@ -128,7 +128,7 @@ function slotBitsSql(f: PackedField, value: string): string {
     f.encoding === 'plusOne'
       ? `(((${value})::HUGEINT + 1) & ${mask}) << ${at}`
       : f.encoding === 'letters'
-        ? `((((${value})::HUGEINT >> 8) - 64) << 5 | (((${value})::HUGEINT & 255) - 64)) << ${at}`
+        ? `(((((${value})::HUGEINT >> 8) - 64) << 5) | (((${value})::HUGEINT & 255) - 64)) << ${at}`
         : `(((${value})::HUGEINT & ${mask}) << ${at}) | (1::HUGEINT << ${32 + f.presenceBit!})`;
   return `CASE WHEN (${value}) IS NOT NULL${takes} THEN ${bits} ELSE 0 END`;
 }
@@ -160,7 +160,8 @@ const CURRENT_COLUMNS = new Map(FLOW_ROW_TABLES.map(({ name, columns }) => [name
 /**
  * Whether the flow tables found are of an older layout: a `flows` table (v1), or a row table
  * with a column the current layout folds away or moves (v2's IPv6 columns in `flow_rows`, v3's
- * countries, v4's and v5's AS numbers, v5's and v6's `packed_countries`). Missing columns are not a reason: the migrations add them.
+ * countries, v4's and v5's AS numbers, v5's and v6's `packed_countries`). Missing columns are
+ * not a reason: the migrations add them.
  */
 export function needsRewrite(found: readonly FoundTable[]): boolean {
   return found.some((t) => {
