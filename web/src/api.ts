@@ -643,6 +643,9 @@ export interface TaxiiPullResult {
   updated: number;
   expired: number;
   problems: number;
+  /** The bad objects among `problems` (the others use patterns Vantage cannot match). */
+  rejected: number;
+  problemDetails: { code: string; message: string }[];
 }
 
 /** A peer we ask for sightings (its token masked). */

@@ -111,6 +111,10 @@ const PullSchema = z
     updated: z.number().int(),
     expired: z.number().int(),
     problems: z.number().int().openapi({ description: 'objects the STIX reader could not load' }),
+    rejected: z.number().int().openapi({ description: 'of those, the bad ones (the others use patterns Vantage cannot match)' }),
+    problemDetails: z
+      .array(z.object({ code: z.string().openapi({ example: 'INTEL_BAD_VALUE' }), message: z.string() }))
+      .openapi({ description: 'what was wrong with each, in object order (the first 100)' }),
   })
   .openapi('TaxiiPullResult');
 

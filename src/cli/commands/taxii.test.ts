@@ -19,10 +19,12 @@ const work = mkdtempSync(join(tmpdir(), 'vantage-taxii-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 let out = '';
+let err = '';
 beforeEach(() => {
   out = '';
+  err = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -97,6 +99,17 @@ describe('vantage taxii and share', () => {
       const active = await new IndicatorRepository(store).active();
       await store.close();
       expect(active.map((i) => `${i.source} ${i.type} ${i.value}`).sort()).toEqual(['peer domain c2-1.example', 'peer domain c2-2.example']);
+
+      // A bad object exits 1 after the rest is loaded; a pattern Vantage cannot match is reported only.
+      const sigma = { ...indicator(3), pattern: 'title: x', pattern_type: 'sigma' };
+      const badConfidence = { ...indicator(4), confidence: 150 };
+      await repo.addObjects(c.id, [sigma, badConfidence, indicator(5)], (us) => new Date(Math.floor(us / 1000)).toISOString());
+      await expect(vantage(db, 'taxii', 'pull', `${server.base}/taxii2/`, '--collection', c.id, '--token', minted.token, '--source', 'peer')).rejects.toThrow(
+        '1 STIX object rejected (listed above); the other 3 indicators were loaded',
+      );
+      expect(out).toMatch(/; peer: 3 active indicators \(1 new, 2 updated, 0 expired\), 2 not loadable\.\n$/);
+      expect(err).toContain('indicator--00000000-0000-4000-8000-000000000003: sigma patterns cannot be matched [INTEL_UNSUPPORTED]');
+      expect(err).toContain('indicator--00000000-0000-4000-8000-000000000004: confidence 150 is not a number from 0 to 100 [INTEL_BAD_VALUE]');
     } finally {
       await server.close();
     }

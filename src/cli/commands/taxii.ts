@@ -113,5 +113,11 @@ export function registerTaxii(program: Command): void {
         `Pulled ${summary.objects} objects in ${summary.pages} page${summary.pages === 1 ? '' : 's'}; ${summary.source}: ${summary.active} active indicators (${summary.added} new, ${summary.updated} updated, ${summary.expired} expired), ${summary.problems} not loadable.\n`,
       );
       if (summary.lastAdded) process.stderr.write(`Next time: --added-after ${summary.lastAdded}\n`);
+      for (const p of summary.problemDetails) process.stderr.write(`${url}: ${p.message} [${p.code}]\n`);
+      if (summary.problems > summary.problemDetails.length) process.stderr.write(`${url}: ${summary.problems - summary.problemDetails.length} more not shown\n`);
+      // Bad objects exit 1, with the rest loaded, as `intel load` does; patterns Vantage cannot match are reported only.
+      if (summary.rejected > 0) {
+        throw new VantageError('IMPORT_RECORD', `${summary.rejected} STIX ${summary.rejected === 1 ? 'object' : 'objects'} rejected (listed above); the other ${summary.active} indicators were loaded`);
+      }
     });
 }

@@ -38,6 +38,10 @@ export interface PullSummary {
   readonly expired: number;
   /** Objects the STIX loader could not use. */
   readonly problems: number;
+  /** Of those, the bad ones (the others use patterns Vantage cannot match: INTEL_UNSUPPORTED). */
+  readonly rejected: number;
+  /** What was wrong with each, in object order (the first 100). */
+  readonly problemDetails: readonly { readonly code: string; readonly message: string }[];
 }
 
 /** A TAXII added_after value: a previous pull's timestamp as is, else a time parsed as users write it. */
@@ -78,5 +82,9 @@ export async function pullIntoIntel(store: Store, request: PullRequest): Promise
     if (active > 0) throw new VantageError('IMPORT_FORMAT', `the peer's collection holds no loadable indicators: loading it would expire all ${active} entries of ${source}; allow an empty pull to do that`);
   }
   const saved = await intel.save({ ...parsed, indicators });
-  return { source: saved.source, objects: pulled.objects.length, pages: pulled.pages, lastAdded: pulled.lastAdded, active: saved.active, added: saved.added, updated: saved.updated, expired: saved.expired, problems: parsed.problems.length };
+  return { source: saved.source, objects: pulled.objects.length, pages: pulled.pages, lastAdded: pulled.lastAdded, active: saved.active, added: saved.added, updated: saved.updated, expired: saved.expired,
+    problems: parsed.problems.length,
+    rejected: parsed.problems.filter((p) => p.code !== 'INTEL_UNSUPPORTED').length,
+    problemDetails: [...parsed.problems].sort((a, b) => a.line - b.line).slice(0, 100).map(({ code, message }) => ({ code, message })),
+  };
 }

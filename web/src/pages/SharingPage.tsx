@@ -337,7 +337,8 @@ export default function SharingPage({ me, range }: SectionProps) {
           {pulled && (
             <p className="small" data-testid="pull-result">
               Pulled {pulled.objects} objects in {pulled.pages} page{pulled.pages === 1 ? '' : 's'}; <span className="mono">{pulled.source}</span>: {pulled.active} active indicators ({pulled.added} new,{' '}
-              {pulled.updated} updated, {pulled.expired} expired), {pulled.problems} not loadable.
+              {pulled.updated} updated, {pulled.expired} expired), {pulled.problems} not loadable
+              {pulled.rejected > 0 ? ` (${pulled.rejected} rejected as bad input)` : ''}.
               {pulled.lastAdded && (
                 <>
                   {' '}
@@ -345,6 +346,15 @@ export default function SharingPage({ me, range }: SectionProps) {
                 </>
               )}
             </p>
+          )}
+          {pulled && pulled.problemDetails.length > 0 && (
+            <ul className="small" data-testid="pull-problems">
+              {pulled.problemDetails.slice(0, 20).map((p, i) => (
+                <li key={i}>
+                  <span className="mono">{p.message}</span> [{p.code}]
+                </li>
+              ))}
+            </ul>
           )}
         </section>
       )}
