@@ -279,7 +279,9 @@ function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[]
   const readAs = ({ narrow, wide }: { narrow: Slot; wide: Slot }) =>
     `w = (${wordAt(narrow)} >>> ${narrow.f.shift}) & ${2 ** narrow.f.width - 1}; if (w === 0) w = ${wordAt(wide)};`;
   const columns = [...new Set(slots.map((x) => x.narrow!.j))];
-  const wideColumns = [...new Set(slots.map((x) => x.wide!.j))].filter((j) => !columns.includes(j));
+  const wideColumns = [...new Set(slots.map((x) => x.wide!.j))];
+  // Wide slots are written in place, narrow ones through locals written back: never one column for both.
+  if (wideColumns.some((j) => columns.includes(j))) return undefined;
   const lines: string[] = [
     'const rows = E.rows, asNumbers = E.asNumbers, codes = E.countryCodes, checksAsns = E.checksAsns;',
     `const Ds = D[${src}], Vs = V[${src}], Dd = D[${dst}], Vd = V[${dst}], Dsp = D[${sport}], Ddp = D[${dport}];`,
