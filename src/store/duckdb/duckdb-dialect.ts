@@ -70,7 +70,7 @@ const PACKED_COLUMNS: readonly {
   name: string;
   fields: readonly { name: string; word: 0 | 1; shift: number; width: number; presence?: number; letters?: true; slot?: 'narrow' | 'wide' }[];
 }[] = [
-  // The AS numbers beyond what `packed_enrichment` holds (AS 4194302 and up: private 32-bit ones
+  // The AS numbers beyond what `packed_enrichment` holds (AS 4194303 and up: private 32-bit ones
   // an exporter reports), each stored plus one, 0 meaning none; AS 4294967295, reserved by RFC
   // 7300 and never routed, is read back as none.
   {
