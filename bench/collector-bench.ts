@@ -145,10 +145,14 @@ function softflowdStream(): { templates: Buffer; data: Buffer; recordBytes: numb
     p += setLength;
   }
   if (!records) throw new Error('ipfix.dat: no data set of template 1024');
+  // The capture's export time: softflowd's flow times are relative to it, and a message at time 0
+  // would put them before 1970, where the decoder drops them (DECODE_BAD_TIME).
+  const exportTime = message.readUInt32BE(4);
   const header = (bodyLength: number) => {
     const h = Buffer.alloc(16);
     h.writeUInt16BE(10, 0);
     h.writeUInt16BE(16 + bodyLength, 2);
+    h.writeUInt32BE(exportTime, 4);
     return h;
   };
   const templateBody = Buffer.concat(templateSets);
