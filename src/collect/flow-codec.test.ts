@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../core/columns.js';
 import { parseIp } from '../core/ip.js';
-import { decodeFlowChunks, encodeFlowChunk, FLOW_CHUNK_MAGIC, FlowChunkEncoder, FlowChunkError } from './flow-codec.js';
+import { decodeFlowChunks, encodeFlowChunk, FLOW_CHUNK_MAGIC, FlowChunkEncoder, FlowChunkError, splitFlowChunk } from './flow-codec.js';
 
 const v4 = (t: string) => parseIp(t) as number;
 const v6 = (t: string) => parseIp(t) as bigint;
@@ -100,5 +100,40 @@ describe('flow codec', () => {
     const chunk = encodeFlowChunk([FULL]);
     expect(() => decodeFlowChunks(chunk.subarray(0, chunk.length - 3), [])).toThrow(FlowChunkError);
     expect(() => decodeFlowChunks(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), [])).toThrow(FlowChunkError);
+  });
+
+  it('counts the rows with an IPv6 address in any address column, and cuts a chunk after its n-th row without one', () => {
+    // Rows 0-9; rows 2, 5 and 6 have an IPv6 address (5 only in next_hop), so the IPv4 rows are 0, 1, 3, 4, 7, 8, 9.
+    const six = new Set([2, 5, 6]);
+    const records = Array.from({ length: 10 }, (_, i): FlowRecord => {
+      const r: FlowRecord = { ...FULL, sport: i, src: v4('10.0.0.1'), dst: v4('10.0.0.2'), next_hop: null, exporter: v4('192.0.2.9') };
+      if (i === 2 || i === 6) r.dst = v6(`2001:db8::${i}`);
+      if (i === 5) r.next_hop = v6('2001:db8::5');
+      return r;
+    });
+    const encoder = new FlowChunkEncoder();
+    for (const r of records) encoder.add(r);
+    expect(encoder.ipv6Count).toBe(3);
+    const bytes = encoder.finish();
+    expect(encoder.ipv6Count).toBe(0); // a new chunk starts
+    const ports = (chunk: Uint8Array) => {
+      const out: FlowRecord[] = [];
+      decodeFlowChunks(chunk, out);
+      return out.map((r) => r.sport);
+    };
+    // The 4th IPv4 row is row 4: the head ends there; rows 5 and 6 (IPv6) start the tail.
+    const split = splitFlowChunk(bytes, 4, 3)!;
+    expect(ports(split.head)).toEqual([0, 1, 2, 3, 4]);
+    expect(ports(split.tail)).toEqual([5, 6, 7, 8, 9]);
+    expect([split.headFlows, split.headIpv6, split.tailFlows, split.tailIpv6]).toEqual([5, 1, 5, 2]);
+    // After the last IPv4 row nothing is left.
+    const all = splitFlowChunk(bytes, 7, 3)!;
+    expect(ports(all.head)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([all.tailFlows, ports(all.tail).length]).toEqual([0, 0]);
+    // The parts are whole chunks: every value of a row survives the cut.
+    const out: FlowRecord[] = [];
+    decodeFlowChunks(split.tail, out);
+    expect(out[1]).toEqual(blank(records[6]!));
+    expect(() => splitFlowChunk(bytes.subarray(0, bytes.length - 3), 7, 3)).toThrow(FlowChunkError);
   });
 });

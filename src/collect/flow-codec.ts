@@ -45,7 +45,12 @@ const BLANK: Readonly<Record<string, unknown>> = Object.fromEntries(NAMES.map((n
 /** Column names become code below: they come from the column table, and are checked anyway. */
 for (const name of NAMES) if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`column name '${name}' cannot be compiled`);
 
-type RowWriter = (r: Record<string, unknown>, buf: Uint8Array, view: DataView, at: number, texts: Uint8Array[] | undefined) => number;
+/** Counts kept while rows are written: `ipv6`, rows with an IPv6 address in any address column. */
+interface RowTally {
+  ipv6: number;
+}
+
+type RowWriter = (r: Record<string, unknown>, buf: Uint8Array, view: DataView, at: number, texts: Uint8Array[] | undefined, tally: RowTally) => number;
 type RowReader = (bytes: Uint8Array, view: DataView, p: number, rows: number, out: unknown[], text: (p: number) => string, tags: (p: number) => string[], next: { p: number }) => number;
 
 /**
@@ -53,7 +58,7 @@ type RowReader = (bytes: Uint8Array, view: DataView, p: number, rows: number, ou
  * each property once, where a loop over column names would look them up by a variable key.
  */
 function compileRowWriter(): RowWriter {
-  const lines = ['let p = at + ' + BITMAP_BYTES + ';', 'let t = 0;', 'let v;'];
+  const lines = ['let p = at + ' + BITMAP_BYTES + ';', 'let t = 0;', 'let v;', 'let six = 0;'];
   for (let i = 0; i < BITMAP_BYTES; i++) lines.push(`buf[at + ${i}] = 0;`);
   NAMES.forEach((name, c) => {
     const mark = `buf[at + ${c >> 3}] |= ${1 << (c & 7)};`;
@@ -64,7 +69,7 @@ function compileRowWriter(): RowWriter {
         write = 'view.setFloat64(p, v); p += 8;';
         break;
       case 2:
-        write = "if (typeof v === 'number') { buf[p] = 4; view.setUint32(p + 1, v); p += 5; } else { buf[p] = 6; view.setBigUint64(p + 1, (v >> 64n) & MASK64); view.setBigUint64(p + 9, v & MASK64); p += 17; }";
+        write = "if (typeof v === 'number') { buf[p] = 4; view.setUint32(p + 1, v); p += 5; } else { buf[p] = 6; view.setBigUint64(p + 1, (v >> 64n) & MASK64); view.setBigUint64(p + 9, v & MASK64); p += 17; six = 1; }";
         break;
       case 3:
         write = 'buf[p++] = v;';
@@ -83,13 +88,13 @@ function compileRowWriter(): RowWriter {
     }
     lines.push(`v = r.${name};`, `if (v !== null && v !== undefined) { ${mark} ${write} }`);
   });
-  lines.push('return p;');
+  lines.push('tally.ipv6 += six;', 'return p;');
   const putText = (buf: Uint8Array, view: DataView, p: number, bytes: Uint8Array): number => {
     view.setUint32(p, bytes.length);
     buf.set(bytes, p + 4);
     return p + 4 + bytes.length;
   };
-  return new Function('MASK64', 'putText', `return function writeRow(r, buf, view, at, texts) {\n${lines.join('\n')}\n};`)(MASK64, putText) as RowWriter;
+  return new Function('MASK64', 'putText', `return function writeRow(r, buf, view, at, texts, tally) {\n${lines.join('\n')}\n};`)(MASK64, putText) as RowWriter;
 }
 
 /**
@@ -177,6 +182,7 @@ export class FlowChunkEncoder {
   private view: DataView;
   private at = 0;
   private rows = 0;
+  private readonly tally: RowTally = { ipv6: 0 };
 
   private readonly initialBytes: number;
 
@@ -192,6 +198,11 @@ export class FlowChunkEncoder {
     return this.rows;
   }
 
+  /** Records in the current chunk with an IPv6 address (a store may keep them apart). */
+  get ipv6Count(): number {
+    return this.tally.ipv6;
+  }
+
   /** Bytes in the current chunk. */
   get byteLength(): number {
     return this.at;
@@ -201,6 +212,7 @@ export class FlowChunkEncoder {
     this.buffer.set(HEADER, 0);
     this.at = HEADER.length + 4;
     this.rows = 0;
+    this.tally.ipv6 = 0;
   }
 
   private reserve(n: number): void {
@@ -239,7 +251,7 @@ export class FlowChunkEncoder {
       }
     }
     this.reserve(BITMAP_BYTES + FIXED_MAX + extra);
-    this.at = writeRow(r, this.buffer, this.view, this.at, texts);
+    this.at = writeRow(r, this.buffer, this.view, this.at, texts, this.tally);
     this.rows++;
   }
 
@@ -397,6 +409,57 @@ export function decodeFlowChunkAt(bytes: Uint8Array, view: DataView, at: number,
     out.length = start;
     throw asChunkError(err);
   }
+}
+
+/** Where `scanRows` stopped: rows read, and how many of them have an IPv6 address. */
+const scanned = { rows: 0, ipv6: 0 };
+
+type RowScanner = (bytes: Uint8Array, view: DataView, p: number, rows: number, ipv4Rows: number, text: (p: number) => string, tags: (p: number) => string[], next: { p: number }, out: typeof scanned) => number;
+
+/** Reads rows of this build's columns until `ipv4Rows` without an IPv6 address have passed (or `rows` ran out); returns where it stopped. */
+function compileRowScanner(): RowScanner {
+  const ipv6 = FLOW_COLUMNS.filter((c) => c.kind === 'ip').map((c) => `typeof ${rowLocal(c.name)} === 'bigint'`);
+  const lines = ['let four = 0, six = 0, r = 0;', 'while (r < rows && four < ipv4Rows) {', 'const b = p;', `p += ${BITMAP_BYTES};`, ...rowReadCode(false), 'r++;', `if (${ipv6.join(' || ')}) six++; else four++;`, '}'];
+  lines.push('if (p > bytes.length) throw new RangeError("row is cut short");', 'out.rows = r;', 'out.ipv6 = six;', 'return p;');
+  return new Function(`return function scanRows(bytes, view, p, rows, ipv4Rows, text, tags, next, out) {\n${lines.join('\n')}\n};`)() as RowScanner;
+}
+
+const scanRows = compileRowScanner();
+
+/** A chunk cut in two, each part a chunk of its own, with its flows and how many have an IPv6 address. */
+export interface ChunkSplit {
+  readonly head: Uint8Array;
+  readonly headFlows: number;
+  readonly headIpv6: number;
+  readonly tail: Uint8Array;
+  readonly tailFlows: number;
+  readonly tailIpv6: number;
+}
+
+/**
+ * Cuts `bytes`, one chunk of this build's columns holding `ipv6` rows with an IPv6 address, right
+ * after its `ipv4Rows`-th row without one: the collector ends its batches there, so that each
+ * fills whole row groups of a store's IPv4 table. Undefined for a chunk of other columns (it is
+ * taken whole). The tail may be empty (no rows).
+ */
+export function splitFlowChunk(bytes: Uint8Array, ipv4Rows: number, ipv6: number): ChunkSplit | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { current, rowsAt, rows } = readChunkHeader(bytes, view, 0);
+  if (!current) return undefined;
+  let at: number;
+  try {
+    at = scanRows(bytes, view, rowsAt, rows, ipv4Rows, textReader(bytes, view), tagsReader(bytes, view), cursor, scanned);
+  } catch (err) {
+    throw asChunkError(err);
+  }
+  const { rows: headFlows, ipv6: headIpv6 } = scanned;
+  const head = bytes.slice(0, at);
+  const tail = new Uint8Array(rowsAt + bytes.length - at);
+  tail.set(bytes.subarray(0, rowsAt));
+  tail.set(bytes.subarray(at), rowsAt);
+  new DataView(head.buffer).setUint32(rowsAt - 4, headFlows);
+  new DataView(tail.buffer).setUint32(rowsAt - 4, rows - headFlows);
+  return { head, headFlows, headIpv6, tail, tailFlows: rows - headFlows, tailIpv6: ipv6 - headIpv6 };
 }
 
 /** Decodes the one row of this build's columns at `p` (its bitmap) into `out`; returns where it ends. */

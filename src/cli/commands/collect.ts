@@ -105,7 +105,7 @@ export function registerCollect(program: Command): void {
     .option('--rcvbuf <bytes>', 'SO_RCVBUF per socket (capped by net.core.rmem_max)', String(DEFAULT_RCVBUF))
     .option('--spool <dir>', 'spool directory: batches the store cannot take, and saved templates', './data/spool')
     .option('--spool-max <bytes>', 'most the spool may hold before batches are dropped (default 2G)')
-    .option('--batch <n>', `flows per store append (default ${PREFERRED_BATCH})`)
+    .option('--batch <n>', `IPv4 flows per store append, IPv6 flows riding along (default ${PREFERRED_BATCH})`)
     .option('--flush-ms <ms>', 'longest a flow waits before its batch is written (default 1000)')
     .option('--workers <n>', `decode worker threads; 0 receives and decodes on the main thread (default ${defaultWorkers()})`)
     .option('--store-queue <n>', 'batches waiting for the store before new ones go to the spool; 0 spools everything first (default 4)')

@@ -21,7 +21,7 @@ export const collectorConfigSchema = z.object({
   /** Bytes the spool may hold; beyond, batches are dropped and counted (COLLECT_SPOOL_FULL). */
   spoolMaxBytes: z.number().int().positive().default(2 * 1024 ** 3),
   spoolSegmentBytes: z.number().int().positive().default(32 * 1024 ** 2),
-  /** Flows per store append (the store's preferred size); keep it under ~200k so one DuckDB append is one commit. */
+  /** IPv4 flows per store append (the store's preferred size: a DuckDB row group); IPv6 flows ride along (see FlowWriter.add). */
   batchFlows: z.number().int().positive().default(PREFERRED_BATCH),
   /** A batch goes to the store at most this long after its first flow arrived. */
   flushMs: z.number().int().positive().default(1000),

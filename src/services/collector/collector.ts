@@ -84,7 +84,7 @@ export class Collector {
       workers: c.workers,
       settings: { decoder: c.decoder, chunkFlows: Math.min(c.chunkFlows, c.batchFlows), chunkMs: c.chunkMs, statsMs: 1000, templatesMs: 1000, maxChunksInFlight: c.maxChunksInFlight },
       templates,
-      onFlows: (bytes, flows) => this.writer.add(bytes, flows),
+      onFlows: (bytes, flows, ipv6) => this.writer.add(bytes, flows, ipv6),
       onTemplates: () => {
         this.templatesDirty = true;
       },

@@ -65,6 +65,8 @@ export function newDecodeCounters(): DecodeCounters {
 export interface EncodedFlows {
   readonly bytes: Uint8Array;
   readonly flows: number;
+  /** Flows with an IPv6 address (see FlowChunkEncoder.ipv6Count). */
+  readonly ipv6: number;
 }
 
 /** Decoding for one worker. Not thread-aware: the worker entry or the inline lane drives it. */
@@ -152,7 +154,8 @@ export class DecodeEngine {
   takeFlows(): EncodedFlows | undefined {
     const flows = this.encoder.count;
     if (flows === 0) return undefined;
-    return { bytes: this.encoder.finish(), flows };
+    const ipv6 = this.encoder.ipv6Count;
+    return { bytes: this.encoder.finish(), flows, ipv6 };
   }
 
   /** Loads persisted templates (those of exporters routed here). */

@@ -19,7 +19,7 @@ export interface DecodePoolOptions {
   /** Templates saved by an earlier run, routed to the lanes owning their exporters. */
   readonly templates: readonly TemplateSnapshot[];
   /** Encoded flows from a lane, in the order it decoded them. */
-  readonly onFlows: (bytes: Uint8Array, flows: number) => void;
+  readonly onFlows: (bytes: Uint8Array, flows: number, ipv6: number) => void;
   /** A lane's templates changed (see {@link DecodePool.templates}). */
   readonly onTemplates: () => void;
   /** A worker was restarted after a crash: hand its new channel end to the receiver. */
@@ -83,7 +83,7 @@ export class DecodePool {
     for (let i = 0; i < count; i++) this.lanes.push({ index: i, counters: newDecodeCounters(), templates: byLane[i]!, stopping: false });
     if (!this.workerUrl) {
       const lane = this.lanes[0]!;
-      this.engine = new DecodeEngine(this.options.settings.decoder, this.options.settings.chunkFlows, (c) => this.options.onFlows(c.bytes, c.flows));
+      this.engine = new DecodeEngine(this.options.settings.decoder, this.options.settings.chunkFlows, (c) => this.options.onFlows(c.bytes, c.flows, c.ipv6));
       this.engine.restore(lane.templates);
       lane.counters = this.engine.counters;
       this.chunkTimer = setInterval(() => this.inlineFlows(), this.options.settings.chunkMs);
@@ -118,7 +118,7 @@ export class DecodePool {
     switch (m.t) {
       case 'flows':
         lane.counters = m.counters;
-        this.options.onFlows(new Uint8Array(m.buf, 0, m.len), m.flows);
+        this.options.onFlows(new Uint8Array(m.buf, 0, m.len), m.flows, m.ipv6);
         lane.worker?.postMessage({ t: 'ack' } satisfies MainToDecoder);
         break;
       case 'stats':
@@ -149,7 +149,7 @@ export class DecodePool {
 
   private inlineFlows(): void {
     const chunk = this.engine?.takeFlows();
-    if (chunk) this.options.onFlows(chunk.bytes, chunk.flows);
+    if (chunk) this.options.onFlows(chunk.bytes, chunk.flows, chunk.ipv6);
   }
 
   /**

@@ -22,7 +22,7 @@ function toMain(message: DecoderToMain, transfer: ArrayBuffer[] = []): void {
 
 function postFlows(chunk: EncodedFlows): void {
   const buf = chunk.bytes.buffer as ArrayBuffer;
-  toMain({ t: 'flows', buf, len: chunk.bytes.byteLength, flows: chunk.flows, counters: engine.counters }, [buf]);
+  toMain({ t: 'flows', buf, len: chunk.bytes.byteLength, flows: chunk.flows, ipv6: chunk.ipv6, counters: engine.counters }, [buf]);
   countersDirty = false;
   chunksInFlight++;
 }

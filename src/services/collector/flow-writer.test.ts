@@ -13,9 +13,11 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** One chunk of flows numbered first..first+n-1 (the number is the source port). */
-function chunk(first: number, n: number): Uint8Array {
-  return encodeFlowChunk(Array.from({ length: n }, (_, i) => ({ start: 0, end: 0, src: 1, dst: 2, sport: first + i, dport: 0, proto: 17, tcp_flags: 0, packets: 1, bytes: 1 })));
+/** One chunk of flows numbered first..first+n-1 (the number is the source port); those numbered in `ipv6` have an IPv6 destination. */
+function chunk(first: number, n: number, ipv6: ReadonlySet<number> = new Set()): Uint8Array {
+  return encodeFlowChunk(
+    Array.from({ length: n }, (_, i) => ({ start: 0, end: 0, src: 1, dst: ipv6.has(first + i) ? 2n ** 127n : 2, sport: first + i, dport: 0, proto: 17, tcp_flags: 0, packets: 1, bytes: 1 })),
+  );
 }
 
 /** A store double taking two encoded appends at once; each append waits until the test settles it. */
@@ -90,5 +92,40 @@ describe('FlowWriter', () => {
     await writer.stop(1000);
     expect(target.rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect([writer.counters.stored, writer.counters.spooled, writer.counters.replayed, target.most]).toEqual([20, 20, 20, 2]);
+  });
+
+  it('ends each batch at exactly batchFlows IPv4 flows, cutting the chunk that crosses the mark; IPv6 flows ride along', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-writer-'));
+    dirs.push(dir);
+    const spool = new DiskSpool({ dir, maxBytes: 1 << 24, segmentBytes: 1 << 20 });
+    spool.open();
+    const batches: number[][] = [];
+    const target = {
+      async appendEncoded(chunks: readonly Uint8Array[]) {
+        const flows: FlowRecord[] = [];
+        for (const c of chunks) decodeFlowChunks(c, flows);
+        batches.push(flows.map((f) => f.sport));
+      },
+      async appendFlows() {
+        throw new Error('encoded appends only');
+      },
+      async countFlows() {
+        return batches.flat().length;
+      },
+    } satisfies ReplayTarget;
+    const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, () => undefined);
+    writer.start();
+    // Chunks of 7, 3, 6, 9 and 4 flows (as a worker's timer leaves them); flows 8 and 12 are IPv6.
+    const ipv6 = new Set([8, 12]);
+    let first = 0;
+    for (const n of [7, 3, 6, 9, 4]) {
+      writer.add(chunk(first, n, ipv6), n, [...ipv6].filter((f) => f >= first && f < first + n).length);
+      first += n;
+    }
+    await writer.stop(1000);
+    const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+    // 10 IPv4 flows a batch: 0-10 (with 8), 11-21 (with 12), 22-28 (the rest, at stop).
+    expect(batches).toEqual([range(0, 11), range(11, 22), range(22, 29)]);
+    expect([writer.counters.received, writer.counters.stored]).toEqual([29, 29]);
   });
 });

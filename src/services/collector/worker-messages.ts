@@ -49,7 +49,7 @@ export type DecoderToReceiver = { readonly t: 'ret'; readonly buf: ArrayBuffer }
 /** Decode worker to main thread. */
 export type DecoderToMain =
   /** Encoded flows, with the counters as of their decoding (so counters never lag the flows). */
-  | { readonly t: 'flows'; readonly buf: ArrayBuffer; readonly len: number; readonly flows: number; readonly counters: DecodeCounters }
+  | { readonly t: 'flows'; readonly buf: ArrayBuffer; readonly len: number; readonly flows: number; readonly ipv6: number; readonly counters: DecodeCounters }
   | { readonly t: 'stats'; readonly counters: DecodeCounters }
   | { readonly t: 'templates'; readonly templates: TemplateSnapshot[] }
   | { readonly t: 'fenced'; readonly counters: DecodeCounters; readonly templates: TemplateSnapshot[] };
