@@ -23,6 +23,7 @@ import { asSideTableStore, type SideTableStore } from '../../store/side-table-ro
 import { TlsClientWriter } from '../../store/tls-client-table.js';
 import { ArpRequestWriter, asArpRequestStore, type ArpRequestStore } from '../../store/arp-request-table.js';
 import { asHttpRequestStore, HttpRequestWriter, type HttpRequestStore } from '../../store/http-request-table.js';
+import { FlowBatchCutter } from '../../store/flow-batches.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
 
 /** `--format` values read from captures rather than text logs. */
@@ -148,7 +149,7 @@ function noteProblems(source: CaptureSource, problems: Record<string, number>, o
 
 async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, options: CaptureImportOptions, io: CaptureImportIo): Promise<CaptureFileSummary> {
   const started = performance.now();
-  const batch = options.batch ?? PREFERRED_BATCH;
+  const batches = new FlowBatchCutter(options.batch ?? PREFERRED_BATCH);
   const source = openCaptureFile(file);
   const assembler = new FlowAssembler({ timeouts: options.timeouts ?? SOFTFLOWD_TIMEOUTS, octets: options.octets });
   const http = new HttpRequestExtractor();
@@ -189,10 +190,9 @@ async function importPcap(sink: Pick<Store, 'appendFlows'>, file: string, option
       http.addFrame(frame);
       arp.addFrame(frame);
       tls.addFrame(frame);
-      if (assembler.output.length >= batch) {
-        const out = assembler.takeOutput();
-        await sink.appendFlows(out);
-        flows += out.length;
+      for (let full; (full = batches.take(assembler.output)); ) {
+        await sink.appendFlows(full);
+        flows += full.length;
       }
       if (http.output.length >= 1000) await httpWriter?.add(http.takeOutput());
       if (arp.output.length >= 1000) await arpWriter?.add(arp.takeOutput());
@@ -260,11 +260,11 @@ async function importExportPcap(
   io: CaptureImportIo,
 ): Promise<CaptureFileSummary> {
   const started = performance.now();
-  const batch = options.batch ?? PREFERRED_BATCH;
+  const batches = new FlowBatchCutter(options.batch ?? PREFERRED_BATCH);
   const source = openCaptureFile(file);
   const extractor = new UdpDatagramExtractor();
   const problems: Record<string, number> = {};
-  let out: FlowRecord[] = [];
+  const out: FlowRecord[] = [];
   let flows = 0;
   let datagrams = 0;
   let foreign = 0;
@@ -288,10 +288,9 @@ async function importExportPcap(
         report.add(inDatagram(d.packetNumber, err.offset), message, err.code);
       }
       for (const r of result.records) out.push(r);
-      if (out.length >= batch) {
-        await sink.appendFlows(out);
-        flows += out.length;
-        out = [];
+      for (let full; (full = batches.take(out)); ) {
+        await sink.appendFlows(full);
+        flows += full.length;
       }
     }
     noteProblems(source, problems, options, report);

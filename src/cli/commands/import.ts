@@ -27,6 +27,7 @@ import { ServicesWriter } from '../../store/services-table.js';
 import { detectZeekTls, TlsFileImport, tlsSummaryWords, type ZeekTlsFormat, type ZeekTlsInput } from './import-tls.js';
 import { asSideTableStore, type SideTableStore } from '../../store/side-table-rows.js';
 import { isNfcapdInput, nfcapdLineBatches } from '../../decode/logs/nfcapd-input.js';
+import { FlowBatchCutter } from '../../store/flow-batches.js';
 import { PREFERRED_BATCH, type Store } from '../../store/store.js';
 import { createEnricher } from '../../enrich/create-enricher.js';
 import { enrichingSink } from '../../enrich/enricher.js';
@@ -398,7 +399,8 @@ async function importOne(
     await servicesWriter?.add(taken);
   };
   const progress = new Progress(io, name, started);
-  let out: FlowRecord[] = [];
+  const out: FlowRecord[] = [];
+  const cutter = new FlowBatchCutter(batchSize);
   let read = 0;
   let rejected = 0;
   let flows = 0;
@@ -447,12 +449,9 @@ async function importOne(
             if (r === true) read++;
             else if (r !== false) take(r);
           }
-          if (out.length >= batchSize) {
-            // A row can yield two flows: carry any excess so every append is exactly --batch.
-            const rest = out.length > batchSize ? out.splice(batchSize) : [];
-            await append(out);
-            out = rest;
-          }
+          // Every append is exactly --batch IPv4 flows (a row can yield two flows: the excess waits).
+          const full = cutter.take(out);
+          if (full) await append(full);
         }
         lastLine = firstLine + lines.length - 1;
         progress.update(read);
@@ -591,7 +590,7 @@ export function registerImport(program: Command): void {
     .addOption(new Option('--format <format>', 'input format (auto tells it from the first lines)').choices([...IMPORT_FORMATS, ...CAPTURE_FORMATS]).default('auto'))
     .option('--strict', 'stop with exit status 1 at the first malformed line instead of skipping it')
     .option('--map <spec>', 'csv/jsonl: which column feeds a field, e.g. dst=target_ip,src=source_ip')
-    .option('--batch <n>', 'flows per store append', String(DEFAULT_BATCH))
+    .option('--batch <n>', 'IPv4 flows per store append, IPv6 flows riding along', String(DEFAULT_BATCH))
     .option('--sampling <n>', 'the input is sampled 1 in N: records without their own rate get sampling N, packets and bytes x N')
     .option('--json', 'print a JSON summary to stdout')
     .option('--no-enrich', 'store flows as read: no ASN, country or intelligence tags')

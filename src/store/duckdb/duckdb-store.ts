@@ -25,7 +25,8 @@ import { VantageError } from '../../core/errors.js';
 import type { AddressLookups, Enricher } from '../../enrich/enricher.js';
 import type { BoundParam, CompiledQuery, ResultRow, Store, StoreStats } from '../store.js';
 import { decodeColumns } from '../decode-rows.js';
-import { DUCKDB_V6_HALVES, duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
+import { hasIpv6Address } from '../flow-batches.js';
+import { duckDbDialect, type PhysicalColumn } from './duckdb-dialect.js';
 import { duckDbMigrations, FLOW_ROW_TABLES, FLOW_ROWS6_TABLE, FLOW_ROWS_TABLE, layoutRewrite, needsRewrite } from './duckdb-schema.js';
 import { CHUNK_ROWS, ChunkWriter, EncodedRows } from './duckdb-chunk-writer.js';
 
@@ -75,19 +76,12 @@ function chunkWriter(table: string): ChunkWriter {
   return new ChunkWriter(columns.map(chunkType), columns);
 }
 
-/** Whether a record has an IPv6 address in any address field: it then goes to `flow_rows6`. */
-const hasV6Address = new Function(
-  'r',
-  // Generated so that each field is read under a constant name (see the chunk writer).
-  `return ${DUCKDB_V6_HALVES.map((c) => `typeof r.${c.source!.name} === 'bigint'`).join(' || ')};`,
-) as (record: FlowRecord) => boolean;
-
-/** A batch split by row table (`flow_rows6` for the flows with an IPv6 address); the batch itself when it has none. */
+/** A batch split by row table (`flow_rows6` for the flows with an IPv6 address in any address column); the batch itself when it has none. */
 function byRowTable(records: readonly FlowRecord[]): { v4: readonly FlowRecord[]; v6: FlowRecord[] } {
-  if (!records.some(hasV6Address)) return { v4: records, v6: [] };
+  if (!records.some(hasIpv6Address)) return { v4: records, v6: [] };
   const v4: FlowRecord[] = [];
   const v6: FlowRecord[] = [];
-  for (const r of records) (hasV6Address(r) ? v6 : v4).push(r);
+  for (const r of records) (hasIpv6Address(r) ? v6 : v4).push(r);
   return { v4, v6 };
 }
 
