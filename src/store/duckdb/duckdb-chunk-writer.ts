@@ -73,7 +73,7 @@ const FROM_ENCODED: FieldSource = {
 
 /** Whether value `c` fits a narrow slot: an AS number its bits hold plus one, a country of two capital letters. */
 function fitsNarrow(f: PackedField, c: string): string {
-  if (f.encoding === 'letters') return `((${c} >> 8) - 65) >>> 0 < 26 && ((${c} & 255) - 65) >>> 0 < 26`;
+  if (f.encoding.kind === 'letters') return `((${c} >> 8) - 65) >>> 0 < 26 && ((${c} & 255) - 65) >>> 0 < 26`;
   return `${c} <= ${2 ** f.width - 2}`;
 }
 
@@ -89,6 +89,11 @@ function narrowSlots(packs: readonly (readonly PackedField[] | undefined)[]): Ma
 
 /** The local a two-slot field's value is read into once a row (a number, a country as its code; undefined: none). */
 const twoSlotLocal = (field: string) => `X_${field}`;
+
+/** The locals of a generated fill: scratch values, and each two-slot field's value read once a row. */
+function fillLocals(narrow: ReadonlyMap<string, PackedField>): string {
+  return `let v, c, lo, hi, any${[...narrow.keys()].map((f) => `, ${twoSlotLocal(f)}`).join('')};`;
+}
 
 /** Per row, each two-slot field read once: both its columns test the same value. */
 function twoSlotReads(narrow: ReadonlyMap<string, PackedField>, from: FieldSource): string[] {
@@ -116,12 +121,13 @@ function rowCode(j: number, field: string, layout: Layout, packs: readonly Packe
       const fields = packs!.map((f) => {
         const word = f.word === 0 ? 'lo' : 'hi';
         const mask = 2 ** f.width - 1;
+        const encoding = f.encoding;
         let set =
-          f.encoding === 'plusOne'
+          encoding.kind === 'plusOne'
             ? `c = (c + 1) & ${mask}; if (c !== 0) { ${word} |= c << ${f.shift}; any = true; }`
-            : f.encoding === 'letters'
+            : encoding.kind === 'letters'
               ? `${word} |= ${letterPlaces('c')} << ${f.shift}; any = true;`
-              : `${word} |= (c & ${mask}) << ${f.shift}; hi |= ${1 << f.presenceBit!}; any = true;`;
+              : `${word} |= (c & ${mask}) << ${f.shift}; hi |= ${1 << encoding.bit}; any = true;`;
         // A field with two slots: each takes its share of the values.
         if (f.slot === 'narrow') set = `if (${fitsNarrow(f, 'c')}) { ${set} }`;
         if (f.slot === 'wide') set = `if (!(${fitsNarrow(narrow.get(f.source.name)!, 'c')})) { ${set} }`;
@@ -163,7 +169,7 @@ function compileFill(fields: readonly string[], layouts: readonly Layout[], pack
   const lines: string[] = [];
   for (let j = 0; j < n; j++) lines.push(`const D${j} = D[${j}], S${j} = S[${j}], V${j} = V[${j}]; let P${j} = 0;`);
   const narrow = narrowSlots(packs);
-  lines.push(`let v, c, lo, hi, any${[...narrow.keys()].map((f) => `, ${twoSlotLocal(f)}`).join('')};`);
+  lines.push(fillLocals(narrow));
   lines.push('for (let i = 0; i < count; i++) {');
   lines.push('  const r = rows[offset + i];');
   lines.push(...twoSlotReads(narrow, FROM_RECORD).map((l) => `  ${l}`));
@@ -214,7 +220,7 @@ function compileEncodedFill(fields: readonly string[], layouts: readonly Layout[
   const lines: string[] = ['const bytes = rows.bytes, view = rows.view, text = rows.text, tags = rows.tags, next = rows.next;', 'let p = rows.p, left = rows.rows;'];
   for (let j = 0; j < n; j++) lines.push(`const D${j} = D[${j}], S${j} = S[${j}], V${j} = V[${j}]; let P${j} = P[${j}];`);
   const narrow = narrowSlots(packs);
-  lines.push(`let v, c, lo, hi, any${[...narrow.keys()].map((f) => `, ${twoSlotLocal(f)}`).join('')};`);
+  lines.push(fillLocals(narrow));
   lines.push(`while (left > 0 && i < ${CHUNK_ROWS}) {`);
   lines.push('  const b = p;', `  p += ${BITMAP_BYTES};`, ...rowReadCode(true).map((l) => `  ${l}`), '  left--;');
   // Every address column of this table is an IPv4 half: a row with an IPv6 address waits for the other table.
@@ -257,8 +263,8 @@ function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[]
   if (src < 0 || dst < 0 || sport < 0 || dport < 0 || tags < 0 || slots.some((x) => !x.narrow || !x.wide)) return undefined;
   const [srcAs, dstAs, srcCountry, dstCountry] = slots as { narrow: Slot; wide: Slot }[];
   // AS numbers are stored plus one (the wide slot a whole word), countries as letters or with a presence bit.
-  const asLike = ({ narrow, wide }: { narrow: Slot; wide: Slot }) => narrow.f.encoding === 'plusOne' && wide.f.encoding === 'plusOne' && wide.f.width === 32 && wide.f.shift === 0;
-  const countryLike = ({ narrow, wide }: { narrow: Slot; wide: Slot }) => narrow.f.encoding === 'letters' && wide.f.encoding === 'presence';
+  const asLike = ({ narrow, wide }: { narrow: Slot; wide: Slot }) => narrow.f.encoding.kind === 'plusOne' && wide.f.encoding.kind === 'plusOne' && wide.f.width === 32 && wide.f.shift === 0;
+  const countryLike = ({ narrow, wide }: { narrow: Slot; wide: Slot }) => narrow.f.encoding.kind === 'letters' && wide.f.encoding.kind === 'presence';
   if (!asLike(srcAs!) || !asLike(dstAs!) || !countryLike(srcCountry!) || !countryLike(dstCountry!)) return undefined;
   // The local the pass edits a narrow slot's word in, and the stored word (what a value is read back from).
   const wordVar = ({ j, f }: Slot) => (f.word === 0 ? `lo${j}` : `hi${j}`);
@@ -269,7 +275,7 @@ function compileEnrichPass(fields: readonly string[], layouts: readonly Layout[]
   const clearNarrow = (p: Slot) => `${wordVar(p)} &= ${~((2 ** p.f.width - 1) << p.f.shift)};`;
   const orWide = ({ j, f }: Slot, bits: string) =>
     `{ w = D${j}[2 * i] === 0 && D${j}[2 * i + 1] === 0; D${j}[2 * i + ${f.word}] |= ${bits}; ` +
-    `${f.presenceBit === undefined ? '' : `D${j}[2 * i + 1] |= ${1 << f.presenceBit}; `}if (w && (D${j}[2 * i] !== 0 || D${j}[2 * i + 1] !== 0)) { P${j}++; V${j}[i >>> 3] |= 1 << (i & 7); } }`;
+    `${f.encoding.kind === 'presence' ? `D${j}[2 * i + 1] |= ${1 << f.encoding.bit}; ` : ''}if (w && (D${j}[2 * i] !== 0 || D${j}[2 * i + 1] !== 0)) { P${j}++; V${j}[i >>> 3] |= 1 << (i & 7); } }`;
   const setAs = ({ narrow, wide }: { narrow: Slot; wide: Slot }, value: string) =>
     `c = ${value}; ${clearNarrow(narrow)} if (c >= 0) { if (${fitsNarrow(narrow.f, 'c')}) ${wordVar(narrow)} |= (c + 1) << ${narrow.f.shift}; else ${orWide(wide, '(c + 1) >>> 0')} }`;
   const setCountry = ({ narrow, wide }: { narrow: Slot; wide: Slot }, value: string) =>

@@ -29,15 +29,22 @@ const DUCK_TYPE: Record<Exclude<ColumnKind, 'ip'>, string> = {
  * enrichment fills, for the values that fit there, and a wide one in another column for the rest
  * (see `PACKED_COLUMNS`).
  */
+/** How a packed field's value is kept in its bits. */
+export type PackedEncoding =
+  /** The value as it is, and a bit of the high word that says it is present (0 is a value). */
+  | { readonly kind: 'presence'; readonly bit: number }
+  /** The value plus one (0: none). */
+  | { readonly kind: 'plusOne' }
+  /** A country of two capital letters as their places in the alphabet, 5 bits each (0: none). */
+  | { readonly kind: 'letters' };
+
 export interface PackedField {
   readonly source: ColumnDef;
   /** 32-bit word of the 64-bit column holding the value (0 = low), and its shift and width there. */
   readonly word: 0 | 1;
   readonly shift: number;
   readonly width: number;
-  /** Bit of the high word that says the value is present; undefined for the other encodings. */
-  readonly presenceBit: number | undefined;
-  readonly encoding: 'presence' | 'plusOne' | 'letters';
+  readonly encoding: PackedEncoding;
   /** 'narrow': this slot takes the values it can hold; 'wide': the field's other slot, for the rest. */
   readonly slot?: 'narrow' | 'wide';
 }
@@ -122,7 +129,8 @@ const PACKED_FIELD_NAMES = new Set(PACKED_COLUMNS.flatMap((p) => p.fields.map((f
 function unpackSql(column: string, field: PackedField, sqlType: string): { when: string; then: string } {
   const col = quote(column);
   const bits = `((${col} >> ${field.word * 32 + field.shift}) & ${2 ** field.width - 1})`;
-  switch (field.encoding) {
+  const encoding = field.encoding;
+  switch (encoding.kind) {
     case 'plusOne':
       return { when: `${bits} <> 0`, then: `(${bits} - 1)::${sqlType}` };
     case 'letters':
@@ -131,7 +139,7 @@ function unpackSql(column: string, field: PackedField, sqlType: string): { when:
       // (with division instead it took twice as long).
       return { when: `${bits} <> 0`, then: `(((${bits} >> 5) << 8) | (${bits} & 31) | ${0x4040})::${sqlType}` };
     case 'presence':
-      return { when: `(${col} >> ${32 + field.presenceBit!}) & 1 = 1`, then: `${bits}::${sqlType}` };
+      return { when: `(${col} >> ${32 + encoding.bit}) & 1 = 1`, then: `${bits}::${sqlType}` };
   }
 }
 
@@ -161,8 +169,7 @@ function packedColumns(): { stored: PhysicalColumn[]; unpacked: PhysicalColumn[]
     const packs: PackedField[] = p.fields.map(({ presence, letters, ...f }) => ({
       ...f,
       source: logical(f.name),
-      presenceBit: presence,
-      encoding: presence !== undefined ? 'presence' : letters ? 'letters' : 'plusOne',
+      encoding: presence !== undefined ? { kind: 'presence', bit: presence } : { kind: letters ? 'letters' : 'plusOne' },
     }));
     stored.push({ name: p.name, sqlType: 'BIGINT', packs });
     for (const f of packs) {

@@ -114,7 +114,7 @@ const NARROW_SLOTS = new Map(DUCKDB_FLOW_COLUMNS.flatMap((c) => c.packs ?? []).f
 
 /** SQL: whether a field's value fits its narrow slot (an AS number it holds plus one; two capital letters). */
 function fitsNarrowSql(narrow: PackedField, value: string): string {
-  if (narrow.encoding === 'letters') return `((${value}) >> 8) BETWEEN 65 AND 90 AND ((${value}) & 255) BETWEEN 65 AND 90`;
+  if (narrow.encoding.kind === 'letters') return `((${value}) >> 8) BETWEEN 65 AND 90 AND ((${value}) & 255) BETWEEN 65 AND 90`;
   return `(${value}) <= ${2 ** narrow.width - 2}`;
 }
 
@@ -124,12 +124,13 @@ function slotBitsSql(f: PackedField, value: string): string {
   const mask = 2 ** f.width - 1;
   const narrow = NARROW_SLOTS.get(f.source.name);
   const takes = f.slot === 'narrow' ? ` AND ${fitsNarrowSql(f, value)}` : f.slot === 'wide' ? ` AND NOT (${fitsNarrowSql(narrow!, value)})` : '';
+  const encoding = f.encoding;
   const bits =
-    f.encoding === 'plusOne'
+    encoding.kind === 'plusOne'
       ? `(((${value})::HUGEINT + 1) & ${mask}) << ${at}`
-      : f.encoding === 'letters'
+      : encoding.kind === 'letters'
         ? `(((((${value})::HUGEINT >> 8) - 64) << 5) | (((${value})::HUGEINT & 255) - 64)) << ${at}`
-        : `(((${value})::HUGEINT & ${mask}) << ${at}) | (1::HUGEINT << ${32 + f.presenceBit!})`;
+        : `(((${value})::HUGEINT & ${mask}) << ${at}) | (1::HUGEINT << ${32 + encoding.bit})`;
   return `CASE WHEN (${value}) IS NOT NULL${takes} THEN ${bits} ELSE 0 END`;
 }
 
