@@ -120,6 +120,7 @@ export class FlowWriter {
   add(chunk: Uint8Array, flows: number, ipv6 = 0): void {
     if (flows === 0) return;
     const limit = this.options.batchFlows;
+    if (this.pendingFlows + flows > 2 * limit) this.cut();
     if (this.pendingIpv4 + flows - ipv6 > limit) {
       const split = this.split(chunk, limit - this.pendingIpv4, ipv6);
       if (split) {
@@ -130,7 +131,6 @@ export class FlowWriter {
       }
       this.cut();
     }
-    if (this.pendingFlows + flows > 2 * limit) this.cut();
     this.push(chunk, flows, ipv6);
     if (this.pendingIpv4 >= limit) this.cut();
   }
