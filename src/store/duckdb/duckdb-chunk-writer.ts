@@ -10,7 +10,7 @@
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
 import { countryCode, FLOW_COLUMNS, type FlowRecord } from '../../core/columns.js';
-import { BITMAP_BYTES, rowLocal, rowReadCode, rowTextReaders, type ChunkHeader } from '../../collect/flow-codec.js';
+import { BITMAP_BYTES, rowHas, rowIpv6, rowLocal, rowReadCode, rowTextReaders, type ChunkHeader } from '../../collect/flow-codec.js';
 import type { AddressLookups } from '../../enrich/enricher.js';
 import type { PackedField, PhysicalColumn } from './duckdb-dialect.js';
 
@@ -53,20 +53,33 @@ function layoutOf(column: PhysicalColumn): Layout {
 
 /**
  * How the generated code reads a field: from a record (`r.name`, a country as its text), or
- * from a local the encoded-row reader filled (a country already as its code, -1 for no code).
+ * from the locals the encoded-row reader filled ('typed': numbers always numbers, a country
+ * already as its code, -1 for no code).
  */
 interface FieldSource {
+  /** An expression true when the field holds a number; `number` is then its value. */
+  hasNumber(field: string): string;
+  number(field: string): string;
+  /** After `hasNumber` was false: an expression true when the field holds a bigint (then in `v`). */
+  hasBigint(field: string): string;
+  /** The field's value, whatever it holds (an IPv6 address, tags). */
   value(field: string): string;
   /** Sets `c` to a country's code, or undefined. */
   country(field: string): string;
 }
 
 const FROM_RECORD: FieldSource = {
+  hasNumber: (field) => `typeof (v = r.${field}) === 'number'`,
+  number: () => 'v',
+  hasBigint: () => `typeof v === 'bigint'`,
   value: (field) => `r.${field}`,
   country: (field) => `v = r.${field}; c = typeof v === 'string' ? code(v) : undefined;`,
 };
 
 const FROM_ENCODED: FieldSource = {
+  hasNumber: (field) => rowHas(field),
+  number: (field) => rowLocal(field),
+  hasBigint: () => 'false',
   value: (field) => rowLocal(field),
   country: (field) => `c = ${rowLocal(field)}; if (c === null || c < 0) c = undefined;`,
 };
@@ -100,7 +113,7 @@ function twoSlotReads(narrow: ReadonlyMap<string, PackedField>, from: FieldSourc
   return [...narrow.values()].map((f) =>
     f.source.kind === 'country'
       ? `${from.country(f.source.name)} ${twoSlotLocal(f.source.name)} = c;`
-      : `v = ${from.value(f.source.name)}; ${twoSlotLocal(f.source.name)} = typeof v === 'number' ? v : undefined;`,
+      : `${twoSlotLocal(f.source.name)} = ${from.hasNumber(f.source.name)} ? ${from.number(f.source.name)} : undefined;`,
   );
 }
 
@@ -134,7 +147,7 @@ function rowCode(j: number, field: string, layout: Layout, packs: readonly Packe
         if (f.slot !== undefined) return `c = ${twoSlotLocal(f.source.name)}; if (c !== undefined) { ${set} }`;
         // A country is stored as its code (two letters as a 16-bit number).
         if (f.source.kind === 'country') return `${from.country(f.source.name)} if (c !== undefined) { ${set} }`;
-        return `v = ${from.value(f.source.name)}; if (typeof v === 'number') { c = v; ${set} }`;
+        return `if (${from.hasNumber(f.source.name)}) { c = ${from.number(f.source.name)}; ${set} }`;
       });
       return `lo = 0; hi = 0; any = false; ${fields.join(' ')} if (any) { D${j}[2 * i] = lo; D${j}[2 * i + 1] = hi; P${j}++; } else { D${j}[2 * i] = 0; D${j}[2 * i + 1] = 0; ${none} }`;
     }
@@ -142,14 +155,16 @@ function rowCode(j: number, field: string, layout: Layout, packs: readonly Packe
     case 'u16':
     case 'u32':
     case 'ipv4':
-      return `${read} if (typeof v === 'number') { D${j}[i] = v; P${j}++; } else { D${j}[i] = 0; ${none} }`;
-    case 'int64':
+      return `if (${from.hasNumber(field)}) { D${j}[i] = ${from.number(field)}; P${j}++; } else { D${j}[i] = 0; ${none} }`;
+    case 'int64': {
       // Two 32-bit words per value: no BigInt per value unless it is negative or a bigint.
+      const n = from.number(field);
       return (
-        `${read} if (typeof v === 'number' && v >= 0) { D${j}[2 * i] = v >>> 0; D${j}[2 * i + 1] = (v / 4294967296) >>> 0; P${j}++; } ` +
-        `else if (typeof v === 'number' || typeof v === 'bigint') { S${j}[i] = BigInt(v); P${j}++; } ` +
+        `if (${from.hasNumber(field)}) { if (${n} >= 0) { D${j}[2 * i] = ${n} >>> 0; D${j}[2 * i + 1] = (${n} / 4294967296) >>> 0; } else S${j}[i] = BigInt(${n}); P${j}++; } ` +
+        `else if (${from.hasBigint(field)}) { S${j}[i] = v; P${j}++; } ` +
         `else { D${j}[2 * i] = 0; D${j}[2 * i + 1] = 0; ${none} }`
       );
+    }
     case 'ipv6':
       // UHUGEINT: low 64 bits first, little-endian.
       return `${read} if (typeof v === 'bigint') { D${j}[2 * i] = BigInt.asUintN(64, v); D${j}[2 * i + 1] = v >> 64n; P${j}++; } else { S${j}[4 * i] = 0; S${j}[4 * i + 1] = 0; S${j}[4 * i + 2] = 0; S${j}[4 * i + 3] = 0; ${none} }`;
@@ -216,20 +231,23 @@ type EncodedFillFunction = (rows: EncodedRows, i: number, D: readonly (ArrayBuff
 function compileEncodedFill(fields: readonly string[], layouts: readonly Layout[], packs: readonly (readonly PackedField[] | undefined)[]): EncodedFillFunction {
   const n = fields.length;
   const L = rowLocal;
+  // The 'typed' reader keeps only an IPv6 address's family: its rows go to the other table, read again whole.
+  if (layouts.includes('ipv6')) throw new Error('encoded rows fill tables of IPv4 addresses only');
   const tagsColumn = layouts.indexOf('tags');
   const lines: string[] = ['const bytes = rows.bytes, view = rows.view, text = rows.text, tags = rows.tags, next = rows.next;', 'let p = rows.p, left = rows.rows;'];
   for (let j = 0; j < n; j++) lines.push(`const D${j} = D[${j}], S${j} = S[${j}], V${j} = V[${j}]; let P${j} = P[${j}];`);
   const narrow = narrowSlots(packs);
   lines.push(fillLocals(narrow));
   lines.push(`while (left > 0 && i < ${CHUNK_ROWS}) {`);
-  lines.push('  const b = p;', `  p += ${BITMAP_BYTES};`, ...rowReadCode(true).map((l) => `  ${l}`), '  left--;');
+  lines.push('  const b = p;', `  p += ${BITMAP_BYTES};`, ...rowReadCode('typed').map((l) => `  ${l}`), '  left--;');
   // Every address column of this table is an IPv4 half: a row with an IPv6 address waits for the other table.
-  const ips = FLOW_COLUMNS.filter((c) => c.kind === 'ip').map((c) => `typeof ${L(c.name)} === 'bigint'`);
+  const ips = FLOW_COLUMNS.filter((c) => c.kind === 'ip').map((c) => rowIpv6(c.name));
   lines.push(`  if (${ips.join(' || ')}) { rows.v6.push(b); continue; }`);
   lines.push(...twoSlotReads(narrow, FROM_ENCODED).map((l) => `  ${l}`));
   for (let j = 0; j < n; j++) lines.push(`  ${rowCode(j, fields[j]!, layouts[j]!, packs[j], narrow, FROM_ENCODED)}`);
   if (tagsColumn >= 0) lines.push(`  T[i] = ${L(fields[tagsColumn]!)};`);
-  lines.push(`  F[i] = (${L('src_as')} ? 0 : 1) | (${L('dst_as')} ? 0 : 2) | (${L('src_country')} === null ? 4 : 0) | (${L('dst_country')} === null ? 8 : 0);`);
+  const lacks = (field: string) => `!(${rowHas(field)} && ${L(field)} !== 0)`;
+  lines.push(`  F[i] = (${lacks('src_as')} ? 1 : 0) | (${lacks('dst_as')} ? 2 : 0) | (${L('src_country')} === null ? 4 : 0) | (${L('dst_country')} === null ? 8 : 0);`);
   lines.push('  i++;', '}');
   lines.push('if (p > bytes.length) throw new RangeError("row is cut short");');
   for (let j = 0; j < n; j++) lines.push(`P[${j}] = P${j};`);
