@@ -50,7 +50,7 @@ export function decodeExportDatagram(bytes: Uint8Array, exporter: Ip, receivedAt
     const view = viewOf(bytes);
     switch (detectExportProtocol(bytes)) {
       case 'netflow5':
-        decodeNetflowV5(bytes, view, exporter, result);
+        decodeNetflowV5(bytes, view, exporter, result, state.freeRecords);
         break;
       case 'netflow9':
         decodeNetflowV9(bytes, view, exporter, receivedAt, state, result);

@@ -97,9 +97,31 @@ class DecodedFlowRecord {
   ) {}
 }
 
-/** A new record with every field present (absent values null): the decoders fill it in place. */
-export function newDecodedFlow(version: ExportVersion, exporter: Ip, domain: number, templateId: number | null): DecodedFlow {
-  return new DecodedFlowRecord(exporter, version, domain, templateId);
+/** The fields a new record starts with, other than the constructor's. */
+const FRESH: Record<string, unknown> = { ...new DecodedFlowRecord(0, 5, 0, null) };
+for (const key of ['exporter', 'version', 'observation_domain', 'template_id']) delete FRESH[key];
+for (const [key, value] of Object.entries(FRESH)) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(key) || (value !== null && typeof value !== 'number')) throw new Error(`decoded flow field ${key} cannot be reset`);
+}
+
+/** Gives a used record the fields of a new one: generated from a new record, so it follows the class. */
+const resetFields = new Function('f', Object.entries(FRESH).map(([key, value]) => `f.${key} = ${String(value)};`).join('\n')) as (flow: DecodedFlow) => void;
+
+/**
+ * A new record with every field present (absent values null): the decoders fill it in place.
+ * With `free`, a record from it is reused (its fields reset) when it has one: the collector
+ * hands records back once it has encoded them, and a record allocated per flow was ~450 of the
+ * ~545 bytes of garbage its decode worker made a flow.
+ */
+export function newDecodedFlow(version: ExportVersion, exporter: Ip, domain: number, templateId: number | null, free?: DecodedFlow[]): DecodedFlow {
+  const used = free?.pop();
+  if (used === undefined) return new DecodedFlowRecord(exporter, version, domain, templateId);
+  resetFields(used);
+  used.exporter = exporter;
+  used.version = version;
+  used.observation_domain = domain;
+  used.template_id = templateId;
+  return used;
 }
 
 /** A 48-bit MAC integer as aa:bb:cc:dd:ee:ff. */

@@ -3,6 +3,7 @@
 
 import { formatIp, parseIp, type Ip } from '../core/ip.js';
 import { compileTemplate, type CompiledTemplate, type TemplateField } from './template/compile-template.js';
+import type { DecodedFlow } from './decoded-flow.js';
 
 /** Tunables of the decoders; every one has a default. */
 export interface DecoderOptions {
@@ -96,6 +97,8 @@ export class DecoderState {
   private queue: PendingSet[] = [];
   private head = 0;
   private pendingCount = 0;
+  /** Records their user is done with, reused by the decoders (empty unless the user hands them back: see newDecodedFlow). */
+  readonly freeRecords: DecodedFlow[] = [];
 
   constructor(options: DecoderOptions = {}) {
     this.options = {

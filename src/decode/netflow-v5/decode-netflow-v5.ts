@@ -2,7 +2,7 @@
 
 import type { Ip } from '../../core/ip.js';
 import type { DecodeResult } from '../decode-result.js';
-import { newDecodedFlow } from '../decoded-flow.js';
+import { newDecodedFlow, type DecodedFlow } from '../decoded-flow.js';
 
 /** Bytes of the v5 header and of one v5 record. */
 export const V5_HEADER_LENGTH = 24;
@@ -12,8 +12,9 @@ export const V5_RECORD_LENGTH = 48;
  * Decodes a NetFlow v5 packet into `result`. The whole packet is rejected (DECODE_BAD_LENGTH)
  * when its record count claims more records than it holds: such a header cannot be trusted for
  * the records that do fit either. The header's sampling interval (low 14 bits) scales counters.
+ * Records come from `free` when it has any (see newDecodedFlow).
  */
-export function decodeNetflowV5(bytes: Uint8Array, view: DataView, exporter: Ip, result: DecodeResult): void {
+export function decodeNetflowV5(bytes: Uint8Array, view: DataView, exporter: Ip, result: DecodeResult, free?: DecodedFlow[]): void {
   result.version = 5;
   if (bytes.length < V5_HEADER_LENGTH) {
     result.errors.push({ code: 'DECODE_TRUNCATED', offset: 0 });
@@ -34,7 +35,7 @@ export function decodeNetflowV5(bytes: Uint8Array, view: DataView, exporter: Ip,
   // One frozen object for all records of the packet: the engine is a header fact.
   const engineExtra = engine !== 0 ? Object.freeze({ engineType: engine >> 8, engineId: engine & 255 }) : null;
   for (let i = 0, p = V5_HEADER_LENGTH; i < count; i++, p += V5_RECORD_LENGTH) {
-    const flow = newDecodedFlow(5, exporter, 0, null);
+    const flow = newDecodedFlow(5, exporter, 0, null, free);
     flow.src = view.getUint32(p);
     flow.dst = view.getUint32(p + 4);
     flow.next_hop = view.getUint32(p + 8);

@@ -106,7 +106,7 @@ function decodeFlowSample(
     result.errors.push({ code: 'DECODE_TRUNCATED', offset: start });
     return;
   }
-  const flow = newDecodedFlow('sflow5', agent, subAgent, null);
+  const flow = newDecodedFlow('sflow5', agent, subAgent, null, state.freeRecords);
   let rate: number;
   let inFormat: number;
   let inValue: number;

@@ -38,7 +38,7 @@ export function decodeDataSet(
   let emitted = 0;
   let p = start;
   while (p + tpl.minLength <= end) {
-    const flow = newDecodedFlow(ctx.version, ctx.exporter, ctx.domain, tpl.id);
+    const flow = newDecodedFlow(ctx.version, ctx.exporter, ctx.domain, tpl.id, state.freeRecords);
     s.reset(stateInit, tpl.extraCount);
     const next = readRecord(view, bytes, p, end, flow, s);
     if (next < 0) {

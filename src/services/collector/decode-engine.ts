@@ -61,6 +61,9 @@ export function newDecodeCounters(): DecodeCounters {
   };
 }
 
+/** Decoded records kept for reuse: more than a datagram's worth, so a datagram allocates none. */
+const MAX_FREE_RECORDS = 1024;
+
 /** A chunk of encoded flows ready to hand over. */
 export interface EncodedFlows {
   readonly bytes: Uint8Array;
@@ -139,8 +142,12 @@ export class DecodeEngine {
         }
       }
     }
+    // Encoded, the records are handed back to the decoders for reuse (the free list stays small).
+    const free = this.state.freeRecords;
     for (let i = 0; i < records.length; i++) {
-      this.encoder.add(records[i]!);
+      const record = records[i]!;
+      this.encoder.add(record);
+      if (free.length < MAX_FREE_RECORDS) free.push(record);
       if (this.encoder.count >= this.chunkFlows) this.onChunk(this.takeFlows()!);
     }
   }
