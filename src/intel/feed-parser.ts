@@ -18,6 +18,11 @@ export interface FeedProblem {
   readonly message: string;
 }
 
+/** Whether a problem is bad input (exit status 1 once the rest is loaded); INTEL_UNSUPPORTED is reported only. */
+export function isBadInput(problem: FeedProblem): boolean {
+  return problem.code !== 'INTEL_UNSUPPORTED';
+}
+
 /** What the caller tells a parser about the file. */
 export interface FeedContext {
   /** The file as given (for provenance and messages). */

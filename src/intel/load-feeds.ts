@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { fileError } from '../collect/line-reader.js';
 import { VantageError } from '../core/errors.js';
 import { detectFeed, FEED_PARSERS } from './detect-feed.js';
-import type { FeedParseResult } from './feed-parser.js';
+import { isBadInput, type FeedParseResult } from './feed-parser.js';
 import type { FeedKind, IndicatorKind } from './indicator.js';
 import type { IndicatorRepository, SaveSummary } from './indicator-repository.js';
 
@@ -125,7 +125,7 @@ export function feedParseFailure(result: FeedParseResult, feed: FeedKind, words:
     const what = result.indicators.length === 0 ? 'nothing to load' : `stopped (${words.strictName})`;
     return { code: 'IMPORT_FORMAT', message: `${result.incomplete} (read as ${feed}): ${what}`, line: at?.line };
   }
-  if (result.indicators.length === 0 && result.entries > 0 && result.problems.length === result.entries && !result.problems.every((p) => p.code === 'INTEL_UNSUPPORTED')) {
+  if (result.indicators.length === 0 && result.entries > 0 && result.problems.length === result.entries && result.problems.some(isBadInput)) {
     const first = result.problems[0]!;
     return { code: 'IMPORT_FORMAT', message: `none of ${result.entries} entries could be read as ${feed} (first: line ${first.line}: ${first.message}); ${words.otherFormat} picks another format`, line: first.line };
   }

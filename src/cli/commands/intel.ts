@@ -6,6 +6,7 @@ import { wholeNumberFlag } from '../flag-values.js';
 import { openGeoDatabase, type GeoDatabase } from '../../enrich/geo-database.js';
 import { loadIntelIndex } from '../../enrich/create-enricher.js';
 import { describeMatches, type MatchAnswer } from '../../intel/describe-match.js';
+import { isBadInput } from '../../intel/feed-parser.js';
 import { classifyValue, FEED_KINDS, type FeedKind } from '../../intel/indicator.js';
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
 import { FeedLoadError, loadFeeds, type FileLoadFailure, type FileLoadSummary } from '../../intel/load-feeds.js';
@@ -101,7 +102,7 @@ function registerLoad(intel: Command): void {
       if (cli.json) writeLoadJson(summaries, []);
       // Bad entries exit 1, with the rest loaded; entries of a kind Vantage cannot match
       // (INTEL_UNSUPPORTED) are reported, not bad input.
-      const bad = summaries.reduce((n, s) => n + s.problems.filter((p) => p.code !== 'INTEL_UNSUPPORTED').length, 0);
+      const bad = summaries.reduce((n, s) => n + s.problems.filter(isBadInput).length, 0);
       if (bad > 0) {
         const loaded = summaries.reduce((n, s) => n + s.active, 0);
         throw new VantageError('IMPORT_RECORD', `${bad} feed ${bad === 1 ? 'entry' : 'entries'} rejected (listed above); the other ${loaded} indicators were loaded`);

@@ -5,6 +5,7 @@
 
 import { VantageError } from '../../core/errors.js';
 import { parseTime } from '../../core/time.js';
+import { isBadInput } from '../../intel/feed-parser.js';
 import { stixFeed } from '../../intel/feeds/stix-feed.js';
 import { IndicatorRepository } from '../../intel/indicator-repository.js';
 import type { Store } from '../../store/store.js';
@@ -84,7 +85,7 @@ export async function pullIntoIntel(store: Store, request: PullRequest): Promise
   const saved = await intel.save({ ...parsed, indicators });
   return { source: saved.source, objects: pulled.objects.length, pages: pulled.pages, lastAdded: pulled.lastAdded, active: saved.active, added: saved.added, updated: saved.updated, expired: saved.expired,
     problems: parsed.problems.length,
-    rejected: parsed.problems.filter((p) => p.code !== 'INTEL_UNSUPPORTED').length,
+    rejected: parsed.problems.filter(isBadInput).length,
     problemDetails: [...parsed.problems].sort((a, b) => a.line - b.line).slice(0, 100).map(({ code, message }) => ({ code, message })),
   };
 }

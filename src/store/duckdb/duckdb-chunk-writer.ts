@@ -124,8 +124,9 @@ function twoSlotReads(narrow: ReadonlyMap<string, PackedField>, from: FieldSourc
  * V8's inline caches monomorphic: `row[name]` with a variable name is several times slower.
  */
 function rowCode(j: number, field: string, layout: Layout, packs: readonly PackedField[] | undefined, narrow: ReadonlyMap<string, PackedField>, from: FieldSource): string {
-  // A packed column has no field of its own: its fields are read one by one below.
-  const read = layout === 'packed' ? '' : `v = ${from.value(field)};`;
+  // IPv6 addresses and tags are read whole into `v` (numbers are tested where they are read); a
+  // packed column has no field of its own: its fields are read one by one below.
+  const read = layout === 'ipv6' || layout === 'tags' ? `v = ${from.value(field)};` : '';
   const none = `V${j}[i >>> 3] &= ~(1 << (i & 7));`;
   switch (layout) {
     case 'packed': {

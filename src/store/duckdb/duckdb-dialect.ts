@@ -21,14 +21,6 @@ const DUCK_TYPE: Record<Exclude<ColumnKind, 'ip'>, string> = {
   tags: 'VARCHAR[]',
 };
 
-/**
- * One field of a packed column: its value bits, and how a missing value (null) is told apart:
- * by a presence bit of the high word; by storing the value plus one, so that 0 means missing
- * (an AS number); or, for a country of two capital letters, by the letters' places in the
- * alphabet (1-26) in 5 bits each. A field may have two slots: a narrow one in the column
- * enrichment fills, for the values that fit there, and a wide one in another column for the rest
- * (see `PACKED_COLUMNS`).
- */
 /** How a packed field's value is kept in its bits. */
 export type PackedEncoding =
   /** The value as it is, and a bit of the high word that says it is present (0 is a value). */
@@ -38,6 +30,14 @@ export type PackedEncoding =
   /** A country of two capital letters as their places in the alphabet, 5 bits each (0: none). */
   | { readonly kind: 'letters' };
 
+/**
+ * One field of a packed column: its value bits, and how a missing value (null) is told apart:
+ * by a presence bit of the high word; by storing the value plus one, so that 0 means missing
+ * (an AS number); or, for a country of two capital letters, by the letters' places in the
+ * alphabet (1-26) in 5 bits each. A field may have two slots: a narrow one in the column
+ * enrichment fills, for the values that fit there, and a wide one in another column for the rest
+ * (see `PACKED_COLUMNS`).
+ */
 export interface PackedField {
   readonly source: ColumnDef;
   /** 32-bit word of the 64-bit column holding the value (0 = low), and its shift and width there. */
