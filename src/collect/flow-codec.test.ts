@@ -72,6 +72,28 @@ describe('flow codec', () => {
     expect(out[999]!.tags).toEqual(['x'.repeat(999)]);
   });
 
+  it('encodes later chunks into the buffers given back (recycle), whatever those still hold', () => {
+    const encoder = new FlowChunkEncoder(4096);
+    const records = (from: number) => Array.from({ length: 20 }, (_, i): FlowRecord => ({ ...FULL, sport: from + i, tags: i % 3 ? null : [`t${from + i}`] }));
+    const encode = (from: number) => {
+      for (const r of records(from)) encoder.add(r);
+      return encoder.finish();
+    };
+    const first = encode(0);
+    encoder.recycle(new ArrayBuffer(16)); // smaller than the encoder's buffers: not kept
+    encoder.recycle(first.buffer as ArrayBuffer);
+    const second = encode(100); // written into the buffer made when `first` was finished
+    const third = encode(200); // written over `first`
+    expect(third.buffer).toBe(first.buffer);
+    expect(second.buffer).not.toBe(first.buffer);
+    const out: FlowRecord[] = [];
+    decodeFlowChunks(third, out);
+    expect(out).toEqual(records(200).map(blank));
+    out.length = 0;
+    decodeFlowChunks(second, out);
+    expect(out).toEqual(records(100).map(blank));
+  });
+
   it('reads a chunk written by another column set: unknown columns skipped, missing ones null', () => {
     // Hand-built chunk: columns (sport u16, future u32, src ip), one row.
     const name = (s: string) => [...s].map((c) => c.charCodeAt(0));

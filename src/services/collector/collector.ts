@@ -52,7 +52,7 @@ export class Collector {
     this.config = parseCollectorConfig(input);
     this.addresses = this.config.listen.map(parseListenAddress);
     this.spool = new DiskSpool({ dir: resolve(this.config.spoolDir), maxBytes: this.config.spoolMaxBytes, segmentBytes: this.config.spoolSegmentBytes });
-    this.writer = new FlowWriter(deps.target, this.spool, this.config, deps.log);
+    this.writer = new FlowWriter(deps.target, this.spool, this.config, deps.log, (chunks) => this.pool?.recycle(chunks));
   }
 
   /** Where templates are saved. */

@@ -165,6 +165,11 @@ export class DecodeEngine {
     return { bytes: this.encoder.finish(), flows, ipv6 };
   }
 
+  /** Gives back the buffers of chunks handed over before, for reuse (see FlowChunkEncoder.recycle). */
+  recycle(buffers: readonly ArrayBuffer[]): void {
+    for (const buffer of buffers) this.encoder.recycle(buffer);
+  }
+
   /** Loads persisted templates (those of exporters routed here). */
   restore(snapshots: readonly TemplateSnapshot[]): number {
     const n = restoreTemplates(this.state, snapshots);

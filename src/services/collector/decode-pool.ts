@@ -53,6 +53,8 @@ export class DecodePool {
   private engine?: DecodeEngine;
   private chunkTimer?: NodeJS.Timeout;
   private workerUrl?: URL;
+  /** The lane the next recycled buffers go to. */
+  private recycleTurn = 0;
 
   constructor(private readonly options: DecodePoolOptions) {}
 
@@ -150,6 +152,21 @@ export class DecodePool {
   private inlineFlows(): void {
     const chunk = this.engine?.takeFlows();
     if (chunk) this.options.onFlows(chunk.bytes, chunk.flows, chunk.ipv6);
+  }
+
+  /**
+   * Gives the buffers of flow chunks the store or the spool has taken back to a decoder, which
+   * encodes later chunks into them (see FlowChunkEncoder.recycle). Any lane will do: the buffers
+   * are alike. The chunks must not be read afterwards (a transferred buffer is emptied here).
+   */
+  recycle(chunks: readonly Uint8Array[]): void {
+    // Once each (a transfer list may not repeat one), and none already handed on (emptied).
+    const bufs = [...new Set(chunks.map((c) => c.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
+    if (this.engine) return this.engine.recycle(bufs);
+    const live = this.lanes.filter((l) => l.worker && !l.stopping);
+    if (live.length === 0) return;
+    const lane = live[this.recycleTurn++ % live.length]!;
+    lane.worker!.postMessage({ t: 'spare', bufs } satisfies MainToDecoder, bufs);
   }
 
   /**

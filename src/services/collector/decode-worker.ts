@@ -58,7 +58,7 @@ port.on('message', (m: ReceiverToDecoder) => {
 });
 
 main.on('message', (m: MainToDecoder) => {
-  if (m.t !== 'ack') return;
+  if (m.t === 'spare') return engine.recycle(m.bufs);
   chunksInFlight--;
   while (held.length > 0 && chunksInFlight < settings.maxChunksInFlight) handle(held.shift()!);
 });

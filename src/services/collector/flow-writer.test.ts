@@ -94,6 +94,37 @@ describe('FlowWriter', () => {
     expect([writer.counters.stored, writer.counters.spooled, writer.counters.replayed, target.most]).toEqual([20, 20, 20, 2]);
   });
 
+  it('gives the chunks of each batch back once the store took them or the spool wrote them, and not before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-writer-'));
+    dirs.push(dir);
+    const spool = new DiskSpool({ dir, maxBytes: 1 << 24, segmentBytes: 1 << 20 });
+    spool.open();
+    const target = slowTarget();
+    const released: Uint8Array[] = [];
+    const options = { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 60_000, maxRetryMs: 60_000 };
+    const writer = new FlowWriter(target, spool, options, () => undefined, (chunks) => released.push(...chunks));
+    writer.start();
+    const sent = [0, 10, 20].map((first) => chunk(first, 10));
+    for (const c of sent) writer.add(c, 10);
+    await tick();
+    expect([target.pending.length, released.length]).toEqual([2, 0]); // two appends running, one batch queued
+    target.pending[0]!.settle(false);
+    await tick();
+    expect([released, target.pending.length]).toEqual([[sent[0]], 3]); // the queued batch started
+    target.pending[1]!.settle(true); // the store fails: that batch goes to the spool
+    await tick();
+    expect(released).toEqual([sent[0], sent[1]]);
+    expect(writer.counters.spooled).toBe(10);
+    target.pending[2]!.settle(false);
+    await tick();
+    expect(released).toEqual([sent[0], sent[1], sent[2]]);
+    const flows: FlowRecord[] = [];
+    for (const c of released) decodeFlowChunks(c, flows); // still whole: the writer wrote none of them over
+    expect(flows.map((f) => f.sport)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    await writer.stop(0);
+    expect(released.length).toBe(3); // replayed spool records are not the decoders' buffers
+  });
+
   it('ends each batch at exactly batchFlows IPv4 flows, cutting the chunk that crosses the mark; IPv6 flows ride along', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vantage-writer-'));
     dirs.push(dir);

@@ -72,6 +72,8 @@ export class FlowWriter {
     private readonly spool: DiskSpool,
     private readonly options: FlowWriterOptions,
     private readonly log: (message: string) => void,
+    /** Called with a batch's chunks once the store or the spool took them (or they were dropped): their buffers may be reused. */
+    private readonly released: (chunks: readonly Uint8Array[]) => void = () => {},
   ) {
     this.retryDelay = options.retryMs;
     this.replayer = new SpoolReplayer(spool, target, {
@@ -188,6 +190,9 @@ export class FlowWriter {
       this.drop('COLLECT_SPOOL_IO', batch.flows);
       this.logFailure(`${(err as Error).message}: ${batch.flows} flows dropped`);
       return;
+    } finally {
+      // Written (synchronously) or dropped: the chunks are not read again.
+      this.released(batch.chunks);
     }
     if (outcome === 'full') {
       this.drop('COLLECT_SPOOL_FULL', batch.flows);
@@ -218,6 +223,7 @@ export class FlowWriter {
     this.counters.appendSeconds += (performance.now() - t0) / 1000;
     this.counters.appends++;
     this.counters.stored += batch.flows;
+    this.released(batch.chunks);
   }
 
   private storeFailed(err: unknown): void {

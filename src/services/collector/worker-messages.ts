@@ -34,8 +34,12 @@ export interface DecodeWorkerData {
   readonly port: MessagePort;
 }
 
-/** Main thread to decode worker: one flow chunk was taken. */
-export type MainToDecoder = { readonly t: 'ack' };
+/** Main thread to decode worker. */
+export type MainToDecoder =
+  /** One flow chunk was taken. */
+  | { readonly t: 'ack' }
+  /** Buffers of flow chunks the store or the spool has taken, for the encoder to reuse. */
+  | { readonly t: 'spare'; readonly bufs: ArrayBuffer[] };
 
 /** Receiver to decode worker. */
 export type ReceiverToDecoder =
