@@ -41,12 +41,14 @@ export interface StoreOptions {
   readonly asyncInsert?: boolean;
   /** DuckDB's memory limit (e.g. '256MB'); DuckDB's own default (80% of RAM) when unset. */
   readonly duckdbMemoryLimit?: string;
+  /** DuckDB's worker threads; DuckDB's own default (one per core) when unset. */
+  readonly duckdbThreads?: number;
 }
 
-function retentionDaysFromEnv(text: string): number {
-  const days = Number(text);
-  if (!Number.isSafeInteger(days) || days < 1) throw new VantageError('USAGE', `VANTAGE_RETENTION_DAYS must be a positive whole number of days, got '${text}'`);
-  return days;
+function positiveFromEnv(name: string, text: string, unit: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new VantageError('USAGE', `${name} must be a positive whole number of ${unit}, got '${text}'`);
+  return n;
 }
 
 /** Store options from the environment, for whatever the flags left unset. */
@@ -54,9 +56,10 @@ export function storeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Store
   return {
     user: env.VANTAGE_CLICKHOUSE_USER,
     password: env.VANTAGE_CLICKHOUSE_PASSWORD,
-    retentionDays: env.VANTAGE_RETENTION_DAYS ? retentionDaysFromEnv(env.VANTAGE_RETENTION_DAYS) : undefined,
+    retentionDays: env.VANTAGE_RETENTION_DAYS ? positiveFromEnv('VANTAGE_RETENTION_DAYS', env.VANTAGE_RETENTION_DAYS, 'days') : undefined,
     cluster: env.VANTAGE_CLICKHOUSE_CLUSTER,
     duckdbMemoryLimit: env.VANTAGE_DUCKDB_MEMORY_LIMIT,
+    duckdbThreads: env.VANTAGE_DUCKDB_THREADS ? positiveFromEnv('VANTAGE_DUCKDB_THREADS', env.VANTAGE_DUCKDB_THREADS, 'threads') : undefined,
   };
 }
 
@@ -69,7 +72,7 @@ export function createStore(url: string, options: StoreOptions = storeOptionsFro
     case 'duckdb': {
       const path = rest.startsWith('//') ? rest.slice(2) : rest;
       if (!path) throw new VantageError('STORE_URL', `store URL '${url}' names no file: use duckdb:PATH`);
-      return new DuckDbStore({ path: path === ':memory:' ? path : resolve(path), retentionDays: options.retentionDays, memoryLimit: options.duckdbMemoryLimit });
+      return new DuckDbStore({ path: path === ':memory:' ? path : resolve(path), retentionDays: options.retentionDays, memoryLimit: options.duckdbMemoryLimit, threads: options.duckdbThreads });
     }
     case 'clickhouse':
     case 'clickhouses': {
