@@ -118,7 +118,7 @@ export function registerCollect(program: Command): void {
     .option('--batch <n>', `IPv4 flows per store append, IPv6 flows riding along (default ${PREFERRED_BATCH})`)
     .option('--flush-ms <ms>', 'longest a flow waits before its batch is written (default 1000)')
     .option('--workers <n>', `decode worker threads; 0 receives and decodes on the main thread (default ${defaultWorkers()})`)
-    .option('--store-queue <n>', 'batches waiting for the store before new ones go to the spool; 0 spools everything first (default 4)')
+    .option('--store-queue <n>', 'batches waiting for the store before new ones go to the spool; 0 spools everything first (default 8)')
     .option('--stats', 'print counters as JSON lines to stderr periodically and at exit')
     .option('--stats-interval <ms>', 'period of --stats lines', '10000')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics')

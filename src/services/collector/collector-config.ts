@@ -28,7 +28,7 @@ export const collectorConfigSchema = z.object({
   /** Decode worker threads; 0 decodes on the main thread. */
   workers: z.number().int().min(0).max(64).default(defaultWorkers),
   /** Batches waiting for the store beyond which new batches go to the spool (0: spool everything first). */
-  storeQueue: z.number().int().min(0).default(4),
+  storeQueue: z.number().int().min(0).default(8),
   /** How often templates are saved when they changed. */
   templateSaveMs: z.number().int().positive().default(10_000),
   /** At shutdown, how long the spool may still be replayed into the store. */

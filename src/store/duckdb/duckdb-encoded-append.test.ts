@@ -147,6 +147,18 @@ describe('DuckDbStore.appendEncodedFlows', () => {
     expect(got).toEqual(await stored(byRecords([good], new FlowEnricher(geo, index))));
   });
 
+  it('stores a batch flushed in slices whole, and keeps nothing of it when a chunk after the first slices is cut short', async () => {
+    const big = flows(40_000, 7); // more than two slices (16,384 rows each)
+    const bigChunks = encode(big, 8);
+    const cut = bigChunks[bigChunks.length - 1]!.subarray(0, bigChunks[bigChunks.length - 1]!.length - 30);
+    const got = await stored(async (store) => {
+      await expect(store.appendEncodedFlows([...bigChunks.slice(0, -1), cut])).rejects.toBeInstanceOf(FlowChunkError);
+      await store.appendEncodedFlows(bigChunks);
+    });
+    expect(got.length).toBe(big.length);
+    expect(got).toEqual(await stored(byRecords(bigChunks)));
+  });
+
   it('takes two appends at once (one commits while the other fills): each batch stored once, a failed one not at all', async () => {
     const cut = chunks[1]!.subarray(0, chunks[1]!.length - 25);
     const got = await stored(async (store) => {
