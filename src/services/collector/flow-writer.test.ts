@@ -63,12 +63,18 @@ function slowTarget() {
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
+/** An open spool in a directory of its own, removed after the test. */
+function openSpool(): DiskSpool {
+  const dir = mkdtempSync(join(tmpdir(), 'vantage-writer-'));
+  dirs.push(dir);
+  const spool = new DiskSpool({ dir, maxBytes: 1 << 24, segmentBytes: 1 << 20 });
+  spool.open();
+  return spool;
+}
+
 describe('FlowWriter', () => {
   it('keeps two appends in flight for a store that takes them; a failed one is spooled and replayed, and every flow lands once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vantage-writer-'));
-    dirs.push(dir);
-    const spool = new DiskSpool({ dir, maxBytes: 1 << 24, segmentBytes: 1 << 20 });
-    spool.open();
+    const spool = openSpool();
     const target = slowTarget();
     const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, () => undefined);
     writer.start();
@@ -95,10 +101,7 @@ describe('FlowWriter', () => {
   });
 
   it('gives the chunks of each batch back once the store took them or the spool wrote them, and not before', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vantage-writer-'));
-    dirs.push(dir);
-    const spool = new DiskSpool({ dir, maxBytes: 1 << 24, segmentBytes: 1 << 20 });
-    spool.open();
+    const spool = openSpool();
     const target = slowTarget();
     const released: Uint8Array[] = [];
     const options = { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 60_000, maxRetryMs: 60_000 };
@@ -126,10 +129,7 @@ describe('FlowWriter', () => {
   });
 
   it('ends each batch at exactly batchFlows IPv4 flows, cutting the chunk that crosses the mark; IPv6 flows ride along', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vantage-writer-'));
-    dirs.push(dir);
-    const spool = new DiskSpool({ dir, maxBytes: 1 << 24, segmentBytes: 1 << 20 });
-    spool.open();
+    const spool = openSpool();
     const batches: number[][] = [];
     const target = {
       async appendEncoded(chunks: readonly Uint8Array[]) {
