@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,7 +6,7 @@ import { Reader } from 'mmdb-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatIp, parseIp } from '../core/ip.js';
 import { prng } from '../test-support/flow-captures.js';
-import { DEFAULT_COUNTRY_PACKAGE, openGeoDatabase } from './geo-database.js';
+import { DEFAULT_COUNTRY_PACKAGE, GEO_CACHE_FILES_KEPT, openGeoDatabase } from './geo-database.js';
 import { readMmdbRanges } from './mmdb-ranges.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vantage-geo-'));
@@ -60,6 +60,33 @@ describe('ASN/geo database', () => {
       const probe = typeof r.first === 'number' ? r.first + Math.floor(random() * ((r.last as number) - r.first + 1)) : r.first;
       expect(reader.get(formatIp(probe))).toEqual(r.record);
     }
+  });
+
+  it('keeps the most recently used cache files only, and a cache hit counts as a use', () => {
+    const asn = join(work, 'asn-prune.csv');
+    writeFileSync(asn, '8.8.8.0,8.8.8.255,15169,Google LLC\n');
+    const cacheDir = join(work, 'prune-cache');
+    mkdirSync(cacheDir);
+    const day = 86_400;
+    const now = Date.now() / 1000;
+    // Six caches of earlier installs, used 1 to 6 days ago, and a file that is not a cache.
+    const old = Array.from({ length: 6 }, (_, i) => `geo-${String(i).repeat(16)}.bin`);
+    old.forEach((name, i) => {
+      writeFileSync(join(cacheDir, name), 'stale');
+      utimesSync(join(cacheDir, name), now - (i + 1) * day, now - (i + 1) * day);
+    });
+    writeFileSync(join(cacheDir, 'notes.txt'), 'mine');
+    openGeoDatabase({ asnDb: asn, noDefaults: true, cacheDir });
+    const left = readdirSync(cacheDir).sort();
+    const built = left.filter((n) => n.startsWith('geo-') && !old.includes(n));
+    expect(built.length).toBe(1);
+    expect(GEO_CACHE_FILES_KEPT).toBe(4);
+    expect(left).toEqual([...old.slice(0, 3), built[0]!, 'notes.txt'].sort());
+    // Made to look unused for 10 days, the cache is used again: it is now the newest.
+    const path = join(cacheDir, built[0]!);
+    utimesSync(path, now - 10 * day, now - 10 * day);
+    expect(openGeoDatabase({ asnDb: asn, noDefaults: true, cacheDir }).lookup(parseIp('8.8.8.8')!).asn).toBe(15169);
+    expect(statSync(path).mtimeMs / 1000).toBeGreaterThan(now - 60);
   });
 
   it.skipIf(!countryMmdb)('the bundled database knows well-known networks (and is cached between opens)', () => {

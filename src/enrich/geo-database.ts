@@ -3,7 +3,7 @@
 // @ip-location-db packages (ASN: RouteViews + NRO + DB-IP, CC BY 4.0; country: DB-IP Lite, CC BY 4.0).
 
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -346,7 +346,10 @@ export function openGeoDatabase(options: GeoDatabaseOptions = {}): GeoDatabase {
         .slice(0, 16);
       cachePath = join(options.cacheDir ?? defaultGeoCacheDir(), `geo-${key}.bin`);
       const cached = loadCache(cachePath);
-      if (cached) return cached;
+      if (cached) {
+        markUsed(cachePath);
+        return cached;
+      }
     } catch (err) {
       // A missing source file is reported by the build below; a bad cache is rebuilt.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !cachePath) cachePath = undefined;
@@ -356,11 +359,46 @@ export function openGeoDatabase(options: GeoDatabaseOptions = {}): GeoDatabase {
   if (cachePath) {
     try {
       saveCache(cachePath, db);
+      pruneCache(dirname(cachePath));
     } catch {
       // An unwritable cache only costs the next start its build time.
     }
   }
   return db;
+}
+
+/**
+ * Cache files kept in a cache folder, the most recently used. Each install of the database
+ * packages (new file times) or other database files make a new one of ~46 MB, and nothing
+ * removed the old ones: one machine's folder had grown to 25 of them (1.1 GB) in a day of builds.
+ */
+export const GEO_CACHE_FILES_KEPT = 4;
+
+const CACHE_FILE_NAME = /^geo-[0-9a-f]{16}\.bin$/;
+
+/** Marks a cache file as just used (its modification time: access times are often not kept). */
+function markUsed(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // A read-only cache is still a cache.
+  }
+}
+
+/** Removes all but the GEO_CACHE_FILES_KEPT most recently used cache files of a folder. */
+function pruneCache(dir: string): void {
+  const files = readdirSync(dir)
+    .filter((name) => CACHE_FILE_NAME.test(name))
+    .map((name) => ({ path: join(dir, name), used: statSync(join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  for (const { path } of files.slice(GEO_CACHE_FILES_KEPT)) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Another process may have removed it first.
+    }
+  }
 }
 
 function buildGeoDatabase(files: ReturnType<typeof resolveFiles>): GeoDatabase {
