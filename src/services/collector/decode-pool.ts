@@ -163,6 +163,7 @@ export class DecodePool {
     // Once each (a transfer list may not repeat one), and none already handed on (emptied).
     const bufs = [...new Set(chunks.map((c) => c.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
     if (this.engine) return this.engine.recycle(bufs);
+    if (bufs.length === 0) return;
     const live = this.lanes.filter((l) => l.worker && !l.stopping);
     if (live.length === 0) return;
     const lane = live[this.recycleTurn++ % live.length]!;

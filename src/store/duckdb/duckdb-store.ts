@@ -3,6 +3,7 @@
 
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import {
   BIGINT,
   DOUBLE,
@@ -92,8 +93,6 @@ function byRowTable(records: readonly FlowRecord[]): { v4: readonly FlowRecord[]
  * (their chunks in flight at the bound) and the receiver dropped datagrams.
  */
 const SLICE_ROWS = 8 * CHUNK_ROWS;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Block size of new database files (DuckDB's default is 256 KiB). */
 const BLOCK_SIZE = 65_536;
@@ -252,7 +251,7 @@ export class DuckDbStore implements Store {
                 // filling), and the event loop runs before the next slice.
                 appender.flushSync();
                 unflushed = 0;
-                await yieldToEventLoop();
+                await setImmediate();
               }
               at = rows.p;
               for (const p of rows.v6) decodeFlowRowAt(bytes, view, p, others);
