@@ -192,3 +192,34 @@ describe('DuckDbStore.appendEncodedFlows', () => {
     }
   });
 });
+
+describe('DuckDbStore memory limit', () => {
+  it('doubles a limit too small for appends each time DuckDB runs out of memory, until the batch goes in (once)', async () => {
+    const store = new DuckDbStore({ path: join(work, 'small-limit.duckdb'), memoryLimit: '64MB', threads: 1 });
+    await store.open();
+    try {
+      const big = flows(300_000, 9);
+      const bigChunks = encode(big, 10);
+      const limit = async () => String((await store.execute("SELECT current_setting('memory_limit') AS m"))[0]!.m);
+      // Opened with room for the migrations; then a limit no append fits in.
+      await store.execute("SET memory_limit = '1MiB'");
+      const failures: string[] = [];
+      for (let attempt = 0; attempt < 8; attempt++) {
+        try {
+          await store.appendEncodedFlows(bigChunks);
+          break;
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+      }
+      expect(failures.length).toBeGreaterThan(0);
+      expect(failures.every((m) => /^Failed to append: could not allocate block of size [^\n]* used\) \(DuckDB's memory limit is now \d+ MiB, for the next attempt\)$/.test(m))).toBe(true);
+      // Each failure doubled the limit, and said so.
+      expect(failures.map((m) => /DuckDB's memory limit is now (\d+) MiB/.exec(m)?.[1])).toEqual(failures.map((_, i) => String(2 ** (i + 1))));
+      expect(await limit()).toBe(`${2 ** failures.length}.0 MiB`);
+      expect((await store.stats()).flows).toBe(big.length);
+    } finally {
+      await store.close();
+    }
+  });
+});

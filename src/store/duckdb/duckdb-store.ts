@@ -2,6 +2,7 @@
 // data chunks (the fastest path the node API offers), queries with bound parameters.
 
 import { mkdirSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import {
@@ -96,6 +97,45 @@ const SLICE_ROWS = 8 * CHUNK_ROWS;
 
 /** Block size of new database files (DuckDB's default is 256 KiB). */
 const BLOCK_SIZE = 65_536;
+
+/**
+ * Runs `fill` on an appender of `table`, then closes it. When `fill` throws, the rows the appender
+ * still buffers are dropped, and `fill`'s error is the one passed on. Closing flushes: after a
+ * failed flush it only reports that the transaction is aborted (which hid the out-of-memory error
+ * that aborted it), and the rows stay buffered in the appender and reached a later transaction
+ * of its connection: a batch that failed twice and then went in was stored with 32,768 rows too
+ * many (the two failed slices).
+ */
+async function withAppender(conn: DuckDBConnection, table: string, fill: (appender: DuckDBAppender) => Promise<void> | void): Promise<void> {
+  const appender = await conn.createAppender(table);
+  try {
+    await fill(appender);
+  } catch (err) {
+    try {
+      appender.clear();
+      appender.closeSync();
+    } catch {
+      // The failure above, reported once more.
+    }
+    throw err;
+  }
+  appender.closeSync();
+}
+
+/** How DuckDB says an operation found no room within its memory limit. */
+const OUT_OF_MEMORY = /out of memory|failed to pin block|could not allocate block/i;
+
+/** DuckDB's own default limit: 80% of RAM. A limit grown after running out stops there. */
+const DUCKDB_DEFAULT_LIMIT_BYTES = Math.floor(0.8 * totalmem());
+
+const MEMORY_UNITS: Record<string, number> = { bytes: 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
+
+/** A DuckDB memory setting as it reports it ('45.7 MiB') in bytes, or undefined. */
+export function duckDbBytes(text: string): number | undefined {
+  const m = /^([\d.]+)\s*([a-z]+)?$/i.exec(text.trim());
+  const unit = MEMORY_UNITS[(m?.[2] ?? 'b').toLowerCase()];
+  return m && unit ? Math.round(Number(m[1]) * unit) : undefined;
+}
 
 /** Options for the DuckDB store. */
 export interface DuckDbStoreConfig {
@@ -201,7 +241,11 @@ export class DuckDbStore implements Store {
     return this.connection;
   }
 
-  async appendFlows(records: readonly FlowRecord[]): Promise<void> {
+  appendFlows(records: readonly FlowRecord[]): Promise<void> {
+    return this.growingMemory(() => this.appendRecords(records));
+  }
+
+  private async appendRecords(records: readonly FlowRecord[]): Promise<void> {
     if (records.length === 0) return;
     const { v4, v6 } = byRowTable(records);
     if (v6.length === 0) return this.append(FLOW_ROWS_TABLE, v4);
@@ -223,15 +267,18 @@ export class DuckDbStore implements Store {
    * of its heap). Rows with an IPv6 address, and chunks of another build's columns, take the
    * record path.
    */
-  async appendEncodedFlows(chunks: readonly Uint8Array[], enricher?: Enricher & AddressLookups): Promise<void> {
+  appendEncodedFlows(chunks: readonly Uint8Array[], enricher?: Enricher & AddressLookups): Promise<void> {
+    return this.growingMemory(() => this.appendEncoded(chunks, enricher));
+  }
+
+  private async appendEncoded(chunks: readonly Uint8Array[], enricher?: Enricher & AddressLookups): Promise<void> {
     const lane = this.idleLanes.pop() ?? { conn: await this.openInstance.connect(), writer: chunkWriter(FLOW_ROWS_TABLE) };
     const { conn, writer } = lane;
     const others: FlowRecord[] = [];
     try {
       await conn.run('BEGIN TRANSACTION');
       try {
-        const appender: DuckDBAppender = await conn.createAppender(FLOW_ROWS_TABLE);
-        try {
+        await withAppender(conn, FLOW_ROWS_TABLE, async (appender) => {
           let unflushed = 0;
           for (const bytes of chunks) {
             const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -260,12 +307,10 @@ export class DuckDbStore implements Store {
           const last = writer.takeEncoded(enricher);
           if (last) appender.appendDataChunk(last);
           appender.flushSync();
-        } catch (err) {
+        }).catch((err: unknown) => {
           writer.discardEncoded();
           throw asChunkError(err);
-        } finally {
-          appender.closeSync();
-        }
+        });
         if (others.length > 0) {
           enricher?.enrich(others);
           const { v4, v6 } = byRowTable(others);
@@ -284,21 +329,48 @@ export class DuckDbStore implements Store {
   }
 
   /**
+   * Runs an append. When DuckDB ran out of memory within a limit set small on purpose (the
+   * collector's: it only appends, and DuckDB keeps the blocks it wrote cached up to its limit),
+   * the limit is doubled before the error goes on, so that the batch's next attempt (the collector
+   * spools and replays it) finds room. Short of memory, DuckDB first spills, which only slows
+   * appends; this keeps a limit that proves too small from failing them for good.
+   */
+  private async growingMemory(append: () => Promise<void>): Promise<void> {
+    try {
+      await append();
+    } catch (err) {
+      if (this.config.memoryLimit && err instanceof Error && OUT_OF_MEMORY.test(err.message)) {
+        const grown = await this.growMemoryLimit().catch(() => undefined);
+        // DuckDB's advice (lines on raising the limit) gives way to what was done.
+        if (grown !== undefined) err.message = `${err.message.split('\n')[0]} (DuckDB's memory limit is now ${(grown / 1024 ** 2).toFixed(0)} MiB, for the next attempt)`;
+      }
+      throw err;
+    }
+  }
+
+  /** Doubles DuckDB's memory limit, up to DuckDB's own default; the new limit in bytes, or undefined if it stayed. */
+  async growMemoryLimit(): Promise<number | undefined> {
+    const reader = await this.conn.runAndReadAll("SELECT current_setting('memory_limit')");
+    const now = duckDbBytes(String(reader.getRows()[0]?.[0]));
+    if (now === undefined || now >= DUCKDB_DEFAULT_LIMIT_BYTES) return undefined;
+    const next = Math.min(DUCKDB_DEFAULT_LIMIT_BYTES, 2 * now);
+    await this.conn.run(`SET memory_limit = '${next}B'`);
+    return next;
+  }
+
+  /**
    * Appends records to one row table. The table's chunk writer is shared by every connection:
    * safe, because each chunk is filled and appended in one synchronous loop.
    */
   private async append(table: string, records: readonly FlowRecord[], conn = this.conn): Promise<void> {
     if (records.length === 0) return;
     const chunks = this.chunks.get(table)!;
-    const appender: DuckDBAppender = await conn.createAppender(table);
-    try {
+    await withAppender(conn, table, (appender) => {
       for (let offset = 0; offset < records.length; offset += CHUNK_ROWS) {
         appender.appendDataChunk(chunks.chunk(records, offset, Math.min(CHUNK_ROWS, records.length - offset)));
       }
       appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
+    });
   }
 
   /** Deletes the flows matching a condition on the row tables' own columns from both; returns how many. */
