@@ -131,7 +131,7 @@ const DUCKDB_DEFAULT_LIMIT_BYTES = Math.floor(0.8 * totalmem());
 const MEMORY_UNITS: Record<string, number> = { bytes: 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
 
 /** A DuckDB memory setting as it reports it ('45.7 MiB') in bytes, or undefined. */
-export function duckDbBytes(text: string): number | undefined {
+function duckDbBytes(text: string): number | undefined {
   const m = /^([\d.]+)\s*([a-z]+)?$/i.exec(text.trim());
   const unit = MEMORY_UNITS[(m?.[2] ?? 'b').toLowerCase()];
   return m && unit ? Math.round(Number(m[1]) * unit) : undefined;
@@ -349,7 +349,7 @@ export class DuckDbStore implements Store {
   }
 
   /** Doubles DuckDB's memory limit, up to DuckDB's own default; the new limit in bytes, or undefined if it stayed. */
-  async growMemoryLimit(): Promise<number | undefined> {
+  private async growMemoryLimit(): Promise<number | undefined> {
     const reader = await this.conn.runAndReadAll("SELECT current_setting('memory_limit')");
     const now = duckDbBytes(String(reader.getRows()[0]?.[0]));
     if (now === undefined || now >= DUCKDB_DEFAULT_LIMIT_BYTES) return undefined;
