@@ -128,6 +128,77 @@ describe('FlowWriter', () => {
     expect(released.length).toBe(3); // stopping releases nothing twice (the spooled batch waits, the store being down, for the next start)
   });
 
+  /** Settles the store's appends as they come (failing those `fail` picks) until `done` holds. */
+  async function serve(target: ReturnType<typeof slowTarget>, done: () => boolean, fail: (index: number) => boolean = () => false): Promise<void> {
+    for (let i = 0; i < 200 && !done(); i++) {
+      target.pending.forEach((p, index) => p.settle(fail(index)));
+      await tick();
+    }
+  }
+
+  it('once the store is back, new batches go straight to it while the spool is replayed between them', async () => {
+    const spool = openSpool();
+    const target = slowTarget();
+    const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, () => undefined);
+    writer.start();
+    writer.add(chunk(0, 10), 10);
+    await tick();
+    target.pending[0]!.settle(true); // the store fails: batch 0-9 is spooled
+    await tick();
+    expect(writer.counters.spooled).toBe(10);
+    // After the retry delay the replay of 0-9 starts; a batch arriving meanwhile waits for the
+    // store instead of joining the spool, and goes in once the replay step is done.
+    for (let i = 0; i < 100 && target.pending.length < 2; i++) await tick();
+    expect(target.pending.length).toBe(2);
+    writer.add(chunk(10, 10), 10);
+    await tick();
+    expect([writer.queuedBatches, target.pending.length]).toEqual([1, 2]); // not started during the replay step
+    await serve(target, () => writer.counters.stored === 10);
+    await writer.stop(1000);
+    expect(target.rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect([writer.counters.spooled, writer.counters.replayed, writer.counters.stored]).toEqual([10, 10, 10]);
+  });
+
+  it('a replay step that fails sends what queued meanwhile to the spool, so the next step can tell whether its append happened', async () => {
+    const spool = openSpool();
+    const target = slowTarget();
+    const logs: string[] = [];
+    const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, (m) => logs.push(m));
+    writer.start();
+    writer.add(chunk(0, 10), 10);
+    await tick();
+    target.pending[0]!.settle(true);
+    for (let i = 0; i < 100 && target.pending.length < 2; i++) await tick();
+    writer.add(chunk(10, 10), 10); // queued behind the replay step
+    await tick();
+    target.pending[1]!.settle(true); // the replay of 0-9 fails, in doubt
+    await tick();
+    expect(writer.counters.spooled).toBe(20);
+    await serve(target, () => writer.counters.replayed === 20);
+    await writer.stop(1000);
+    expect(target.rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(logs.filter((m) => m.includes('cannot tell'))).toEqual([]);
+  });
+
+  it('over a spool an earlier run left, new batches join the spool until the first replay step settled it', async () => {
+    const earlier = openSpool();
+    earlier.append([chunk(0, 10)], 10);
+    await earlier.close();
+    const spool = new DiskSpool(earlier.options);
+    spool.open();
+    const target = slowTarget();
+    const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, () => undefined);
+    writer.start();
+    writer.add(chunk(10, 10), 10); // the replayer has not read its journal yet
+    expect(writer.counters.spooled).toBe(10);
+    await serve(target, () => writer.counters.replayed === 20);
+    writer.add(chunk(20, 10), 10); // settled: straight to the store
+    await serve(target, () => writer.counters.stored === 10);
+    await writer.stop(1000);
+    expect(target.rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect([writer.counters.spooled, writer.counters.stored]).toEqual([10, 10]);
+  });
+
   it('ends each batch at exactly batchFlows IPv4 flows, cutting the chunk that crosses the mark; IPv6 flows ride along', async () => {
     const spool = openSpool();
     const batches: number[][] = [];

@@ -169,11 +169,14 @@ export class FlowWriter {
   }
 
   /**
-   * Straight to the store only when nothing is spooled (the spool is first in, first out, and the
-   * replayer's in-doubt check needs it to be the only writer), the store is up, and it keeps up.
+   * Straight to the store while it is up and keeps up, spooled backlog or not: the replayer takes
+   * the store between direct appends (never during one: its in-doubt check needs to be the only
+   * writer), so live flows do not pay for the spool's write and read once a hiccup spooled a few
+   * batches. Until the replayer settled what a crash may have left in doubt, everything goes to
+   * the spool.
    */
   private route(batch: Batch): void {
-    if (this.healthy && !this.spool.hasBacklog && this.queue.length < this.options.storeQueue) {
+    if (this.healthy && (!this.spool.hasBacklog || this.replayer.settled) && this.queue.length < this.options.storeQueue) {
       this.queue.push(batch);
       if (this.pumping) this.startAppends();
       else void this.pump();
@@ -286,6 +289,9 @@ export class FlowWriter {
           if (step === 'empty') break;
         } catch (err) {
           this.storeFailed(err);
+          // What queued during the step goes to the spool too: after the retry delay the next
+          // step must settle this one's doubt before any direct append changes the flow count.
+          for (let b = this.queue.shift(); b; b = this.queue.shift()) this.toSpool(b);
           break;
         } finally {
           this.replaying = false;

@@ -39,7 +39,7 @@ interface Loaded {
  * Replays a spool one batch per step. Every step that touches the store may throw (store down):
  * the journal then still says where to resume, and the next step starts by settling any append
  * left in doubt. Only one replayer may write to the store at a time, and nothing else may append
- * while the spool has a backlog (the collector routes new batches to the spool then), so the
+ * while a step runs or while an append is in doubt (see {@link SpoolReplayer.settled}), so the
  * flow count before and after an append tells whether it happened.
  */
 export class SpoolReplayer {
@@ -52,6 +52,17 @@ export class SpoolReplayer {
     private readonly target: ReplayTarget,
     private readonly events: ReplayEvents,
   ) {}
+
+  private settledAtStart = false;
+
+  /**
+   * True once a step settled what an earlier run may have left in doubt: from then on other
+   * writers may append between steps. (A failed step's doubt is settled by the next step, which
+   * the collector runs before any other append: see FlowWriter.)
+   */
+  get settled(): boolean {
+    return this.settledAtStart;
+  }
 
   private async currentJournal(): Promise<ReplayJournal | undefined> {
     if (!this.journalRead) {
@@ -72,7 +83,10 @@ export class SpoolReplayer {
    */
   async settle(): Promise<void> {
     const journal = await this.currentJournal();
-    if (!journal?.intent) return;
+    if (!journal?.intent) {
+      this.settledAtStart = true;
+      return;
+    }
     const { record, flowsBefore, flows } = journal.intent;
     const now = await this.target.countFlows();
     let done: boolean;
@@ -88,6 +102,7 @@ export class SpoolReplayer {
     await this.setJournal({ segment: journal.segment, done: done ? record + 1 : record });
     if (this.loaded?.segment.seq === journal.segment) this.loaded.next = done ? record + 1 : record;
     if (done) this.events.replayed(flows);
+    this.settledAtStart = true;
   }
 
   /** Replays the next batch. Throws when the store or the spool fails (retry later). */
