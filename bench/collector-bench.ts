@@ -24,7 +24,7 @@ import { freeUdpPort, nfcapdFiles, parseTextSummary, runNfdump, startNfcapd, sto
 import { grouped, log, renderTable } from './report.js';
 
 const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--memory-seconds N] [--skip-load] [--enrich] [--json]
-  --rates LIST         flows/s of the load test's steps (default 100000,200000,400000,700000,1000000,1400000)
+  --rates LIST         flows/s of the load test's steps (default 100000,200000,400000,700000,1000000,1400000,2000000,2500000)
   --seconds N          length of each step (default 4)
   --memory-seconds N   length of the memory run: 1M flows/s with enrichment on (default 30; 0 skips it)
   --skip-load          decode rates only
@@ -33,7 +33,7 @@ const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--secon
 
 const { values: opts } = parseArgs({
   options: {
-    rates: { type: 'string', default: '100000,200000,400000,700000,1000000,1400000' },
+    rates: { type: 'string', default: '100000,200000,400000,700000,1000000,1400000,2000000,2500000' },
     seconds: { type: 'string', default: '4' },
     'memory-seconds': { type: 'string', default: '30' },
     'skip-load': { type: 'boolean', default: false },
@@ -403,9 +403,13 @@ async function main(): Promise<void> {
     const n = highestZeroLoss(load.nfcapd);
     const rss = Math.max(...direct.map((s) => s.peakRssMb ?? 0), 0);
     const burstRss = Math.max(...load.vantage.filter((s) => s.lost <= 0).map((s) => s.peakRssMb ?? 0), 0);
-    rows.push(['load test: highest zero-loss rate straight into DuckDB (vantage collect)', `${grouped(v)} flows/s`, '>= 1,000,000', v >= 1_000_000 ? 'ok' : 'MISSED']);
-    rows.push(['load test: highest zero-loss rate, nfcapd', `${grouped(n)} flows/s`, '', '']);
-    rows.push(['vantage / nfcapd zero-loss rate', n > 0 ? (v / n).toFixed(2) : '-', '>= 1', n > 0 && v >= n ? 'ok' : 'MISSED']);
+    // A tool lossless at the top step could take more: its rate is a floor, and a ratio over it a ceiling.
+    const top = Math.max(...rates);
+    const floor = (rate: number) => `${rate === top ? 'at least ' : ''}${grouped(rate)} flows/s`;
+    const ratio = n > 0 ? `${n === top && v < n ? 'at most ' : ''}${(v / n).toFixed(2)}` : '-';
+    rows.push(['load test: highest zero-loss rate straight into DuckDB (vantage collect)', floor(v), '>= 1,000,000', v >= 1_000_000 ? 'ok' : 'MISSED']);
+    rows.push(['load test: highest zero-loss rate, nfcapd', floor(n), '', '']);
+    rows.push(['vantage / nfcapd zero-loss rate', ratio, '>= 1', n > 0 && v >= n ? 'ok' : 'MISSED']);
     // With no lossless step there is no rate to hold the memory target at.
     rows.push(['collector peak RSS at those rates', direct.length > 0 ? `${rss} MB` : '-', '< 500 MB', direct.length === 0 ? '-' : rss < 500 ? 'ok' : 'MISSED']);
     rows.push([`  zero loss with the spool taking the excess (${opts.seconds} s steps)`, `${grouped(burst)} flows/s, peak ${burstRss} MB`, '', '']);

@@ -3,10 +3,11 @@
 // written (to the store or the spool, per its --stats lines) must be in the store exactly once.
 //
 // How the test knows what was acknowledged: --stats prints `acknowledged` (= flows appended to the
-// store + flows written to the spool) every 50 ms. One exporter means one decode worker, and the
-// collector keeps batches in order (the spool is first in, first out and direct appends only
-// happen when it is empty), so the acknowledged flows are the first `acknowledged` flows received;
-// with no datagram lost (checked: no kernel drops), those are the first ones sent.
+// store + flows written to the spool) every 50 ms. One exporter means one decode worker, and each
+// run below acknowledges batches in the order they were cut (either every batch goes through the
+// spool, first in, first out, or the store keeps up and none does), so the acknowledged flows are
+// the first `acknowledged` flows received; with no datagram lost (checked: no kernel drops),
+// those are the first ones sent.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
