@@ -46,14 +46,13 @@ export class SpoolReplayer {
   private loaded?: Loaded;
   private journal?: ReplayJournal;
   private journalRead = false;
+  private settledAtStart = false;
 
   constructor(
     private readonly spool: DiskSpool,
     private readonly target: ReplayTarget,
     private readonly events: ReplayEvents,
   ) {}
-
-  private settledAtStart = false;
 
   /**
    * True once a step settled what an earlier run may have left in doubt: from then on other
