@@ -29,6 +29,8 @@ export const collectorConfigSchema = z.object({
   workers: z.number().int().min(0).max(64).default(defaultWorkers),
   /** Batches waiting for the store beyond which new batches go to the spool (0: spool everything first). */
   storeQueue: z.number().int().min(0).default(8),
+  /** Flows into the store after which it is reopened between appends (0: never; see FlowWriterOptions). */
+  refreshFlows: z.number().int().min(0).default(0),
   /** How often templates are saved when they changed. */
   templateSaveMs: z.number().int().positive().default(10_000),
   /** At shutdown, how long the spool may still be replayed into the store. */

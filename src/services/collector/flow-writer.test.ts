@@ -199,6 +199,38 @@ describe('FlowWriter', () => {
     expect([writer.counters.spooled, writer.counters.stored]).toEqual([10, 10]);
   });
 
+  it('reopens the store after refreshFlows flows, between appends, with none running; a failed reopen is a failed append', async () => {
+    const spool = openSpool();
+    const target = slowTarget();
+    const refreshes: number[] = []; // appends running at each reopen
+    let failNext = true;
+    const refreshing = Object.assign(target, {
+      async refresh() {
+        refreshes.push(target.pending.filter((p) => !p.done).length);
+        if (failNext) {
+          failNext = false;
+          throw new Error('cannot reopen');
+        }
+      },
+    });
+    const writer = new FlowWriter(refreshing, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10, refreshFlows: 20 }, () => undefined);
+    writer.start();
+    for (let b = 0; b < 4; b++) writer.add(chunk(b * 10, 10), 10);
+    await tick();
+    expect(target.pending.length).toBe(2);
+    await serve(target, () => refreshes.length === 1); // two batches in: the reopen comes before the next two
+    expect([refreshes, target.pending.length, writer.counters.stored]).toEqual([[0], 2, 20]);
+    // The reopen failed: the two waiting batches went to the spool and are replayed after the retry.
+    await serve(target, () => writer.counters.replayed === 20);
+    expect(writer.counters.spooled).toBe(20);
+    for (let b = 4; b < 6; b++) writer.add(chunk(b * 10, 10), 10);
+    await serve(target, () => writer.counters.stored === 40);
+    await writer.stop(1000);
+    expect(target.rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(refreshes.every((running) => running === 0)).toBe(true);
+    expect(refreshes.length).toBeGreaterThanOrEqual(2); // 40 more flows since the failed one
+  });
+
   it('ends each batch at exactly batchFlows IPv4 flows, cutting the chunk that crosses the mark; IPv6 flows ride along', async () => {
     const spool = openSpool();
     const batches: number[][] = [];

@@ -19,6 +19,12 @@ export interface FlowWriterOptions {
   /** First wait before retrying a failed store, doubled up to `maxRetryMs`. */
   readonly retryMs: number;
   readonly maxRetryMs: number;
+  /**
+   * After this many flows went into the store (straight or replayed), the store is reopened
+   * between appends, when the target can (0 or absent: never). DuckDB keeps state for every row
+   * group appended until its file is closed.
+   */
+  readonly refreshFlows?: number;
 }
 
 /** Counters of the writer (flows unless named otherwise). */
@@ -54,7 +60,9 @@ export class FlowWriter {
   private pendingSince = 0;
   private readonly queue: Batch[] = [];
   private pumping = false;
-  private replaying = false;
+  /** A replay step or a reopen has the store to itself: no direct append starts. */
+  private exclusive = false;
+  private sinceRefresh = 0;
   /** Direct appends not yet settled. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly idleWaiters: (() => void)[] = [];
@@ -79,6 +87,7 @@ export class FlowWriter {
     this.replayer = new SpoolReplayer(spool, target, {
       replayed: (flows) => {
         this.counters.replayed += flows;
+        this.sinceRefresh += flows;
       },
       discarded: (code, records) => this.drop(code, records),
       log,
@@ -226,6 +235,7 @@ export class FlowWriter {
     this.counters.appendSeconds += (performance.now() - t0) / 1000;
     this.counters.appends++;
     this.counters.stored += batch.flows;
+    this.sinceRefresh += batch.flows;
     this.released(batch.chunks);
   }
 
@@ -250,7 +260,8 @@ export class FlowWriter {
    */
   private startAppends(): void {
     const limit = Math.max(1, this.target.appendConcurrency ?? 1);
-    while (this.healthy && !this.closed && !this.replaying && this.inFlight.size < limit && this.queue.length > 0) {
+    // A reopen that is due waits for the appends running, and no new one starts before it.
+    while (this.healthy && !this.closed && !this.exclusive && !this.refreshDue() && this.inFlight.size < limit && this.queue.length > 0) {
       const batch = this.queue.shift()!;
       const append: Promise<void> = this.appendDirect(batch)
         .then(
@@ -259,7 +270,7 @@ export class FlowWriter {
             this.storeFailed(err);
             // The failed batch first, then what queued behind it: the spool keeps their order.
             this.toSpool(batch);
-            for (let b = this.queue.shift(); b; b = this.queue.shift()) this.toSpool(b);
+            this.spoolQueue();
           },
         )
         .finally(() => {
@@ -281,8 +292,12 @@ export class FlowWriter {
           await Promise.race(this.inFlight);
           continue;
         }
+        if (this.refreshDue()) {
+          if (!(await this.refresh())) break;
+          continue;
+        }
         if (!this.healthy || !this.spool.hasBacklog || Date.now() > this.replayDeadline) break;
-        this.replaying = true;
+        this.exclusive = true;
         try {
           const step = await this.replayer.step();
           this.storeRecovered();
@@ -291,16 +306,44 @@ export class FlowWriter {
           this.storeFailed(err);
           // What queued during the step goes to the spool too: after the retry delay the next
           // step must settle this one's doubt before any direct append changes the flow count.
-          for (let b = this.queue.shift(); b; b = this.queue.shift()) this.toSpool(b);
+          this.spoolQueue();
           break;
         } finally {
-          this.replaying = false;
+          this.exclusive = false;
         }
       }
     } finally {
       this.pumping = false;
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+  }
+
+  private refreshDue(): boolean {
+    const every = this.options.refreshFlows ?? 0;
+    // Not while stopping (the store is about to be closed anyway), nor while the spool holds
+    // batches: opening applies retention, whose deletes would confuse a replay's in-doubt count.
+    return every > 0 && this.sinceRefresh >= every && this.healthy && !this.spool.hasBacklog && this.replayDeadline === Infinity && this.target.refresh !== undefined;
+  }
+
+  /** Reopens the store with nothing else writing; false when that failed (handled as a failed append). */
+  private async refresh(): Promise<boolean> {
+    this.exclusive = true;
+    try {
+      await this.target.refresh!();
+      this.sinceRefresh = 0;
+      return true;
+    } catch (err) {
+      this.storeFailed(err);
+      this.spoolQueue();
+      return false;
+    } finally {
+      this.exclusive = false;
+    }
+  }
+
+  /** Sends the batches waiting for the store to the spool, oldest first. */
+  private spoolQueue(): void {
+    for (let b = this.queue.shift(); b; b = this.queue.shift()) this.toSpool(b);
   }
 
   private storeRecovered(): void {
@@ -334,7 +377,7 @@ export class FlowWriter {
       this.log('the store did not finish its last append in time: spooling what is still queued');
     }
     this.closed = true;
-    for (let b = this.queue.shift(); b; b = this.queue.shift()) this.toSpool(b);
+    this.spoolQueue();
     await this.spool.close();
   }
 }

@@ -15,6 +15,8 @@ export interface ReplayTarget {
   /** How many `appendEncoded` calls may run at once (default 1). */
   readonly appendConcurrency?: number;
   countFlows(): Promise<number>;
+  /** Closes and reopens the store (see FlowWriterOptions.refreshFlows); absent where that gains nothing. */
+  refresh?(): Promise<void>;
 }
 
 /** What the replayer reports. */

@@ -80,6 +80,12 @@ export function storeReplayTarget(store: Store, enricher?: CurrentEnricher): Sto
       const { rows } = await runQuery(store, 'any | count');
       return Number(rows[0]?.flows ?? 0);
     },
+    async refresh() {
+      if (!open) return;
+      open = false;
+      await store.close();
+      await ensureOpen();
+    },
     async close() {
       if (open) await store.close();
       open = false;

@@ -426,6 +426,9 @@ export class DuckDbStore implements Store {
 
   async close(): Promise<void> {
     if (!this.connection) return;
+    // Closing checkpoints what the write-ahead log holds, synchronously (60-75 ms of the event
+    // loop after 5M collector flows): checkpointing first, on DuckDB's thread, halves that.
+    await this.connection.run('CHECKPOINT').catch(() => undefined);
     for (const lane of this.idleLanes.splice(0)) lane.conn.closeSync();
     this.connection.closeSync();
     this.instance?.closeSync();
