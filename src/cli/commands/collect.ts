@@ -22,7 +22,7 @@ import { wholeNumberFlag } from '../flag-values.js';
  * The collector only appends, but DuckDB keeps the blocks it wrote cached up to its limit (its
  * default: 80% of RAM), so the collector's memory grows with what it stored until the limit: at
  * 1M flows/s with enrichment, 256 MB levelled off at 650-700 MB after ~20 s; 32 MB at 413-465
- * (beyond that, DuckDB's per-row-group state grows slowly: docs/collector.md, sixteenth session).
+ * (beyond that, DuckDB's per-row-group state grows with what was stored, until the reopen below).
  * Two appends in flight need ~25 MB: appends of 2.5M flows took 16 MB 944 ns a flow of CPU, 24 MB
  * 856, 32 MB 677-770, 256 MB 777-826. A limit an append cannot live with is doubled by the
  * store when DuckDB runs out (see DuckDbStore.growingMemory).

@@ -62,7 +62,8 @@ export class FlowWriter {
   private pumping = false;
   /** A replay step or a reopen has the store to itself: no direct append starts. */
   private exclusive = false;
-  private sinceRefresh = 0;
+  /** Flows stored and replayed as of the last reopen. */
+  private refreshedAt = 0;
   /** Direct appends not yet settled. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly idleWaiters: (() => void)[] = [];
@@ -87,7 +88,6 @@ export class FlowWriter {
     this.replayer = new SpoolReplayer(spool, target, {
       replayed: (flows) => {
         this.counters.replayed += flows;
-        this.sinceRefresh += flows;
       },
       discarded: (code, records) => this.drop(code, records),
       log,
@@ -235,7 +235,6 @@ export class FlowWriter {
     this.counters.appendSeconds += (performance.now() - t0) / 1000;
     this.counters.appends++;
     this.counters.stored += batch.flows;
-    this.sinceRefresh += batch.flows;
     this.released(batch.chunks);
   }
 
@@ -322,7 +321,7 @@ export class FlowWriter {
     const every = this.options.refreshFlows ?? 0;
     // Not while stopping (the store is about to be closed anyway), nor while the spool holds
     // batches: opening applies retention, whose deletes would confuse a replay's in-doubt count.
-    return every > 0 && this.sinceRefresh >= every && this.healthy && !this.spool.hasBacklog && this.replayDeadline === Infinity && this.target.refresh !== undefined;
+    return every > 0 && this.counters.stored + this.counters.replayed - this.refreshedAt >= every && this.healthy && !this.spool.hasBacklog && this.replayDeadline === Infinity && this.target.refresh !== undefined;
   }
 
   /** Reopens the store with nothing else writing; false when that failed (handled as a failed append). */
@@ -330,7 +329,7 @@ export class FlowWriter {
     this.exclusive = true;
     try {
       await this.target.refresh!();
-      this.sinceRefresh = 0;
+      this.refreshedAt = this.counters.stored + this.counters.replayed;
       return true;
     } catch (err) {
       this.storeFailed(err);

@@ -15,7 +15,7 @@ export interface ReplayTarget {
   /** How many `appendEncoded` calls may run at once (default 1). */
   readonly appendConcurrency?: number;
   countFlows(): Promise<number>;
-  /** Closes and reopens the store (see FlowWriterOptions.refreshFlows); absent where that gains nothing. */
+  /** Closes and reopens the store (see FlowWriterOptions.refreshFlows); absent for a store the collector does not own (the server's). */
   refresh?(): Promise<void>;
 }
 
