@@ -7,6 +7,7 @@ import { closeSync, fsync, close, ftruncateSync, mkdirSync, openSync, readdirSyn
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VantageError } from '../core/errors.js';
+import { SegmentCursor } from './segment-cursor.js';
 import { readSegment, recordHeader, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_HEADER_BYTES, type SegmentContents } from './spool-segment.js';
 
 /** Settings of a spool. */
@@ -248,7 +249,7 @@ export class DiskSpool {
     return this.sealedSegments;
   }
 
-  /** Reads and checks a closed segment. */
+  /** Reads and checks a closed segment whole (the replayer reads one record at a time: {@link openCursor}). */
   async read(segment: SpoolSegmentInfo): Promise<SegmentContents> {
     let bytes: Buffer;
     try {
@@ -257,6 +258,15 @@ export class DiskSpool {
       throw ioError(`cannot read ${segment.path}`, err);
     }
     return readSegment(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  /** Opens a closed segment to read its records one at a time. */
+  async openCursor(segment: SpoolSegmentInfo): Promise<SegmentCursor> {
+    try {
+      return await SegmentCursor.open(segment.path);
+    } catch (err) {
+      throw ioError(`cannot read ${segment.path}`, err);
+    }
   }
 
   /** Deletes a segment whose records are all in the store (or were unreadable). */

@@ -89,7 +89,7 @@ export interface SegmentContents {
 }
 
 /** The record at `at` when it is intact, else undefined. */
-function recordAt(bytes: Uint8Array, view: DataView, at: number): SpoolRecord | undefined {
+export function recordAt(bytes: Uint8Array, view: DataView, at: number): SpoolRecord | undefined {
   if (at + RECORD_HEADER_BYTES > bytes.length) return undefined;
   if (view.getUint32(at) !== RECORD_MAGIC) return undefined;
   const length = view.getUint32(at + 4);
@@ -98,6 +98,15 @@ function recordAt(bytes: Uint8Array, view: DataView, at: number): SpoolRecord | 
   const crc = crc32(payload, crc32(bytes.subarray(at + 4, at + 12)));
   if (crc !== view.getUint32(at + 12)) return undefined;
   return { offset: at, flows: view.getUint32(at + 8), payload };
+}
+
+/** Resynchronising after damage: the first offset from `from` on holding a record that checks out, or -1. */
+export function nextIntactRecord(bytes: Uint8Array, view: DataView, from: number): number {
+  for (let p = from; p + RECORD_HEADER_BYTES <= bytes.length; p++) {
+    if (bytes[p] !== 0x56 || view.getUint32(p) !== RECORD_MAGIC) continue;
+    if (recordAt(bytes, view, p)) return p;
+  }
+  return -1;
 }
 
 /**
@@ -119,15 +128,7 @@ export function readSegment(bytes: Uint8Array): SegmentContents {
       at += RECORD_HEADER_BYTES + record.payload.length;
       continue;
     }
-    // Resynchronise: the next offset holding a record magic whose record checks out.
-    let next = -1;
-    for (let p = at + 1; p + RECORD_HEADER_BYTES <= bytes.length; p++) {
-      if (bytes[p] !== 0x56 || view.getUint32(p) !== RECORD_MAGIC) continue;
-      if (recordAt(bytes, view, p)) {
-        next = p;
-        break;
-      }
-    }
+    const next = nextIntactRecord(bytes, view, at + 1);
     if (next < 0) {
       damage.push({ code: 'COLLECT_SPOOL_TORN', offset: at, bytes: bytes.length - at });
       break;

@@ -377,6 +377,7 @@ export class FlowWriter {
     }
     this.closed = true;
     this.spoolQueue();
+    await this.replayer.close();
     await this.spool.close();
   }
 }

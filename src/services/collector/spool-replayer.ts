@@ -4,6 +4,7 @@
 
 import { decodeFlowChunks, FlowChunkError } from '../../collect/flow-codec.js';
 import type { DiskSpool, ReplayJournal, SpoolSegmentInfo } from '../../collect/disk-spool.js';
+import type { SegmentCursor } from '../../collect/segment-cursor.js';
 import type { SpoolRecord } from '../../collect/spool-segment.js';
 import type { FlowRecord } from '../../core/columns.js';
 
@@ -33,8 +34,11 @@ export type ReplayStep = 'replayed' | 'segment-done' | 'empty';
 
 interface Loaded {
   readonly segment: SpoolSegmentInfo;
-  readonly records: SpoolRecord[];
+  readonly cursor: SegmentCursor;
+  /** Index of the next record to replay (intact records of the segment, counted from 0). */
   next: number;
+  /** That record once read (kept until it is in the store: a failed step retries it). */
+  pending?: SpoolRecord;
 }
 
 /**
@@ -101,7 +105,11 @@ export class SpoolReplayer {
       this.events.log(`spool: cannot tell whether batch ${record} of segment ${journal.segment} reached the store (flows ${flowsBefore} -> ${now}, batch ${flows}); assuming ${done ? 'it did' : 'it did not'}`);
     }
     await this.setJournal({ segment: journal.segment, done: done ? record + 1 : record });
-    if (this.loaded?.segment.seq === journal.segment) this.loaded.next = done ? record + 1 : record;
+    if (this.loaded?.segment.seq === journal.segment) {
+      this.loaded.next = done ? record + 1 : record;
+      // The record in doubt stays pending for the retry unless it reached the store.
+      if (done) this.loaded.pending = undefined;
+    }
     if (done) this.events.replayed(flows);
     this.settledAtStart = true;
   }
@@ -117,30 +125,37 @@ export class SpoolReplayer {
         segment = this.spool.oldest();
         if (!segment) return 'empty';
       }
-      const contents = await this.spool.read(segment);
-      if (!contents.validHeader) this.events.log(`spool: ${segment.path} is not a spool segment: skipped`);
-      for (const d of contents.damage) {
-        this.events.log(`spool: ${segment.path}: ${d.bytes} bytes at offset ${d.offset} ${d.code === 'COLLECT_SPOOL_TORN' ? 'end in a record cut short (written when the collector died: never acknowledged)' : 'are damaged: skipped'}`);
-        this.events.discarded(d.code, 1);
-      }
+      const cursor = await this.spool.openCursor(segment);
+      if (!cursor.validHeader) this.events.log(`spool: ${segment.path} is not a spool segment: skipped`);
       const journal = await this.currentJournal();
+      const loaded: Loaded = { segment, cursor, next: 0 };
+      // Records an earlier run replayed are read past (they count: the journal indexes them);
+      // the segment counts as loaded only once that is done.
       const start = journal?.segment === segment.seq ? journal.done : 0;
-      this.loaded = { segment, records: contents.records, next: start };
+      try {
+        while (loaded.next < start && (await this.read(loaded))) loaded.next++;
+      } catch (err) {
+        await cursor.close().catch(() => undefined);
+        throw err;
+      }
+      this.loaded = loaded;
     }
     const loaded = this.loaded;
-    if (loaded.next >= loaded.records.length) {
+    const record = (loaded.pending ??= await this.read(loaded));
+    if (!record) {
+      await loaded.cursor.close();
       this.spool.remove(loaded.segment);
       this.loaded = undefined;
       await this.setJournal(undefined);
       return 'segment-done';
     }
     const index = loaded.next;
-    const record = loaded.records[index]!;
     const corrupt = async (err: unknown): Promise<'replayed'> => {
       // The checksum passed, so this is a writer bug or a foreign file: skip, never block the spool.
       this.events.log(`spool: batch ${index} of ${loaded.segment.path} does not decode (${(err as Error).message}): skipped`);
       this.events.discarded('COLLECT_SPOOL_CORRUPT', 1);
       loaded.next++;
+      loaded.pending = undefined;
       await this.setJournal({ segment: loaded.segment.seq, done: loaded.next });
       return 'replayed';
     };
@@ -167,8 +182,26 @@ export class SpoolReplayer {
       }
     } else await this.target.appendFlows(flows);
     loaded.next = index + 1;
+    loaded.pending = undefined;
     await this.setJournal({ segment: loaded.segment.seq, done: loaded.next });
     this.events.replayed(count);
     return 'replayed';
+  }
+
+  /** The loaded segment's next intact record, the damage before it logged and counted; undefined at its end. */
+  private async read(loaded: Loaded): Promise<SpoolRecord | undefined> {
+    const { record, damage } = await loaded.cursor.next();
+    for (const d of damage) {
+      this.events.log(`spool: ${loaded.segment.path}: ${d.bytes} bytes at offset ${d.offset} ${d.code === 'COLLECT_SPOOL_TORN' ? 'end in a record cut short (written when the collector died: never acknowledged)' : 'are damaged: skipped'}`);
+      this.events.discarded(d.code, 1);
+    }
+    return record;
+  }
+
+  /** Closes the segment being replayed, if any (the journal says where the next run resumes). */
+  async close(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = undefined;
+    await loaded?.cursor.close();
   }
 }
