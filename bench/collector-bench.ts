@@ -29,7 +29,8 @@ const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--secon
   --memory-seconds N   length of the memory run: 1M flows/s with enrichment on (default 30; 0 skips it)
   --skip-load          decode rates only
   --enrich             run the load test's collector with enrichment (its default; the bench's is --no-enrich, as nfcapd enriches nothing)
-  --json               print the results as JSON on stdout`;
+  --json               print the results as JSON on stdout
+  --collect-args ARGS  more arguments for vantage collect in the load test (space-separated), e.g. --collect-args="--store-queue 0"`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -39,6 +40,7 @@ const { values: opts } = parseArgs({
     'skip-load': { type: 'boolean', default: false },
     enrich: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    'collect-args': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -274,7 +276,7 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
   const port = await freeUdpPort();
   const db = join(dir, `vantage-${rate}.duckdb`);
   const cli = join(repoRoot(), 'dist/src/cli/main.js');
-  const child = spawn(process.execPath, [cli, 'collect', '--listen', `udp://127.0.0.1:${port}`, '--db', db, '--spool', join(dir, `spool-${rate}`), ...(enrich ? [] : ['--no-enrich']), '--stats', '--stats-interval', '250'], {
+  const child = spawn(process.execPath, [cli, 'collect', '--listen', `udp://127.0.0.1:${port}`, '--db', db, '--spool', join(dir, `spool-${rate}`), ...(enrich ? [] : ['--no-enrich']), ...opts['collect-args']!.split(' ').filter(Boolean), '--stats', '--stats-interval', '250'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stats: { records?: number; stored?: number; replayed?: number; spooled?: number; drops?: Record<string, number> } = {};
