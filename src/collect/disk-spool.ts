@@ -8,7 +8,7 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VantageError } from '../core/errors.js';
 import { SegmentCursor } from './segment-cursor.js';
-import { readSegment, recordHeader, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_HEADER_BYTES, type SegmentContents } from './spool-segment.js';
+import { recordHeader, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_HEADER_BYTES } from './spool-segment.js';
 
 /** Settings of a spool. */
 export interface DiskSpoolOptions {
@@ -247,17 +247,6 @@ export class DiskSpool {
   /** Closed segments, oldest first. */
   segments(): readonly SpoolSegmentInfo[] {
     return this.sealedSegments;
-  }
-
-  /** Reads and checks a closed segment whole (the replayer reads one record at a time: {@link openCursor}). */
-  async read(segment: SpoolSegmentInfo): Promise<SegmentContents> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(segment.path);
-    } catch (err) {
-      throw ioError(`cannot read ${segment.path}`, err);
-    }
-    return readSegment(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 
   /** Opens a closed segment to read its records one at a time. */
