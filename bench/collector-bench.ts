@@ -279,7 +279,7 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
   const child = spawn(process.execPath, [cli, 'collect', '--listen', `udp://127.0.0.1:${port}`, '--db', db, '--spool', join(dir, `spool-${rate}`), ...(enrich ? [] : ['--no-enrich']), ...opts['collect-args']!.split(' ').filter(Boolean), '--stats', '--stats-interval', '250'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stats: { records?: number; stored?: number; replayed?: number; spooled?: number; drops?: Record<string, number> } = {};
+  let stats: { records?: number; stored?: number; replayed?: number; spooled?: number; drops?: Record<string, number>; datagram_spool?: { datagrams: number; replayed: number } } = {};
   let text = '';
   child.stderr!.on('data', (d: Buffer) => {
     text += d.toString();
@@ -294,7 +294,8 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
   }
   const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
   const sendSeconds = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
-  await settle(() => (stats.stored ?? 0) + (stats.spooled ?? 0), 1500, 120_000);
+  // Until the datagram spool is read back too (its flows then go through the flow spool).
+  await settle(() => (stats.stored ?? 0) + (stats.spooled ?? 0) + (stats.datagram_spool?.replayed ?? 0), 1500, 120_000);
   const rss = peakRssMb(child.pid!);
   child.kill('SIGTERM');
   await waitExit(child, 300_000);
@@ -303,12 +304,20 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
   await store.open();
   const { flows } = await store.stats();
   await store.close();
-  // The last stats line is the one printed at exit: what the spool still holds counts as kept.
+  // The last stats line is the one printed at exit: what the spools still hold counts as kept
+  // (the datagram spool's datagrams hold RECORDS_PER_DATAGRAM flows each).
   const spooled = stats.spooled ?? 0;
-  const leftInSpool = Math.max(0, spooled - (stats.replayed ?? 0));
+  const datagramsSpooled = stats.datagram_spool?.datagrams ?? 0;
+  const leftInDatagramSpool = Math.max(0, datagramsSpooled - (stats.datagram_spool?.replayed ?? 0)) * RECORDS_PER_DATAGRAM;
+  const leftInSpool = Math.max(0, spooled - (stats.replayed ?? 0)) + leftInDatagramSpool;
   const drops = Object.entries(stats.drops ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
-  const note = [spooled > 0 ? `${grouped(spooled)} via the spool${leftInSpool > 0 ? `, ${grouped(leftInSpool)} still there` : ''}` : '', drops].filter(Boolean).join('; ');
-  return { rate, sent, received: flows, lost: sent - flows - leftInSpool, spooled, sendSeconds, peakRssMb: rss, note: note || undefined };
+  const note = [
+    datagramsSpooled > 0 ? `${grouped(datagramsSpooled * RECORDS_PER_DATAGRAM)} via the datagram spool` : '',
+    spooled > 0 ? `${grouped(spooled)} via the flow spool` : '',
+    leftInSpool > 0 ? `${grouped(leftInSpool)} still spooled` : '',
+    drops,
+  ].filter(Boolean).join('; ');
+  return { rate, sent, received: flows, lost: sent - flows - leftInSpool, spooled: spooled + datagramsSpooled * RECORDS_PER_DATAGRAM, sendSeconds, peakRssMb: rss, note: note || undefined };
 }
 
 /** The same step against nfcapd; received = the flows nfdump reads from its file. */

@@ -5,8 +5,12 @@
 export const COLLECTOR_DROP_CODES = {
   /** Datagrams the kernel dropped because the socket buffer was full (from /proc/net/udp). */
   COLLECT_KERNEL_DROP: 'datagrams',
-  /** Datagrams dropped on receive because their decode worker had too many batches queued. */
+  /** Datagrams dropped on receive because their decode worker had too many batches queued (with the datagram spool off). */
   COLLECT_DECODE_BACKLOG: 'datagrams',
+  /** Datagrams dropped on receive because their decode worker was behind and the datagram spool was at --spool-max. */
+  COLLECT_DATAGRAM_SPOOL_FULL: 'datagrams',
+  /** Datagrams dropped because writing them to the datagram spool failed (disk error). */
+  COLLECT_DATAGRAM_SPOOL_IO: 'datagrams',
   /** Datagrams lost in a decode worker that crashed (it is restarted with its saved templates). */
   COLLECT_WORKER_CRASH: 'datagrams',
   /** Flows dropped because the store could not take them and the spool was at --spool-max. */

@@ -8,7 +8,7 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VantageError } from '../core/errors.js';
 import { SegmentCursor } from './segment-cursor.js';
-import { recordHeader, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_HEADER_BYTES } from './spool-segment.js';
+import { recordAt, recordHeader, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_HEADER_BYTES } from './spool-segment.js';
 
 /** Settings of a spool. */
 export interface DiskSpoolOptions {
@@ -237,6 +237,23 @@ export class DiskSpool {
     } catch {
       // Some filesystems refuse fsync on directories; the file data is synced regardless.
     }
+  }
+
+  /** Where the next record appended will start: its segment and byte offset. */
+  nextRecordAt(): { readonly segment: number; readonly offset: number } {
+    return this.active ? { segment: this.active.seq, offset: this.active.bytes } : { segment: this.nextSeq, offset: SEGMENT_HEADER_BYTES };
+  }
+
+  /** True when segment `seq` holds an intact record of `flows` flows at `offset` (an append a crash may have cut short did not). */
+  hasRecord(seq: number, offset: number, flows: number): boolean {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(this.options.dir, segmentName(seq)));
+    } catch {
+      return false;
+    }
+    const record = recordAt(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset);
+    return record !== undefined && record.flows === flows;
   }
 
   /** The oldest closed segment, if any. */

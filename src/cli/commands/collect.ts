@@ -50,6 +50,14 @@ const COLLECTOR_DUCKDB_THREADS = 1;
  */
 const COLLECTOR_DUCKDB_REOPEN_FLOWS = 100_000_000;
 
+/**
+ * The niceness of `vantage collect`'s threads other than the receiver. At 2.5M flows/s the
+ * receiver alone takes every datagram into the datagram spool, but with the decoder, the store's
+ * appends and the garbage collector's helpers on the same two cores it lost 31% of them at equal
+ * priority; at nice 10 for the rest it lost none (docs/collector.md, nineteenth session).
+ */
+const COLLECT_NICE = 10;
+
 interface CliOptions {
   listen: string[];
   rcvbuf: string;
@@ -59,6 +67,9 @@ interface CliOptions {
   flushMs?: string;
   workers?: string;
   storeQueue?: string;
+  decodeQueue?: string;
+  datagramSpool: boolean;
+  nice?: string;
   stats?: boolean;
   statsInterval: string;
   metricsPort?: string;
@@ -97,6 +108,9 @@ export function collectorConfigFromCli(cli: CliOptions): CollectorConfigInput {
     flushMs: cli.flushMs === undefined ? undefined : parseCount('--flush-ms', cli.flushMs),
     workers: cli.workers === undefined ? undefined : parseCount('--workers', cli.workers, 0),
     storeQueue: cli.storeQueue === undefined ? undefined : parseCount('--store-queue', cli.storeQueue, 0),
+    maxOutstanding: cli.decodeQueue === undefined ? undefined : parseCount('--decode-queue', cli.decodeQueue, 0),
+    datagramSpool: cli.datagramSpool,
+    nice: cli.nice === undefined ? undefined : wholeNumberFlag(cli.nice, '--nice', { min: 0, max: 19 }),
   };
 }
 
@@ -139,6 +153,9 @@ export function registerCollect(program: Command): void {
     .option('--flush-ms <ms>', 'longest a flow waits before its batch is written (default 1000)')
     .option('--workers <n>', `decode worker threads; 0 receives and decodes on the main thread (default ${defaultWorkers()})`)
     .option('--store-queue <n>', 'batches waiting for the store before new ones go to the spool; 0 spools everything first (default 8)')
+    .option('--decode-queue <n>', 'batches of datagrams (64 KiB each) a decode worker may have queued before new datagrams go to the datagram spool; 0 sends all through it (default 256)')
+    .option('--no-datagram-spool', 'drop datagrams a decode worker cannot take (COLLECT_DECODE_BACKLOG) instead of spooling them')
+    .option('--nice <n>', 'niceness of every thread but the receiver, so that under overload receiving wins and the rest catches up from the spool; 0 leaves them alone', String(COLLECT_NICE))
     .option('--stats', 'print counters as JSON lines to stderr periodically and at exit')
     .option('--stats-interval <ms>', 'period of --stats lines', '10000')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:PORT/metrics')

@@ -38,11 +38,25 @@ export const collectorConfigSchema = z.object({
   retryMs: z.number().int().positive().default(1000),
   maxRetryMs: z.number().int().positive().default(30_000),
   /** Datagram batch buffers: size, bytes at which a batch is sent, and the send tick. */
-  batchBufferBytes: z.number().int().min(70_000).default(262_144),
+  /** A batch is sent once it holds `sendBytes`, so it never needs more than that plus one largest datagram (65,507 bytes and its header). */
+  batchBufferBytes: z.number().int().min(70_000).default(139_264),
   sendBytes: z.number().int().positive().default(65_536),
   tickMs: z.number().int().positive().default(10),
-  /** Batches a decode worker may have queued before datagrams for it are dropped. */
-  maxOutstanding: z.number().int().positive().default(128),
+  /**
+   * Batches a decode worker may have queued before datagrams for it go to the datagram spool (or,
+   * without it, are dropped): ~16 MB of datagrams, 0.35 s at 1M flows/s, so that a store append
+   * slower than the rest does not send a sustainable rate through the spool.
+   */
+  maxOutstanding: z.number().int().min(0).default(256),
+  /** Keep datagrams a decode worker cannot take yet in the datagram spool (false: drop them, COLLECT_DECODE_BACKLOG). Threaded decoding only. */
+  datagramSpool: z.boolean().default(true),
+  /**
+   * Niceness given to every thread of the process but the receiver (Linux; 0 leaves them alone).
+   * Under overload the receiver then keeps reading the sockets into the datagram spool and the
+   * rest catches up afterwards; for a process of its own (vantage collect), not one shared with
+   * other work (vantage serve).
+   */
+  nice: z.number().int().min(0).max(19).default(0),
   /** Flows per chunk a worker hands back, and the longest a flow waits in a worker. */
   chunkFlows: z.number().int().positive().default(4096),
   chunkMs: z.number().int().positive().default(50),

@@ -62,7 +62,7 @@ export function createCollectorRegistry(snapshot: () => CollectorStatsSnapshot):
   perExporter('template_misses_total', 'v9/IPFIX data sets that arrived before their template, per exporter address', (e) => e.template_misses);
   new Counter({
     name: `${METRIC_PREFIX}drops_total`,
-    help: 'drops and counted problems by stable reason code: DECODE_* (decode problems), COLLECT_KERNEL_DROP/COLLECT_DECODE_BACKLOG/COLLECT_WORKER_CRASH (datagrams), COLLECT_SPOOL_FULL/COLLECT_SPOOL_IO (flows), COLLECT_SPOOL_TORN/COLLECT_SPOOL_CORRUPT (spool records)',
+    help: 'drops and counted problems by stable reason code: DECODE_* (decode problems), COLLECT_KERNEL_DROP/COLLECT_DECODE_BACKLOG/COLLECT_WORKER_CRASH/COLLECT_DATAGRAM_SPOOL_FULL/COLLECT_DATAGRAM_SPOOL_IO (datagrams), COLLECT_SPOOL_FULL/COLLECT_SPOOL_IO (flows), COLLECT_SPOOL_TORN/COLLECT_SPOOL_CORRUPT (spool records)',
     labelNames: ['reason'],
     registers: [registry],
     collect() {
@@ -81,6 +81,9 @@ export function createCollectorRegistry(snapshot: () => CollectorStatsSnapshot):
   gauge('store_queue_batches', 'batches waiting for the store', (s) => s.store.queued_batches);
   gauge('spool_bytes', 'bytes in the disk spool', (s) => s.spool.bytes);
   gauge('spool_segments', 'segment files in the disk spool', (s) => s.spool.segments);
+  counter('datagrams_spooled_total', 'datagrams written to the datagram spool because their decode worker was behind', (s) => s.datagram_spool?.datagrams ?? 0);
+  counter('datagrams_spool_replayed_total', 'datagrams read back from the datagram spool to the decode workers', (s) => s.datagram_spool?.replayed ?? 0);
+  gauge('datagram_spool_bytes', 'bytes in the datagram spool', (s) => s.datagram_spool?.bytes ?? 0);
   gauge('templates', 'v9/IPFIX templates held', (s) => s.templates);
   gauge('pending_sets', 'data sets waiting for their template', (s) => s.pending_sets);
   new Gauge({

@@ -48,6 +48,11 @@ export interface CollectorStatsSnapshot {
   readonly drops: Record<string, number>;
   readonly store: { readonly up: boolean; readonly appends: number; readonly errors: number; readonly append_seconds: number; readonly queued_batches: number };
   readonly spool: { readonly bytes: number; readonly segments: number };
+  /**
+   * Datagrams written to the datagram spool (their decode worker was behind) and read back to
+   * the workers since start; what the spool holds (absent with --workers 0).
+   */
+  readonly datagram_spool?: { readonly datagrams: number; readonly replayed: number; readonly bytes: number; readonly segments: number };
   readonly listeners: readonly ListenerStats[];
   readonly exporters: Record<string, ExporterStats>;
 }
@@ -99,6 +104,7 @@ export function buildStatsSnapshot(inputs: StatsInputs, now = Date.now()): Colle
   }
   for (const [code, n] of Object.entries(inputs.writer.drops)) add(code, n ?? 0);
   const w = inputs.writer;
+  const ds = receive.datagramSpool;
   return {
     ts: new Date(now).toISOString(),
     uptime_s: Math.round((now - inputs.startedAt) / 100) / 10,
@@ -116,6 +122,7 @@ export function buildStatsSnapshot(inputs: StatsInputs, now = Date.now()): Colle
     drops,
     store: { up: inputs.storeUp, appends: w.appends, errors: w.appendErrors, append_seconds: Math.round(w.appendSeconds * 1000) / 1000, queued_batches: inputs.queuedBatches },
     spool: { bytes: inputs.spoolBytes, segments: inputs.spoolSegments },
+    ...(ds && { datagram_spool: { datagrams: ds.spooled, replayed: ds.replayed, bytes: ds.bytes, segments: ds.segments } }),
     listeners: receive.listeners,
     exporters,
   };

@@ -1,14 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCaptureFile } from '../../collect/capture-file.js';
+import { DatagramBatchWriter } from '../../collect/datagram-batch.js';
+import { DatagramSpool } from '../../collect/datagram-spool.js';
+import { parseIp } from '../../core/ip.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { UdpDatagramExtractor } from '../../decode/packet/udp-datagram-extractor.js';
 import { DatagramSender, encodeV5, flowNumber, numberedFlow } from '../../test-support/netflow-v5-datagrams.js';
 import { waitFor } from '../../test-support/flow-tools.js';
 import { sharedDataPath } from '../../test-support/shared-data.js';
 import { createCollector, type Collector } from './collector.js';
+import { DATAGRAM_JOURNAL } from './datagram-replay.js';
 import type { CollectorConfigInput } from './collector-config.js';
 import { createCollectorRegistry } from './collector-metrics.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -145,18 +149,76 @@ describe('collector', () => {
 
   const templates = sharedDataPath('flow-export/akvorado/netflow/ipfixprobe-templates.pcap');
   const data = sharedDataPath('flow-export/akvorado/netflow/ipfixprobe-data.pcap');
-  it.skipIf(!templates || !data)('saves IPFIX templates and restores them after a restart: data decodes without its template being resent', async () => {
-    const payloads = (file: string) => {
-      const source = openCaptureFile(file);
-      const extractor = new UdpDatagramExtractor();
-      const out: Uint8Array[] = [];
-      for (const frame of source.frames()) {
-        const d = extractor.extract(frame.data, frame.linkType, frame.timestamp);
-        if (d) out.push(d.payload.slice());
+  const payloads = (file: string) => {
+    const source = openCaptureFile(file);
+    const extractor = new UdpDatagramExtractor();
+    const out: Uint8Array[] = [];
+    for (const frame of source.frames()) {
+      const d = extractor.extract(frame.data, frame.linkType, frame.timestamp);
+      if (d) out.push(d.payload.slice());
+    }
+    source.close();
+    return out;
+  };
+
+  it.skipIf(!templates || !data)('--decode-queue 0: every datagram through the datagram spool, in order (templates before their data), the same flows as straight, each once', async () => {
+    const run = async (extra: Partial<CollectorConfigInput>) => {
+      const store = storeDouble();
+      const { collector, port } = await startCollector(store, extra);
+      const sender = new DatagramSender(port);
+      try {
+        for (const d of [...payloads(templates!), ...payloads(data!)]) await sender.send(d);
+        await sender.sendAll(encodeV5(range(0, 3000)));
+        const done = () => {
+          const s = collector.snapshot();
+          return s.records > 3000 && s.stored + s.replayed === s.records && s.spool.bytes === 0 && (s.datagram_spool?.bytes ?? 0) === 0 && s.datagrams === s.decoded_datagrams;
+        };
+        await waitFor(done, 'every flow stored', 30_000);
+        const s = collector.snapshot();
+        expect(s).toMatchObject({ template_misses: 0, drops: {} });
+        const rows = store.rows.map((r) => `${String(r.src)} ${String(r.dst)} ${r.sport} ${r.dport} ${r.proto} ${r.packets} ${r.bytes} ${r.start}`).sort();
+        return { s, rows };
+      } finally {
+        sender.close();
+        await collector.stop();
       }
-      source.close();
-      return out;
     };
+    const straight = await run({});
+    const spooled = await run({ maxOutstanding: 0 });
+    expect(straight.s.datagram_spool).toMatchObject({ datagrams: 0, replayed: 0 });
+    expect(spooled.s.datagram_spool).toMatchObject({ datagrams: spooled.s.datagrams, replayed: spooled.s.datagrams, bytes: 0 });
+    expect(spooled.s.records).toBe(straight.s.records);
+    expect(spooled.rows).toEqual(straight.rows);
+  });
+
+  it('a datagram spool left by an earlier run is read first, from the batch after the last one its journal says was kept', async () => {
+    // Ten batches of three v5 datagrams (90 flows) in the datagram spool, as a run killed after
+    // keeping the flows of the first four would leave them.
+    const spool = join(work, `spool-${++dirs}`);
+    const datagrams = new DatagramSpool({ dir: join(spool, 'datagrams'), maxBytes: 1 << 20, segmentBytes: 1 << 20 }, undefined, () => {});
+    datagrams.open();
+    const encoded = encodeV5(range(0, 900));
+    for (let b = 0; b < 10; b++) {
+      const writer = new DatagramBatchWriter(() => new ArrayBuffer(1 << 16));
+      for (const d of encoded.slice(3 * b, 3 * b + 3)) writer.add(d, parseIp('127.0.0.1')!, Date.now());
+      const { buffer, length } = writer.take();
+      datagrams.append(new Uint8Array(buffer, 0, length), 3);
+    }
+    await datagrams.close();
+    writeFileSync(join(spool, DATAGRAM_JOURNAL), JSON.stringify({ done: { segment: 1, record: 3 } }));
+    const store = storeDouble();
+    const { collector } = await startCollector(store, { spoolDir: spool });
+    try {
+      await waitFor(() => collector.snapshot().datagram_spool?.replayed === 18 && collector.snapshot().stored + collector.snapshot().replayed === 540, 'the spool read back');
+      expect(collector.snapshot()).toMatchObject({ records: 540, drops: {} });
+    } finally {
+      await collector.stop();
+    }
+    expect([...numbers(store.rows)].sort((a, b) => a - b)).toEqual(Array.from({ length: 540 }, (_, i) => 360 + i));
+    expect(readdirSync(join(spool, 'datagrams')).filter((f) => f.endsWith('.spool'))).toEqual([]);
+  });
+
+  it.skipIf(!templates || !data)('saves IPFIX templates and restores them after a restart: data decodes without its template being resent', async () => {
     const store = storeDouble();
     const first = await startCollector(store);
     let sender = new DatagramSender(first.port);

@@ -2,14 +2,18 @@
 // the disk spool when the store is down or slow. Wires the parts, starts them in order and stops
 // them in reverse.
 
+import { readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, type MessagePort } from 'node:worker_threads';
+import type { DatagramPosition } from '../../collect/datagram-spool.js';
 import { DiskSpool } from '../../collect/disk-spool.js';
 import { parseListenAddress, type ListenAddress } from '../../collect/listen-address.js';
 import { VantageError } from '../../core/errors.js';
 import { buildStatsSnapshot, type CollectorStatsSnapshot, type ListenerStats } from './collector-stats.js';
 import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './collector-config.js';
 import { compiledWorkerUrl, DecodePool } from './decode-pool.js';
+import { DATAGRAM_JOURNAL, DatagramJournal, DatagramReplay } from './datagram-replay.js';
 import { FlowWriter } from './flow-writer.js';
 import { ReceiveLoop } from './receive-loop.js';
 import type { ReplayTarget } from './spool-replayer.js';
@@ -31,6 +35,8 @@ export class Collector {
   private readonly addresses: ListenAddress[];
   private readonly spool: DiskSpool;
   private readonly writer: FlowWriter;
+  private readonly journal: DatagramJournal;
+  private readonly replay: DatagramReplay;
   private pool?: DecodePool;
   /** Threaded: the receiver thread. Inline: the receive loop on this thread. */
   private receiver?: Worker;
@@ -44,6 +50,8 @@ export class Collector {
   /** The last file content written: exporters resend unchanged templates every few seconds. */
   private savedJson = '';
   private stopping = false;
+  /** The last datagram spool batch an earlier run completed. */
+  private resumeAfter?: DatagramPosition;
 
   constructor(
     input: CollectorConfigInput,
@@ -53,6 +61,21 @@ export class Collector {
     this.addresses = this.config.listen.map(parseListenAddress);
     this.spool = new DiskSpool({ dir: resolve(this.config.spoolDir), maxBytes: this.config.spoolMaxBytes, segmentBytes: this.config.spoolSegmentBytes });
     this.writer = new FlowWriter(deps.target, this.spool, this.config, deps.log, (chunks) => this.pool?.recycle(chunks));
+    this.journal = new DatagramJournal(join(this.spool.dir, DATAGRAM_JOURNAL));
+    this.replay = new DatagramReplay({
+      batchFlows: this.config.batchFlows,
+      flushMs: this.config.flushMs,
+      journal: this.journal,
+      nextRecordAt: () => this.spool.nextRecordAt(),
+      spool: (chunks, flows) => this.writer.spoolReplayed(chunks, flows),
+      completed: (position) => this.receiver?.postMessage({ t: 'completed', position } satisfies MainToReceiver),
+      log: deps.log,
+    });
+  }
+
+  /** Where datagrams wait that the decode workers could not take yet. */
+  get datagramSpoolDir(): string {
+    return join(this.spool.dir, 'datagrams');
   }
 
   /** Where templates are saved. */
@@ -78,6 +101,8 @@ export class Collector {
     this.startedAt = Date.now();
     this.spool.open();
     if (this.spool.hasBacklog) this.deps.log(`spool ${this.spool.dir} holds ${this.spool.segmentCount} segment(s), ${this.spool.bytes} bytes from an earlier run: replaying them first`);
+    // Before the flow spool's replay starts: the intent it settles points into the flow spool.
+    this.resumeAfter = this.journal.resolve(this.spool);
     const templates = await loadTemplates(this.templatePath, this.deps.log);
     const c = this.config;
     const pool = new DecodePool({
@@ -85,6 +110,8 @@ export class Collector {
       settings: { decoder: c.decoder, chunkFlows: Math.min(c.chunkFlows, c.batchFlows), chunkMs: c.chunkMs, statsMs: 1000, templatesMs: 1000, maxChunksInFlight: c.maxChunksInFlight },
       templates,
       onFlows: (bytes, flows, ipv6) => this.writer.add(bytes, flows, ipv6),
+      onReplayFlows: (n, bytes, flows, ipv6) => this.replay.add(n, bytes, flows, ipv6),
+      onReplayed: (tag) => this.replay.replayed(tag),
       onTemplates: () => {
         this.templatesDirty = true;
       },
@@ -95,6 +122,7 @@ export class Collector {
     const ports = await pool.start();
     if (templates.length > 0) this.deps.log(`restored ${templates.length} template(s) from ${this.templatePath}`);
     this.writer.start();
+    this.replay.start();
     this.templateTimer = setInterval(() => void this.saveTemplatesIfDirty(), c.templateSaveMs);
     this.templateTimer.unref();
     const receiverUrl = ports ? compiledWorkerUrl('receiver-worker') : undefined;
@@ -118,6 +146,7 @@ export class Collector {
       maxOutstanding: c.maxOutstanding,
       statsMs: 200,
       ports,
+      datagramSpool: c.datagramSpool ? { dir: this.datagramSpoolDir, maxBytes: c.spoolMaxBytes, segmentBytes: c.spoolSegmentBytes, resumeAfter: this.resumeAfter } : undefined,
     };
     const receiver = new Worker(url, { workerData: data, transferList: ports, name: 'vantage-receiver' });
     this.receiver = receiver;
@@ -126,6 +155,7 @@ export class Collector {
         switch (m.t) {
           case 'started':
             this.receive = { ...NO_RECEIVE, listeners: m.listeners };
+            if (m.thread && this.config.nice > 0) lowerPriorityExcept(m.thread, this.config.nice, this.deps.log);
             resolveStart();
             break;
           case 'failed':
@@ -136,6 +166,9 @@ export class Collector {
             break;
           case 'stats':
             this.receive = m.counters;
+            break;
+          case 'replay-lost':
+            this.replay.lost(m.n);
             break;
           case 'stopped':
             this.receive = m.counters;
@@ -226,6 +259,7 @@ export class Collector {
       await this.loop.stop();
       await pool?.whenFenced();
     }
+    this.replay.stop();
     await this.writer.stop(this.config.drainMs);
     if (pool) {
       this.templatesDirty = this.templatesDirty || pool.templates().length > 0;
@@ -233,6 +267,31 @@ export class Collector {
       await pool.stop();
     }
   }
+}
+
+/**
+ * Lowers the scheduling priority of every thread of this process but one (Linux: priority is per
+ * thread, and threads started later inherit it from the thread that starts them).
+ */
+function lowerPriorityExcept(keep: number, nice: number, log: (message: string) => void): void {
+  let tasks: string[];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return;
+  }
+  let done = 0;
+  for (const t of tasks) {
+    const tid = Number(t);
+    if (tid === keep) continue;
+    try {
+      setPriority(tid, nice);
+      done++;
+    } catch {
+      /* a thread that ended meanwhile */
+    }
+  }
+  log(`priority: ${done} threads at nice ${nice}, the receiver thread left at ${getPriority(keep)}`);
 }
 
 /** Builds a collector (no I/O until `start()`); throws USAGE on a bad listen address. */

@@ -9,7 +9,7 @@ import { parseIp } from '../../core/ip.js';
 import type { TemplateSnapshot } from '../../decode/decoder-state.js';
 import { DecodeEngine, newDecodeCounters, type DecodeCounters } from './decode-engine.js';
 import { laneOf } from './receive-loop.js';
-import type { DecodeWorkerData, DecodeWorkerSettings, DecoderToMain, MainToDecoder } from './worker-messages.js';
+import type { DecodeWorkerData, DecodeWorkerSettings, DecoderToMain, MainToDecoder, ReplayTag } from './worker-messages.js';
 
 /** Settings of the pool. */
 export interface DecodePoolOptions {
@@ -20,6 +20,10 @@ export interface DecodePoolOptions {
   readonly templates: readonly TemplateSnapshot[];
   /** Encoded flows from a lane, in the order it decoded them. */
   readonly onFlows: (bytes: Uint8Array, flows: number, ipv6: number) => void;
+  /** Encoded flows of the datagram spool's batch number `n` (threaded only). */
+  readonly onReplayFlows?: (n: number, bytes: Uint8Array, flows: number, ipv6: number) => void;
+  /** Every flow of a datagram spool batch was handed over. */
+  readonly onReplayed?: (tag: ReplayTag) => void;
   /** A lane's templates changed (see {@link DecodePool.templates}). */
   readonly onTemplates: () => void;
   /** A worker was restarted after a crash: hand its new channel end to the receiver. */
@@ -120,11 +124,16 @@ export class DecodePool {
     switch (m.t) {
       case 'flows':
         lane.counters = m.counters;
-        this.options.onFlows(new Uint8Array(m.buf, 0, m.len), m.flows, m.ipv6);
+        if (m.replay !== undefined) this.options.onReplayFlows?.(m.replay, new Uint8Array(m.buf, 0, m.len), m.flows, m.ipv6);
+        else this.options.onFlows(new Uint8Array(m.buf, 0, m.len), m.flows, m.ipv6);
         lane.worker?.postMessage({ t: 'ack' } satisfies MainToDecoder);
         break;
       case 'stats':
         lane.counters = m.counters;
+        break;
+      case 'replayed':
+        lane.counters = m.counters;
+        this.options.onReplayed?.(m.tag);
         break;
       case 'templates':
         lane.templates = m.templates;

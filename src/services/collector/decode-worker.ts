@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { DecodeEngine, type EncodedFlows } from './decode-engine.js';
-import type { DecodeWorkerData, DecoderToMain, DecoderToReceiver, MainToDecoder, ReceiverToDecoder } from './worker-messages.js';
+import type { DecodeWorkerData, DecoderToMain, DecoderToReceiver, MainToDecoder, ReceiverToDecoder, ReplayTag } from './worker-messages.js';
 
 const main = parentPort;
 if (!main) throw new Error('decode-worker.js runs as a worker thread');
@@ -15,6 +15,8 @@ let countersDirty = false;
 /** Chunks the main thread has not taken yet, and batches held back meanwhile. */
 let chunksInFlight = 0;
 const held: ReceiverToDecoder[] = [];
+/** The datagram spool batch being decoded: its flows are sent apart from live ones. */
+let replaying: ReplayTag | undefined;
 
 function toMain(message: DecoderToMain, transfer: ArrayBuffer[] = []): void {
   main!.postMessage(message, transfer);
@@ -22,7 +24,7 @@ function toMain(message: DecoderToMain, transfer: ArrayBuffer[] = []): void {
 
 function postFlows(chunk: EncodedFlows): void {
   const buf = chunk.bytes.buffer as ArrayBuffer;
-  toMain({ t: 'flows', buf, len: chunk.bytes.byteLength, flows: chunk.flows, ipv6: chunk.ipv6, counters: engine.counters }, [buf]);
+  toMain({ t: 'flows', buf, len: chunk.bytes.byteLength, flows: chunk.flows, ipv6: chunk.ipv6, counters: engine.counters, replay: replaying?.n }, [buf]);
   countersDirty = false;
   chunksInFlight++;
 }
@@ -41,7 +43,16 @@ function sendTemplates(): void {
 
 function handle(m: ReceiverToDecoder): void {
   if (m.t === 'batch') {
-    engine.decodeBatch(m.buf, m.len);
+    if (m.replay) {
+      // Its flows in chunks of their own, then word that they are all sent: the main thread spools
+      // them in batches that end on a spooled batch's boundary (see DatagramReplay).
+      sendFlows();
+      replaying = m.replay;
+      engine.decodeBatch(m.buf, m.len);
+      sendFlows();
+      replaying = undefined;
+      toMain({ t: 'replayed', tag: m.replay, counters: engine.counters });
+    } else engine.decodeBatch(m.buf, m.len);
     countersDirty = true;
     port.postMessage({ t: 'ret', buf: m.buf } satisfies DecoderToReceiver, [m.buf]);
     sendTemplates();

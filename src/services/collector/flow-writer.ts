@@ -163,6 +163,15 @@ export class FlowWriter {
     this.counters.received += flows;
   }
 
+  /**
+   * Writes flows decoded from the datagram spool to the spool, whatever the store's state: the
+   * replayer then moves them to the store exactly once (DatagramReplay says why not straight).
+   */
+  spoolReplayed(chunks: Uint8Array[], flows: number): void {
+    this.counters.received += flows;
+    this.toSpool({ chunks, flows });
+  }
+
   /** Ends the current batch now and routes it. */
   cut(): void {
     if (this.pendingFlows === 0) return;

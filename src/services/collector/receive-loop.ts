@@ -1,15 +1,18 @@
 // The receive loop: UDP listeners whose only job is to count each datagram, pick its decode lane
 // by exporter address (so an exporter's templates live in one worker) and copy it into that lane's
 // batch buffer; filled buffers go to the lane and come back for reuse. Runs in its own thread,
-// so that store appends on the main thread never delay a socket read.
+// so that store appends on the main thread never delay a socket read. When a lane is behind,
+// batches go to the datagram spool instead, and every batch after them too until the spool has
+// been read back to the lanes: an exporter's datagrams reach its worker in the order they came.
 
-import { DatagramBatchWriter } from '../../collect/datagram-batch.js';
+import { DatagramBatchWriter, DATAGRAM_HEADER_BYTES } from '../../collect/datagram-batch.js';
+import type { DatagramPosition, DatagramSpool, SpooledBatch } from '../../collect/datagram-spool.js';
 import type { ListenAddress } from '../../collect/listen-address.js';
 import { UdpListener } from '../../collect/udp-listener.js';
 import { formatIp, parseIp, type Ip } from '../../core/ip.js';
 import type { ListenerStats } from './collector-stats.js';
 import { MAX_EXPORTERS } from './decode-engine.js';
-import type { ReceiveCounters } from './worker-messages.js';
+import type { ReceiveCounters, ReplayTag } from './worker-messages.js';
 
 /** Settings of the loop. */
 export interface ReceiveLoopOptions {
@@ -21,10 +24,17 @@ export interface ReceiveLoopOptions {
   /** A batch is sent once it holds this many bytes, or at the next tick (every `tickMs`). */
   readonly sendBytes: number;
   readonly tickMs: number;
-  /** Batches a lane may have queued before datagrams for it are dropped (COLLECT_DECODE_BACKLOG). */
+  /**
+   * Batches a lane may have queued; beyond, its batches go to the datagram spool (0: all do), or
+   * without one its datagrams are dropped (COLLECT_DECODE_BACKLOG; 0 counts as 1).
+   */
   readonly maxOutstanding: number;
-  /** Hands a filled buffer to a lane; the lane gives it back with {@link ReceiveLoop.returned}. */
-  readonly send: (lane: number, buffer: ArrayBuffer, length: number) => void;
+  /** Hands a filled buffer to a lane (with its tag when it comes from the spool); the lane gives it back with {@link ReceiveLoop.returned}. */
+  readonly send: (lane: number, buffer: ArrayBuffer, length: number, replay?: ReplayTag) => void;
+  /** Opened by the caller; owned by the loop from then on (closed by `stop()`). */
+  readonly spool?: DatagramSpool;
+  /** Batches from the spool that a crashed worker took with it (they will never be reported decoded). */
+  readonly replayLost?: (n: readonly number[]) => void;
   readonly log: (message: string) => void;
 }
 
@@ -34,11 +44,24 @@ interface Exporter {
   readonly counters: { datagrams: number; bytes: number };
 }
 
+interface InFlight {
+  readonly datagrams: number;
+  /** The batch's replay number when it came from the spool. */
+  readonly replay?: number;
+}
+
 interface Lane {
   readonly writer: DatagramBatchWriter;
   outstanding: number;
-  /** Datagrams in each batch sent and not yet returned, oldest first. */
-  readonly inFlight: number[];
+  /** Batches sent and not yet returned, oldest first. */
+  readonly inFlight: InFlight[];
+}
+
+/** The exporter address of a batch's first datagram (see DatagramBatchWriter.add). */
+function firstExporter(batch: Uint8Array): Ip {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  if (batch.byteLength < DATAGRAM_HEADER_BYTES) return 0;
+  return batch[12] === 4 ? view.getUint32(16) : (view.getBigUint64(16) << 64n) | view.getBigUint64(24);
 }
 
 /** Addresses remembered; a spoofed flood beyond this is parsed per datagram. */
@@ -71,6 +94,18 @@ export class ReceiveLoop {
   private readonly drops: Record<string, number> = {};
   private tick?: NodeJS.Timeout;
   private finalKernelDrops = 0;
+  /** True from the first batch spooled until the spool has been read back to the lanes. */
+  private spooling = false;
+  private draining?: Promise<void>;
+  /** A batch read back and waiting for room in its lane. */
+  private held?: SpooledBatch;
+  private replayCount = 0;
+  private stopping = false;
+  private lastFailureLog = 0;
+  private spoolingSince = 0;
+  private spooledBefore = 0;
+  private spoolSpells = 0;
+  private lastSpoolLog = 0;
 
   constructor(private readonly options: ReceiveLoopOptions) {
     for (let i = 0; i < options.lanes; i++) this.lanes.push({ writer: new DatagramBatchWriter(this.allocate), outstanding: 0, inFlight: [] });
@@ -89,6 +124,8 @@ export class ReceiveLoop {
       for (const l of this.listenerList) await l.stop();
       throw err;
     }
+    // An earlier run left batches in the spool: they go to the workers before anything new.
+    if (this.options.spool?.unread) this.spooling = true;
     this.tick = setInterval(() => this.flush(), this.options.tickMs);
   }
 
@@ -137,18 +174,119 @@ export class ReceiveLoop {
   private send(index: number): void {
     const lane = this.lanes[index]!;
     const w = lane.writer;
-    // A lane that is behind keeps its batch filling here; once that buffer is full too, the next
-    // datagrams for it are dropped (and counted) rather than queued without bound.
-    if (w.count === 0 || lane.outstanding >= this.options.maxOutstanding) return;
+    if (w.count === 0) return;
+    if (this.options.spool && (this.spooling || lane.outstanding >= this.options.maxOutstanding)) {
+      const { buffer, length, count } = w.take();
+      this.toSpool(new Uint8Array(buffer, 0, length), count);
+      this.recycle(buffer);
+      return;
+    }
+    // Without a spool, a lane that is behind keeps its batch filling here; once that buffer is
+    // full too, the next datagrams for it are dropped (and counted) rather than queued without bound.
+    if (lane.outstanding >= Math.max(1, this.options.maxOutstanding)) return;
     const { buffer, length, count } = w.take();
-    lane.outstanding++;
-    lane.inFlight.push(count);
-    this.options.send(index, buffer, length);
+    this.post(index, buffer, length, count);
   }
 
-  /** Sends every non-empty batch now (lanes with room). */
+  private post(index: number, buffer: ArrayBuffer, length: number, datagrams: number, replay?: ReplayTag): void {
+    const lane = this.lanes[index]!;
+    lane.outstanding++;
+    lane.inFlight.push({ datagrams, replay: replay?.n });
+    this.options.send(index, buffer, length, replay);
+  }
+
+  private toSpool(batch: Uint8Array, datagrams: number): void {
+    const spool = this.options.spool!;
+    let outcome: 'ok' | 'full';
+    try {
+      outcome = spool.append(batch, datagrams);
+    } catch (err) {
+      this.count('COLLECT_DATAGRAM_SPOOL_IO', datagrams);
+      this.logFailure(`${(err as Error).message}: ${datagrams} datagrams dropped`);
+      return;
+    }
+    if (outcome === 'full') {
+      this.count('COLLECT_DATAGRAM_SPOOL_FULL', datagrams);
+      this.logFailure(`datagram spool ${spool.dir} is full (${spool.bytes} bytes): ${datagrams} datagrams dropped`);
+      return;
+    }
+    if (!this.spooling) {
+      this.spooling = true;
+      this.spoolingSince = Date.now();
+      this.spooledBefore = spool.spooledDatagrams - datagrams;
+      void this.drain();
+    }
+  }
+
+  /** One line per time the workers fell behind, once they caught up (at most one per 10 s, with the count since). */
+  private logSpooling(): void {
+    this.spoolSpells++;
+    const now = Date.now();
+    if (now - this.lastSpoolLog < 10_000) return;
+    const spool = this.options.spool!;
+    const datagrams = spool.spooledDatagrams - this.spooledBefore;
+    this.options.log(
+      `decode workers caught up: ${datagrams} datagrams kept in the datagram spool over ${((now - this.spoolingSince) / 1000).toFixed(1)} s` +
+        (this.spoolSpells > 1 ? ` (${this.spoolSpells} times since the last such line)` : ''),
+    );
+    this.lastSpoolLog = now;
+    this.spoolSpells = 0;
+  }
+
+  private count(code: string, n: number): void {
+    this.drops[code] = (this.drops[code] ?? 0) + n;
+  }
+
+  private logFailure(message: string): void {
+    // At most one such line per 10 s: a full disk must not flood the log.
+    const now = Date.now();
+    if (now - this.lastFailureLog < 10_000) return;
+    this.lastFailureLog = now;
+    this.options.log(message);
+  }
+
+  /** Reads the spool back to the lanes while it has batches and they have room; runs once at a time. */
+  private drain(): Promise<void> {
+    this.draining ??= this.drainSpool().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private async drainSpool(): Promise<void> {
+    const spool = this.options.spool!;
+    // Half the lane's room: once the spool is read back, live batches find room at once.
+    const window = Math.max(1, this.options.maxOutstanding >> 1);
+    try {
+      while (this.spooling && !this.stopping) {
+        const batch = this.held ?? (await spool.next());
+        if (batch === 'wait') break; // read at a later tick
+        if (!batch) {
+          // Everything written is read (nothing was written since: this runs before any datagram
+          // callback); later batches go straight to the lanes, behind the ones read back.
+          this.spooling = false;
+          this.logSpooling();
+          break;
+        }
+        const index = laneOf(firstExporter(batch.payload), this.lanes.length);
+        if (this.lanes[index]!.outstanding >= window) {
+          this.held = batch;
+          break;
+        }
+        this.held = undefined;
+        const size = batch.payload.byteLength;
+        const buffer = size <= this.options.bufferBytes ? this.allocate() : new ArrayBuffer(size);
+        new Uint8Array(buffer).set(batch.payload);
+        this.post(index, buffer, size, batch.datagrams, { n: this.replayCount++, position: batch.position });
+      }
+    } catch (err) {
+      // Retried at the next tick.
+      this.logFailure(`cannot read the datagram spool ${spool.dir}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Sends every non-empty batch now (lanes with room), and reads the spool back when it has room. */
   flush(): void {
     for (let i = 0; i < this.lanes.length; i++) this.send(i);
+    if (this.spooling) void this.drain();
   }
 
   /** A lane gave a buffer back. */
@@ -156,16 +294,28 @@ export class ReceiveLoop {
     const lane = this.lanes[index]!;
     lane.outstanding--;
     lane.inFlight.shift();
+    this.recycle(buffer);
+    if (this.spooling) void this.drain();
+  }
+
+  private recycle(buffer: ArrayBuffer): void {
     if (buffer.byteLength === this.options.bufferBytes && this.free.length < 256) this.free.push(buffer);
   }
 
   /** A lane's worker died: its queued batches are gone. Counted as COLLECT_WORKER_CRASH. */
   lost(index: number): void {
     const lane = this.lanes[index]!;
-    const n = lane.inFlight.reduce((a, b) => a + b, 0);
+    const n = lane.inFlight.reduce((a, b) => a + b.datagrams, 0);
+    const replays = lane.inFlight.flatMap((b) => (b.replay === undefined ? [] : [b.replay]));
     lane.inFlight.length = 0;
     lane.outstanding = 0;
-    if (n > 0) this.drops.COLLECT_WORKER_CRASH = (this.drops.COLLECT_WORKER_CRASH ?? 0) + n;
+    if (n > 0) this.count('COLLECT_WORKER_CRASH', n);
+    if (replays.length > 0) this.options.replayLost?.(replays);
+  }
+
+  /** The flows of every spooled batch up to `position` are in the flow spool: their segments may go. */
+  completed(position: DatagramPosition): void {
+    this.options.spool?.completed(position);
   }
 
   /** Counters now. */
@@ -174,10 +324,16 @@ export class ReceiveLoop {
     const kernel = this.finalKernelDrops + listeners.reduce((n, l) => n + l.kernel_drops, 0);
     const drops = { ...this.drops };
     if (kernel > 0) drops.COLLECT_KERNEL_DROP = kernel;
-    return { datagrams: this.datagrams, bytes: this.bytes, exporters: this.received, drops, listeners };
+    const spool = this.options.spool;
+    const datagramSpool = spool && { spooled: spool.spooledDatagrams, replayed: spool.replayedDatagrams, bytes: spool.bytes, segments: spool.segmentCount };
+    return { datagrams: this.datagrams, bytes: this.bytes, exporters: this.received, drops, listeners, datagramSpool };
   }
 
-  /** Closes the sockets and sends every batch (waiting for lanes to make room). */
+  /**
+   * Closes the sockets and sends every batch (waiting for lanes to make room; while the spool is
+   * being read back, to the spool), then closes the spool: what it still holds is read back at
+   * the next start.
+   */
   async stop(): Promise<void> {
     // The sockets' kernel drop counters vanish with them: keep the last reading.
     this.finalKernelDrops += this.listenerList.reduce((n, l) => n + l.kernelDrops(), 0);
@@ -189,5 +345,8 @@ export class ReceiveLoop {
         if (this.lanes[i]!.writer.count > 0) await new Promise((r) => setTimeout(r, 2));
       }
     }
+    this.stopping = true;
+    await this.draining;
+    await this.options.spool?.close();
   }
 }

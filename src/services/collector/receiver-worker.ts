@@ -1,9 +1,12 @@
 // Entry point of the receiver thread: runs the receive loop and forwards filled batches straight
-// to the decode workers through their channels; the main thread only sees counters.
+// to the decode workers through their channels (or to the datagram spool while they are behind);
+// the main thread only sees counters and says which spooled batches are done with.
 
+import { readlinkSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { DatagramSpool } from '../../collect/datagram-spool.js';
 import { ReceiveLoop } from './receive-loop.js';
-import type { DecoderToReceiver, MainToReceiver, ReceiverToDecoder, ReceiverToMain, ReceiverWorkerData } from './worker-messages.js';
+import type { DecoderToReceiver, MainToReceiver, ReceiveCounters, ReceiverToDecoder, ReceiverToMain, ReceiverWorkerData } from './worker-messages.js';
 
 const main = parentPort;
 if (!main) throw new Error('receiver-worker.js runs as a worker thread');
@@ -14,12 +17,38 @@ function toMain(message: ReceiverToMain): void {
   main!.postMessage(message);
 }
 
+/** Damaged datagram spool records, merged into the loop's counters. */
+const drops: Record<string, number> = {};
+const spoolSettings = data.datagramSpool;
+const spool =
+  spoolSettings &&
+  new DatagramSpool({ dir: spoolSettings.dir, maxBytes: spoolSettings.maxBytes, segmentBytes: spoolSettings.segmentBytes }, spoolSettings.resumeAfter, (code, records) => {
+    drops[code] = (drops[code] ?? 0) + records;
+  });
+
 const loop = new ReceiveLoop({
   ...data,
   lanes: ports.length,
-  send: (lane, buf, len) => ports[lane]!.postMessage({ t: 'batch', buf, len } satisfies ReceiverToDecoder, [buf]),
+  spool,
+  send: (lane, buf, len, replay) => ports[lane]!.postMessage({ t: 'batch', buf, len, replay } satisfies ReceiverToDecoder, [buf]),
+  replayLost: (n) => toMain({ t: 'replay-lost', n }),
   log: (message) => toMain({ t: 'log', message }),
 });
+
+/** This thread's kernel id (Linux), for the main thread to leave its priority alone. */
+function threadId(): number | undefined {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function counters(): ReceiveCounters {
+  const c = loop.counters();
+  for (const [code, n] of Object.entries(drops)) c.drops[code] = (c.drops[code] ?? 0) + n;
+  return c;
+}
 
 function listen(lane: number, port: MessagePort): void {
   port.on('message', (m: DecoderToReceiver) => {
@@ -38,18 +67,23 @@ main.on('message', (m: MainToReceiver) => {
     listen(m.lane, m.port);
     return;
   }
+  if (m.t === 'completed') {
+    loop.completed(m.position);
+    return;
+  }
   void (async () => {
     clearInterval(stats);
     await loop.stop();
     for (const port of ports) port.postMessage({ t: 'fence' } satisfies ReceiverToDecoder);
-    toMain({ t: 'stopped', counters: loop.counters() });
+    toMain({ t: 'stopped', counters: counters() });
   })();
 });
 
 try {
+  spool?.open();
   await loop.start();
-  toMain({ t: 'started', listeners: loop.listeners() });
-  stats = setInterval(() => toMain({ t: 'stats', counters: loop.counters() }), data.statsMs);
+  toMain({ t: 'started', listeners: loop.listeners(), thread: threadId() });
+  stats = setInterval(() => toMain({ t: 'stats', counters: counters() }), data.statsMs);
 } catch (err) {
   toMain({ t: 'failed', message: (err as Error).message });
 }

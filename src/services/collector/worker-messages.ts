@@ -2,6 +2,7 @@
 // workers. Plain structured-clone data; buffers are transferred, never copied.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { DatagramPosition } from '../../collect/datagram-spool.js';
 import type { ListenAddress } from '../../collect/listen-address.js';
 import type { DecoderOptions, TemplateSnapshot } from '../../decode/decoder-state.js';
 import type { ListenerStats } from './collector-stats.js';
@@ -41,9 +42,15 @@ export type MainToDecoder =
   /** Buffers of flow chunks the store or the spool has taken, for the encoder to reuse. */
   | { readonly t: 'spare'; readonly bufs: ArrayBuffer[] };
 
+/** A batch read back from the datagram spool: its place there, and its number in this run's replay order. */
+export interface ReplayTag {
+  readonly n: number;
+  readonly position: DatagramPosition;
+}
+
 /** Receiver to decode worker. */
 export type ReceiverToDecoder =
-  | { readonly t: 'batch'; readonly buf: ArrayBuffer; readonly len: number }
+  | { readonly t: 'batch'; readonly buf: ArrayBuffer; readonly len: number; readonly replay?: ReplayTag }
   /** Nothing follows: decode what came before, hand everything to the main thread, say 'fenced'. */
   | { readonly t: 'fence' };
 
@@ -53,7 +60,18 @@ export type DecoderToReceiver = { readonly t: 'ret'; readonly buf: ArrayBuffer }
 /** Decode worker to main thread. */
 export type DecoderToMain =
   /** Encoded flows, with the counters as of their decoding (so counters never lag the flows). */
-  | { readonly t: 'flows'; readonly buf: ArrayBuffer; readonly len: number; readonly flows: number; readonly ipv6: number; readonly counters: DecodeCounters }
+  | {
+      readonly t: 'flows';
+      readonly buf: ArrayBuffer;
+      readonly len: number;
+      readonly flows: number;
+      readonly ipv6: number;
+      readonly counters: DecodeCounters;
+      /** Decoded from the datagram spool's batch number `replay` (see ReplayTag). */
+      readonly replay?: number;
+    }
+  /** Every flow of a batch from the datagram spool was sent (in 'flows' messages before this one). */
+  | { readonly t: 'replayed'; readonly tag: ReplayTag; readonly counters: DecodeCounters }
   | { readonly t: 'stats'; readonly counters: DecodeCounters }
   | { readonly t: 'templates'; readonly templates: TemplateSnapshot[] }
   | { readonly t: 'fenced'; readonly counters: DecodeCounters; readonly templates: TemplateSnapshot[] };
@@ -69,6 +87,22 @@ export interface ReceiverWorkerData {
   readonly statsMs: number;
   /** One channel end per decode worker, in lane order. */
   readonly ports: readonly MessagePort[];
+  /** Where datagrams go that a decode worker cannot take yet (absent: they are dropped, COLLECT_DECODE_BACKLOG). */
+  readonly datagramSpool?: {
+    readonly dir: string;
+    readonly maxBytes: number;
+    readonly segmentBytes: number;
+    /** Records up to here are in the flow spool or the store already (see DatagramJournal). */
+    readonly resumeAfter?: DatagramPosition;
+  };
+}
+
+/** The datagram spool's counters (datagrams, and the spool's size). */
+export interface DatagramSpoolCounters {
+  readonly spooled: number;
+  readonly replayed: number;
+  readonly bytes: number;
+  readonly segments: number;
 }
 
 /** Counters of the receive side. */
@@ -77,9 +111,10 @@ export interface ReceiveCounters {
   readonly bytes: number;
   /** Datagrams and bytes per exporter address (beyond a bound, summed under 'other'). */
   readonly exporters: Record<string, { datagrams: number; bytes: number }>;
-  /** COLLECT_DECODE_BACKLOG, COLLECT_WORKER_CRASH, COLLECT_KERNEL_DROP (datagrams). */
+  /** COLLECT_DECODE_BACKLOG, COLLECT_WORKER_CRASH, COLLECT_KERNEL_DROP, COLLECT_DATAGRAM_SPOOL_* (datagrams); COLLECT_SPOOL_TORN/CORRUPT (records). */
   readonly drops: Record<string, number>;
   readonly listeners: readonly ListenerStats[];
+  readonly datagramSpool?: DatagramSpoolCounters;
 }
 
 /** Main thread to receiver. */
@@ -87,12 +122,17 @@ export type MainToReceiver =
   /** Close the sockets, send what is batched, fence every decode worker, answer 'stopped'. */
   | { readonly t: 'stop' }
   /** A decode worker was restarted: its new channel end (the old worker's batches are lost). */
-  | { readonly t: 'replace'; readonly lane: number; readonly port: MessagePort };
+  | { readonly t: 'replace'; readonly lane: number; readonly port: MessagePort }
+  /** The flows of every datagram spool record up to here are in the flow spool: its segments may go. */
+  | { readonly t: 'completed'; readonly position: DatagramPosition };
 
 /** Receiver to main thread. */
 export type ReceiverToMain =
-  | { readonly t: 'started'; readonly listeners: readonly ListenerStats[] }
+  /** `thread`: the receiver's kernel thread id, where the system has one. */
+  | { readonly t: 'started'; readonly listeners: readonly ListenerStats[]; readonly thread?: number }
   | { readonly t: 'failed'; readonly message: string }
   | { readonly t: 'log'; readonly message: string }
   | { readonly t: 'stats'; readonly counters: ReceiveCounters }
+  /** Datagram spool batches lost with a crashed decode worker (counted as COLLECT_WORKER_CRASH): they will not be 'replayed'. */
+  | { readonly t: 'replay-lost'; readonly n: readonly number[] }
   | { readonly t: 'stopped'; readonly counters: ReceiveCounters };
