@@ -294,8 +294,8 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
   }
   const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
   const sendSeconds = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
-  // Until the datagram spool is read back too (its flows then go through the flow spool).
-  await settle(() => (stats.stored ?? 0) + (stats.spooled ?? 0) + (stats.datagram_spool?.replayed ?? 0), 1500, 120_000);
+  // Until both spools are read back too (the datagram spool's flows go through the flow spool).
+  await settle(() => (stats.stored ?? 0) + (stats.spooled ?? 0) + (stats.replayed ?? 0) + (stats.datagram_spool?.replayed ?? 0), 5000, 120_000);
   const rss = peakRssMb(child.pid!);
   child.kill('SIGTERM');
   await waitExit(child, 300_000);

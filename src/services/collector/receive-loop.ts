@@ -100,6 +100,7 @@ export class ReceiveLoop {
   /** A batch read back and waiting for room in its lane. */
   private held?: SpooledBatch;
   private replayCount = 0;
+  private replayPaused = false;
   private stopping = false;
   private lastFailureLog = 0;
   private spoolingSince = 0;
@@ -256,7 +257,7 @@ export class ReceiveLoop {
     // Half the lane's room: once the spool is read back, live batches find room at once.
     const window = Math.max(1, this.options.maxOutstanding >> 1);
     try {
-      while (this.spooling && !this.stopping) {
+      while (this.spooling && !this.stopping && !this.replayPaused) {
         const batch = this.held ?? (await spool.next());
         if (batch === 'wait') break; // read at a later tick
         if (!batch) {
@@ -267,7 +268,8 @@ export class ReceiveLoop {
           break;
         }
         const index = laneOf(firstExporter(batch.payload), this.lanes.length);
-        if (this.lanes[index]!.outstanding >= window) {
+        // Held or stopped while it was being read: it waits.
+        if (this.replayPaused || this.stopping || this.lanes[index]!.outstanding >= window) {
           this.held = batch;
           break;
         }
@@ -311,6 +313,16 @@ export class ReceiveLoop {
     lane.outstanding = 0;
     if (n > 0) this.count('COLLECT_WORKER_CRASH', n);
     if (replays.length > 0) this.options.replayLost?.(replays);
+  }
+
+  /**
+   * Holds the spool's read-back (datagrams keep going to it) or lets it go on. The main thread
+   * holds it while the flow spool, where the flows of batches read back go, is behind the store:
+   * the backlog then waits as datagrams, half the size of decoded flows.
+   */
+  pauseReplay(pause: boolean): void {
+    this.replayPaused = pause;
+    if (!pause && this.spooling) void this.drain();
   }
 
   /** The flows of every spooled batch up to `position` are in the flow spool: their segments may go. */

@@ -71,6 +71,10 @@ main.on('message', (m: MainToReceiver) => {
     loop.completed(m.position);
     return;
   }
+  if (m.t === 'pace') {
+    loop.pauseReplay(m.pause);
+    return;
+  }
   void (async () => {
     clearInterval(stats);
     await loop.stop();

@@ -124,7 +124,9 @@ export type MainToReceiver =
   /** A decode worker was restarted: its new channel end (the old worker's batches are lost). */
   | { readonly t: 'replace'; readonly lane: number; readonly port: MessagePort }
   /** The flows of every datagram spool record up to here are in the flow spool: its segments may go. */
-  | { readonly t: 'completed'; readonly position: DatagramPosition };
+  | { readonly t: 'completed'; readonly position: DatagramPosition }
+  /** Stop (or go on) reading the datagram spool back: the flow spool is behind the store (or no longer). */
+  | { readonly t: 'pace'; readonly pause: boolean };
 
 /** Receiver to main thread. */
 export type ReceiverToMain =
