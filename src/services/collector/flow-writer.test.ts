@@ -159,6 +159,55 @@ describe('FlowWriter', () => {
     expect([writer.counters.spooled, writer.counters.replayed, writer.counters.stored]).toEqual([10, 10, 10]);
   });
 
+  it('a store it writes alone: the journal entry of each replayed batch holds the true count, direct appends in between included, counted once', async () => {
+    const spool = openSpool();
+    const rows: number[] = [];
+    let counts = 0;
+    const target: ReplayTarget = {
+      soleWriter: true,
+      appendConcurrency: 2,
+      async appendEncoded(chunks) {
+        await new Promise((r) => setTimeout(r, 2));
+        const flows: FlowRecord[] = [];
+        for (const c of chunks) decodeFlowChunks(c, flows);
+        rows.push(...flows.map((f) => f.sport));
+      },
+      async appendFlows() {
+        throw new Error('not used');
+      },
+      async countFlows() {
+        counts++;
+        return rows.length;
+      },
+    };
+    const wrong: string[] = [];
+    let intents = 0;
+    const write = spool.writeJournal.bind(spool);
+    spool.writeJournal = async (j) => {
+      if (j?.intent) {
+        intents++;
+        if (j.intent.flowsBefore !== rows.length) wrong.push(`${j.intent.flowsBefore} != ${rows.length}`);
+      }
+      return write(j);
+    };
+    // One batch may wait: batches arriving faster than the appends take them are spooled and
+    // replayed between the direct appends.
+    const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 1, retryMs: 10, maxRetryMs: 10 }, () => undefined);
+    writer.start();
+    for (let b = 0; b < 60; b++) {
+      writer.add(chunk(b * 10, 10), 10);
+      if (b % 3 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    for (let i = 0; i < 500 && writer.counters.stored + writer.counters.replayed < 600; i++) await tick();
+    await writer.stop(1000);
+    expect(rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+    expect(writer.counters.replayed).toBeGreaterThan(0);
+    expect(writer.counters.stored).toBeGreaterThan(0);
+    expect(intents).toBe(writer.counters.replayed / 10);
+    expect(wrong).toEqual([]);
+    expect(counts).toBe(1);
+  });
+
   it('a replay step that fails sends what queued meanwhile to the spool, so the next step can tell whether its append happened', async () => {
     const spool = openSpool();
     const target = slowTarget();

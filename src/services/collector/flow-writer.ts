@@ -244,11 +244,13 @@ export class FlowWriter {
     this.counters.appendSeconds += (performance.now() - t0) / 1000;
     this.counters.appends++;
     this.counters.stored += batch.flows;
+    this.replayer.counted(batch.flows);
     this.released(batch.chunks);
   }
 
   private storeFailed(err: unknown): void {
     this.counters.appendErrors++;
+    this.replayer.forgetCount();
     if (this.healthy) this.log(`store append failed (${(err as Error).message}): spooling to ${this.spool.dir}, retrying in ${Math.round(this.retryDelay / 1000)} s`);
     this.healthy = false;
     clearTimeout(this.retryTimer);
@@ -337,6 +339,7 @@ export class FlowWriter {
   private async refresh(): Promise<boolean> {
     this.exclusive = true;
     try {
+      this.replayer.forgetCount();
       await this.target.refresh!();
       this.refreshedAt = this.counters.stored + this.counters.replayed;
       return true;

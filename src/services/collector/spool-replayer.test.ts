@@ -160,6 +160,38 @@ describe('spool replayer', () => {
     await spool.close();
   });
 
+  it('the sole writer of a store counts its flows once: the counts in its journal stay exact across direct appends, and a failure counts again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vantage-replay-'));
+    dirs.push(dir);
+    const spool = openSpool(dir);
+    for (let b = 0; b < 4; b++) spool.append([encodeFlowChunk(flows(b * 10, 10))], 10);
+    spool.sealActive();
+    const inner = memoryTarget();
+    inner.rows.push(...flows(1000, 7)); // already in the store
+    let counts = 0;
+    const target: ReplayTarget = { soleWriter: true, appendFlows: (r) => inner.appendFlows(r), countFlows: () => (counts++, inner.countFlows()) };
+    const intents: number[] = [];
+    const journal = spool.writeJournal.bind(spool);
+    spool.writeJournal = async (j) => {
+      if (j?.intent) intents.push(j.intent.flowsBefore);
+      return journal(j);
+    };
+    const replayer = new SpoolReplayer(spool, target, events());
+    expect(await replayer.step()).toBe('replayed');
+    expect(await replayer.step()).toBe('replayed');
+    // A direct append between steps (the writer reports it), then a failed step.
+    await inner.appendFlows(flows(2000, 5));
+    replayer.counted(5);
+    inner.failNext = 'before-commit';
+    await expect(replayer.step()).rejects.toThrow('store down');
+    await replayAll(replayer);
+    // Before each append, the store's true count; counted once at first and once after the failure.
+    expect(intents).toEqual([7, 17, 32, 32, 42]);
+    expect(counts).toBe(2);
+    expect(inner.rows).toHaveLength(52);
+    await spool.close();
+  });
+
   it('a torn last record (crash while spooling) is discarded and counted; the records before it replay', async () => {
     const dir = await spoolWithBatches([flows(0, 2), flows(2, 2), flows(4, 2)]);
     const path = join(dir, readdirSync(dir).find((f) => f.endsWith('.spool'))!);

@@ -66,6 +66,9 @@ export function storeReplayTarget(store: Store, enricher?: CurrentEnricher): Sto
       return open;
     },
     appendConcurrency: encodedConcurrency(store),
+    // The collector opened this store: a DuckDB file is then its alone (one process per file); a
+    // ClickHouse table may have other collectors writing to it.
+    soleWriter: store.dialect.name === 'duckdb',
     ensureOpen,
     async appendFlows(records) {
       await ensureOpen();
