@@ -423,7 +423,8 @@ async function main(): Promise<void> {
     rows.push(['vantage / nfcapd zero-loss rate', ratio, '>= 1', n > 0 && v >= n ? 'ok' : 'MISSED']);
     // With no lossless step there is no rate to hold the memory target at.
     rows.push(['collector peak RSS at those rates', direct.length > 0 ? `${rss} MB` : '-', '< 500 MB', direct.length === 0 ? '-' : rss < 500 ? 'ok' : 'MISSED']);
-    rows.push([`  zero loss with the spool taking the excess (${opts.seconds} s steps)`, `${grouped(burst)} flows/s, peak ${burstRss} MB`, '', '']);
+    rows.push([`  zero loss with the spools taking the excess (${opts.seconds} s steps)`, `${grouped(burst)} flows/s, peak ${burstRss} MB`, '', '']);
+    rows.push(['  vantage / nfcapd, that rate', n > 0 ? `${n === top && burst < n ? 'at most ' : ''}${(burst / n).toFixed(2)}` : '-', '', '']);
   }
   if (memory) {
     const lost = memory.lost > 0 ? `, lost ${grouped(memory.lost)}` : '';
