@@ -74,6 +74,7 @@ export class Collector {
       nextRecordAt: () => this.spool.nextRecordAt(),
       spool: (chunks, flows) => this.writer.spoolReplayed(chunks, flows),
       completed: (position) => this.receiver?.postMessage({ t: 'completed', position } satisfies MainToReceiver),
+      dropped: (flows) => this.writer.drop('COLLECT_SPOOL_IO', flows),
       log: deps.log,
     });
   }
@@ -136,8 +137,7 @@ export class Collector {
         await this.startReceiver(receiverUrl, ports);
         this.paceTimer = setInterval(() => this.paceReplay(), PACE_EVERY_MS);
         this.paceTimer.unref();
-      }
-      else await this.startInline();
+      } else await this.startInline();
     } catch (err) {
       await this.stop();
       throw err;

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DatagramPosition } from '../../collect/datagram-spool.js';
 import { DiskSpool } from '../../collect/disk-spool.js';
@@ -58,6 +58,8 @@ function replayWith(batchFlows: number) {
   journal.resolve(spool);
   const written: { ids: number[]; flows: number; journal: unknown }[] = [];
   const completed: DatagramPosition[] = [];
+  const dropped: number[] = [];
+  const logs: string[] = [];
   const replay = new DatagramReplay({
     batchFlows,
     flushMs: 60_000,
@@ -68,9 +70,10 @@ function replayWith(batchFlows: number) {
       spool.append(chunks, flows);
     },
     completed: (p) => completed.push(p),
-    log: () => {},
+    dropped: (n) => dropped.push(n),
+    log: (m) => logs.push(m),
   });
-  return { replay, written, completed, journal, spool };
+  return { replay, written, completed, journal, spool, dropped, logs };
 }
 
 describe('DatagramReplay', () => {
@@ -89,6 +92,18 @@ describe('DatagramReplay', () => {
     expect(completed).toEqual([at(5, 1)]);
     expect(JSON.parse(readFileSync(journal.path, 'utf8'))).toEqual({ done: at(5, 1) });
     expect(replay.waiting).toBe(0);
+  });
+
+  it('a journal that cannot be written: the batch is dropped and counted, not written without its intent', () => {
+    const { replay, written, completed, journal, dropped, logs } = replayWith(100);
+    rmSync(dirname(journal.path), { recursive: true, force: true });
+    replay.add(0, chunk(0), 3, 0);
+    replay.replayed({ n: 0, position: at(1, 0) });
+    replay.cut();
+    expect(written).toEqual([]);
+    expect(dropped).toEqual([3]);
+    expect(completed).toEqual([at(1, 0)]);
+    expect(logs[0]).toMatch(/cannot write .*datagram-journal\.json.*: 3 flows of the datagram spool dropped/);
   });
 
   it('gathers small batches until the cut; a batch without flows still completes; a lost one is passed over', () => {

@@ -88,6 +88,8 @@ export interface DatagramReplayOptions {
   readonly spool: (chunks: Uint8Array[], flows: number) => void;
   /** Every datagram batch up to `position` is done with: its segments may go. */
   readonly completed: (position: DatagramPosition) => void;
+  /** Flows dropped because the journal could not be written (COLLECT_SPOOL_IO, as a failed spool write). */
+  readonly dropped: (flows: number) => void;
   readonly log: (message: string) => void;
 }
 
@@ -186,11 +188,21 @@ export class DatagramReplay {
     this.ipv4 = 0;
     this.through = undefined;
     const { journal } = this.options;
-    if (flows > 0) {
-      journal.intend(through, this.options.nextRecordAt(), flows);
-      this.options.spool(chunks, flows);
+    let written = flows === 0;
+    try {
+      if (flows > 0) {
+        journal.intend(through, this.options.nextRecordAt(), flows);
+        this.options.spool(chunks, flows);
+        written = true;
+      }
+      journal.complete(through);
+    } catch (err) {
+      // The journal's disk failed. Flows written without their intent could be kept twice after a
+      // crash: they are dropped and counted instead, as a failed spool write drops a batch. (Once
+      // written, the intent settles them at the next start.)
+      this.options.log(`${(err as Error).message}${written ? '' : `: ${flows} flows of the datagram spool dropped`}`);
+      if (!written) this.options.dropped(flows);
     }
-    journal.complete(through);
     this.options.completed(through);
   }
 

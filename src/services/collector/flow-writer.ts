@@ -182,7 +182,8 @@ export class FlowWriter {
     this.route(batch);
   }
 
-  private drop(code: CollectorDropCode, n: number): void {
+  /** Counts flows dropped (here, or on their way to it: the datagram spool's journal failing). */
+  drop(code: CollectorDropCode, n: number): void {
     this.counters.drops[code] = (this.counters.drops[code] ?? 0) + n;
   }
 
