@@ -317,7 +317,8 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
     leftInSpool > 0 ? `${grouped(leftInSpool)} still spooled` : '',
     drops,
   ].filter(Boolean).join('; ');
-  return { rate, sent, received: flows, lost: sent - flows - leftInSpool, spooled: spooled + datagramsSpooled * RECORDS_PER_DATAGRAM, sendSeconds, peakRssMb: rss, note: note || undefined };
+  // Flows read back from the datagram spool pass through the flow spool too: not added twice.
+  return { rate, sent, received: flows, lost: sent - flows - leftInSpool, spooled: Math.max(spooled, datagramsSpooled * RECORDS_PER_DATAGRAM), sendSeconds, peakRssMb: rss, note: note || undefined };
 }
 
 /** The same step against nfcapd; received = the flows nfdump reads from its file. */

@@ -74,6 +74,17 @@ export class DatagramBatchWriter {
   }
 }
 
+/** The exporter address of the datagram whose header starts at `at`. */
+function exporterAt(bytes: Uint8Array, view: DataView, at: number): Ip {
+  return bytes[at + 12] === 4 ? view.getUint32(at + 16) : (view.getBigUint64(at + 16) << 64n) | view.getBigUint64(at + 24);
+}
+
+/** The exporter address of a batch's first datagram (0 for an empty batch). */
+export function firstExporter(batch: Uint8Array): Ip {
+  if (batch.byteLength < DATAGRAM_HEADER_BYTES) return 0;
+  return exporterAt(batch, new DataView(batch.buffer, batch.byteOffset, batch.byteLength), 0);
+}
+
 /** Calls `visit` for every datagram of a batch; `payload` views the batch buffer. Stops at a malformed entry. */
 export function forEachDatagram(
   buffer: ArrayBuffer,
@@ -88,9 +99,7 @@ export function forEachDatagram(
     const size = view.getUint32(at);
     const end = at + DATAGRAM_HEADER_BYTES + size;
     if (end > length) break;
-    const receivedAt = view.getFloat64(at + 4);
-    const exporter: Ip = bytes[at + 12] === 4 ? view.getUint32(at + 16) : (view.getBigUint64(at + 16) << 64n) | view.getBigUint64(at + 24);
-    visit(bytes.subarray(at + DATAGRAM_HEADER_BYTES, end), exporter, receivedAt);
+    visit(bytes.subarray(at + DATAGRAM_HEADER_BYTES, end), exporterAt(bytes, view, at), view.getFloat64(at + 4));
     at = end;
     n++;
   }

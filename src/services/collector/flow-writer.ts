@@ -7,6 +7,7 @@ import { decodeFlowChunks, splitFlowChunk, type ChunkSplit } from '../../collect
 import type { CollectorDropCode } from '../../collect/collector-drop-codes.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { SpoolReplayer, type ReplayTarget } from './spool-replayer.js';
+import { throttledLog } from './throttled-log.js';
 
 /** Settings of the writer. */
 export interface FlowWriterOptions {
@@ -73,7 +74,8 @@ export class FlowWriter {
   private flushTimer?: NodeJS.Timeout;
   private replayDeadline = Infinity;
   private readonly replayer: SpoolReplayer;
-  private lastFailureLog = 0;
+  /** At most one line per 10 s: a failing store or a full disk must not flood the log. */
+  private readonly logFailure: (message: string) => void;
   private closed = false;
 
   constructor(
@@ -85,6 +87,7 @@ export class FlowWriter {
     private readonly released: (chunks: readonly Uint8Array[]) => void = () => {},
   ) {
     this.retryDelay = options.retryMs;
+    this.logFailure = throttledLog(log);
     this.replayer = new SpoolReplayer(spool, target, {
       replayed: (flows) => {
         this.counters.replayed += flows;
@@ -224,14 +227,6 @@ export class FlowWriter {
     this.counters.spooled += batch.flows;
     // The replayer only runs while the store is up; start it if it is idle.
     if (this.healthy) void this.pump();
-  }
-
-  private logFailure(message: string): void {
-    // At most one such line per 10 s: a failing store or a full disk must not flood the log.
-    const now = Date.now();
-    if (now - this.lastFailureLog < 10_000) return;
-    this.lastFailureLog = now;
-    this.log(message);
   }
 
   private async appendDirect(batch: Batch): Promise<void> {

@@ -5,13 +5,14 @@
 // batches go to the datagram spool instead, and every batch after them too until the spool has
 // been read back to the lanes: an exporter's datagrams reach its worker in the order they came.
 
-import { DatagramBatchWriter, DATAGRAM_HEADER_BYTES } from '../../collect/datagram-batch.js';
+import { DatagramBatchWriter, firstExporter } from '../../collect/datagram-batch.js';
 import type { DatagramPosition, DatagramSpool, SpooledBatch } from '../../collect/datagram-spool.js';
 import type { ListenAddress } from '../../collect/listen-address.js';
 import { UdpListener } from '../../collect/udp-listener.js';
 import { formatIp, parseIp, type Ip } from '../../core/ip.js';
 import type { ListenerStats } from './collector-stats.js';
 import { MAX_EXPORTERS } from './decode-engine.js';
+import { throttledLog } from './throttled-log.js';
 import type { ReceiveCounters, ReplayTag } from './worker-messages.js';
 
 /** Settings of the loop. */
@@ -57,13 +58,6 @@ interface Lane {
   readonly inFlight: InFlight[];
 }
 
-/** The exporter address of a batch's first datagram (see DatagramBatchWriter.add). */
-function firstExporter(batch: Uint8Array): Ip {
-  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  if (batch.byteLength < DATAGRAM_HEADER_BYTES) return 0;
-  return batch[12] === 4 ? view.getUint32(16) : (view.getBigUint64(16) << 64n) | view.getBigUint64(24);
-}
-
 /** Addresses remembered; a spoofed flood beyond this is parsed per datagram. */
 const MAX_CACHED_ADDRESSES = 65_536;
 
@@ -102,13 +96,14 @@ export class ReceiveLoop {
   private replayCount = 0;
   private replayPaused = false;
   private stopping = false;
-  private lastFailureLog = 0;
+  private readonly logFailure: (message: string) => void;
   private spoolingSince = 0;
   private spooledBefore = 0;
   private spoolSpells = 0;
   private lastSpoolLog = 0;
 
   constructor(private readonly options: ReceiveLoopOptions) {
+    this.logFailure = throttledLog(options.log);
     for (let i = 0; i < options.lanes; i++) this.lanes.push({ writer: new DatagramBatchWriter(this.allocate), outstanding: 0, inFlight: [] });
     this.listenerList = options.addresses.map(
       (address) => new UdpListener({ address, receiveBufferBytes: options.receiveBufferBytes, onDatagram: this.onDatagram, log: options.log }),
@@ -234,16 +229,9 @@ export class ReceiveLoop {
     this.spoolSpells = 0;
   }
 
-  private count(code: string, n: number): void {
+  /** Counts a drop or a discard (the datagram spool's damaged records are counted here too). */
+  count(code: string, n: number): void {
     this.drops[code] = (this.drops[code] ?? 0) + n;
-  }
-
-  private logFailure(message: string): void {
-    // At most one such line per 10 s: a full disk must not flood the log.
-    const now = Date.now();
-    if (now - this.lastFailureLog < 10_000) return;
-    this.lastFailureLog = now;
-    this.options.log(message);
   }
 
   /** Reads the spool back to the lanes while it has batches and they have room; runs once at a time. */

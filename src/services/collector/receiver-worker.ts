@@ -6,7 +6,7 @@ import { readlinkSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { DatagramSpool } from '../../collect/datagram-spool.js';
 import { ReceiveLoop } from './receive-loop.js';
-import type { DecoderToReceiver, MainToReceiver, ReceiveCounters, ReceiverToDecoder, ReceiverToMain, ReceiverWorkerData } from './worker-messages.js';
+import type { DecoderToReceiver, MainToReceiver, ReceiverToDecoder, ReceiverToMain, ReceiverWorkerData } from './worker-messages.js';
 
 const main = parentPort;
 if (!main) throw new Error('receiver-worker.js runs as a worker thread');
@@ -17,14 +17,13 @@ function toMain(message: ReceiverToMain): void {
   main!.postMessage(message);
 }
 
-/** Damaged datagram spool records, merged into the loop's counters. */
-const drops: Record<string, number> = {};
 const spoolSettings = data.datagramSpool;
+// Damaged records are counted with the loop's drops (the callback runs once the loop exists).
 const spool =
   spoolSettings &&
-  new DatagramSpool({ dir: spoolSettings.dir, maxBytes: spoolSettings.maxBytes, segmentBytes: spoolSettings.segmentBytes }, spoolSettings.resumeAfter, (code, records) => {
-    drops[code] = (drops[code] ?? 0) + records;
-  });
+  new DatagramSpool({ dir: spoolSettings.dir, maxBytes: spoolSettings.maxBytes, segmentBytes: spoolSettings.segmentBytes }, spoolSettings.resumeAfter, (code, records) =>
+    loop.count(code, records),
+  );
 
 const loop = new ReceiveLoop({
   ...data,
@@ -44,11 +43,6 @@ function threadId(): number | undefined {
   }
 }
 
-function counters(): ReceiveCounters {
-  const c = loop.counters();
-  for (const [code, n] of Object.entries(drops)) c.drops[code] = (c.drops[code] ?? 0) + n;
-  return c;
-}
 
 function listen(lane: number, port: MessagePort): void {
   port.on('message', (m: DecoderToReceiver) => {
@@ -79,7 +73,7 @@ main.on('message', (m: MainToReceiver) => {
     clearInterval(stats);
     await loop.stop();
     for (const port of ports) port.postMessage({ t: 'fence' } satisfies ReceiverToDecoder);
-    toMain({ t: 'stopped', counters: counters() });
+    toMain({ t: 'stopped', counters: loop.counters() });
   })();
 });
 
@@ -87,7 +81,7 @@ try {
   spool?.open();
   await loop.start();
   toMain({ t: 'started', listeners: loop.listeners(), thread: threadId() });
-  stats = setInterval(() => toMain({ t: 'stats', counters: counters() }), data.statsMs);
+  stats = setInterval(() => toMain({ t: 'stats', counters: loop.counters() }), data.statsMs);
 } catch (err) {
   toMain({ t: 'failed', message: (err as Error).message });
 }
