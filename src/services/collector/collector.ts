@@ -6,14 +6,13 @@ import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker, type MessagePort } from 'node:worker_threads';
-import type { DatagramPosition } from '../../collect/datagram-spool.js';
 import { DiskSpool } from '../../collect/disk-spool.js';
 import { parseListenAddress, type ListenAddress } from '../../collect/listen-address.js';
 import { VantageError } from '../../core/errors.js';
 import { buildStatsSnapshot, type CollectorStatsSnapshot, type ListenerStats } from './collector-stats.js';
 import { parseCollectorConfig, type CollectorConfig, type CollectorConfigInput } from './collector-config.js';
 import { compiledWorkerUrl, DecodePool } from './decode-pool.js';
-import { DATAGRAM_JOURNAL, DatagramJournal, DatagramReplay } from './datagram-replay.js';
+import { DATAGRAM_JOURNAL, DatagramJournal, DatagramReplay, type DatagramMark } from './datagram-replay.js';
 import { FlowWriter } from './flow-writer.js';
 import { ReceiveLoop } from './receive-loop.js';
 import type { ReplayTarget } from './spool-replayer.js';
@@ -56,7 +55,8 @@ export class Collector {
   private savedJson = '';
   private stopping = false;
   /** The last datagram spool batch an earlier run completed. */
-  private resumeAfter?: DatagramPosition;
+  /** How far the flow spool held the datagram spool's flows at start. */
+  private datagramMark: DatagramMark = {};
 
   constructor(
     input: CollectorConfigInput,
@@ -108,7 +108,7 @@ export class Collector {
     this.spool.open();
     if (this.spool.hasBacklog) this.deps.log(`spool ${this.spool.dir} holds ${this.spool.segmentCount} segment(s), ${this.spool.bytes} bytes from an earlier run: replaying them first`);
     // Before the flow spool's replay starts: the intent it settles points into the flow spool.
-    this.resumeAfter = this.journal.resolve(this.spool);
+    this.datagramMark = this.journal.resolve(this.spool);
     const templates = await loadTemplates(this.templatePath, this.deps.log);
     const c = this.config;
     const pool = new DecodePool({
@@ -128,7 +128,7 @@ export class Collector {
     const ports = await pool.start();
     if (templates.length > 0) this.deps.log(`restored ${templates.length} template(s) from ${this.templatePath}`);
     this.writer.start();
-    this.replay.start();
+    this.replay.start(this.datagramMark);
     this.templateTimer = setInterval(() => void this.saveTemplatesIfDirty(), c.templateSaveMs);
     this.templateTimer.unref();
     const receiverUrl = ports ? compiledWorkerUrl('receiver-worker') : undefined;
@@ -155,7 +155,7 @@ export class Collector {
       maxOutstanding: c.maxOutstanding,
       statsMs: 200,
       ports,
-      datagramSpool: c.datagramSpool ? { dir: this.datagramSpoolDir, maxBytes: c.spoolMaxBytes, segmentBytes: c.spoolSegmentBytes, resumeAfter: this.resumeAfter } : undefined,
+      datagramSpool: c.datagramSpool ? { dir: this.datagramSpoolDir, maxBytes: c.spoolMaxBytes, segmentBytes: c.spoolSegmentBytes, resumeAfter: this.datagramMark.done } : undefined,
     };
     const receiver = new Worker(url, { workerData: data, transferList: ports, name: 'vantage-receiver' });
     this.receiver = receiver;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiskSpool } from '../../collect/disk-spool.js';
-import { decodeFlowChunks, encodeFlowChunk } from '../../collect/flow-codec.js';
+import { decodeFlowChunks } from '../../collect/flow-codec.js';
+import { flowNumbers, ipv6Among, numberedChunk } from '../../test-support/numbered-flow-chunks.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { FlowWriter } from './flow-writer.js';
 import type { ReplayTarget } from './spool-replayer.js';
@@ -12,13 +13,6 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** One chunk of flows numbered first..first+n-1 (the number is the source port); those numbered in `ipv6` have an IPv6 destination. */
-function chunk(first: number, n: number, ipv6: ReadonlySet<number> = new Set()): Uint8Array {
-  return encodeFlowChunk(
-    Array.from({ length: n }, (_, i) => ({ start: 0, end: 0, src: 1, dst: ipv6.has(first + i) ? 2n ** 127n : 2, sport: first + i, dport: 0, proto: 17, tcp_flags: 0, packets: 1, bytes: 1 })),
-  );
-}
 
 /** A store double taking two encoded appends at once; each append waits until the test settles it. */
 function slowTarget() {
@@ -78,7 +72,7 @@ describe('FlowWriter', () => {
     const target = slowTarget();
     const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, () => undefined);
     writer.start();
-    for (let b = 0; b < 4; b++) writer.add(chunk(b * 10, 10), 10);
+    for (let b = 0; b < 4; b++) writer.add(numberedChunk(b * 10, 10), 10);
     await tick();
     // Two appends started, the other two batches wait in the queue.
     expect([target.pending.length, target.most, writer.queuedBatches]).toEqual([2, 2, 2]);
@@ -107,7 +101,7 @@ describe('FlowWriter', () => {
     const options = { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 60_000, maxRetryMs: 60_000 };
     const writer = new FlowWriter(target, spool, options, () => undefined, (chunks) => released.push(...chunks));
     writer.start();
-    const sent = [0, 10, 20].map((first) => chunk(first, 10));
+    const sent = [0, 10, 20].map((first) => numberedChunk(first, 10));
     for (const c of sent) writer.add(c, 10);
     await tick();
     expect([target.pending.length, released.length]).toEqual([2, 0]); // two appends running, one batch queued
@@ -141,7 +135,7 @@ describe('FlowWriter', () => {
     const target = slowTarget();
     const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, () => undefined);
     writer.start();
-    writer.add(chunk(0, 10), 10);
+    writer.add(numberedChunk(0, 10), 10);
     await tick();
     target.pending[0]!.settle(true); // the store fails: batch 0-9 is spooled
     await tick();
@@ -150,7 +144,7 @@ describe('FlowWriter', () => {
     // store instead of joining the spool, and goes in once the replay step is done.
     for (let i = 0; i < 100 && target.pending.length < 2; i++) await tick();
     expect(target.pending.length).toBe(2);
-    writer.add(chunk(10, 10), 10);
+    writer.add(numberedChunk(10, 10), 10);
     await tick();
     expect([writer.queuedBatches, target.pending.length]).toEqual([1, 2]); // not started during the replay step
     await serve(target, () => writer.counters.stored === 10);
@@ -195,7 +189,7 @@ describe('FlowWriter', () => {
     const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 1, retryMs: 10, maxRetryMs: 10 }, () => undefined);
     writer.start();
     for (let b = 0; b < 60; b++) {
-      writer.add(chunk(b * 10, 10), 10);
+      writer.add(numberedChunk(b * 10, 10), 10);
       if (b % 3 === 0) await new Promise((r) => setTimeout(r, 1));
     }
     for (let i = 0; i < 500 && writer.counters.stored + writer.counters.replayed < 600; i++) await tick();
@@ -214,11 +208,11 @@ describe('FlowWriter', () => {
     const logs: string[] = [];
     const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, (m) => logs.push(m));
     writer.start();
-    writer.add(chunk(0, 10), 10);
+    writer.add(numberedChunk(0, 10), 10);
     await tick();
     target.pending[0]!.settle(true);
     for (let i = 0; i < 100 && target.pending.length < 2; i++) await tick();
-    writer.add(chunk(10, 10), 10); // queued behind the replay step
+    writer.add(numberedChunk(10, 10), 10); // queued behind the replay step
     await tick();
     target.pending[1]!.settle(true); // the replay of 0-9 fails, in doubt
     await tick();
@@ -231,17 +225,17 @@ describe('FlowWriter', () => {
 
   it('over a spool an earlier run left, new batches join the spool until the first replay step settled it', async () => {
     const earlier = openSpool();
-    earlier.append([chunk(0, 10)], 10);
+    earlier.append([numberedChunk(0, 10)], 10);
     await earlier.close();
     const spool = new DiskSpool(earlier.options);
     spool.open();
     const target = slowTarget();
     const writer = new FlowWriter(target, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10 }, () => undefined);
     writer.start();
-    writer.add(chunk(10, 10), 10); // the replayer has not read its journal yet
+    writer.add(numberedChunk(10, 10), 10); // the replayer has not read its journal yet
     expect(writer.counters.spooled).toBe(10);
     await serve(target, () => writer.counters.replayed === 20);
-    writer.add(chunk(20, 10), 10); // settled: straight to the store
+    writer.add(numberedChunk(20, 10), 10); // settled: straight to the store
     await serve(target, () => writer.counters.stored === 10);
     await writer.stop(1000);
     expect(target.rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
@@ -264,7 +258,7 @@ describe('FlowWriter', () => {
     });
     const writer = new FlowWriter(refreshing, spool, { batchFlows: 10, flushMs: 60_000, storeQueue: 4, retryMs: 10, maxRetryMs: 10, refreshFlows: 20 }, () => undefined);
     writer.start();
-    for (let b = 0; b < 4; b++) writer.add(chunk(b * 10, 10), 10);
+    for (let b = 0; b < 4; b++) writer.add(numberedChunk(b * 10, 10), 10);
     await tick();
     expect(target.pending.length).toBe(2);
     await serve(target, () => refreshes.length === 1); // two batches in: the reopen comes before the next two
@@ -272,7 +266,7 @@ describe('FlowWriter', () => {
     // The reopen failed: the two waiting batches went to the spool and are replayed after the retry.
     await serve(target, () => writer.counters.replayed === 20);
     expect(writer.counters.spooled).toBe(20);
-    for (let b = 4; b < 6; b++) writer.add(chunk(b * 10, 10), 10);
+    for (let b = 4; b < 6; b++) writer.add(numberedChunk(b * 10, 10), 10);
     await serve(target, () => writer.counters.stored === 40);
     await writer.stop(1000);
     expect(target.rows.sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
@@ -285,9 +279,7 @@ describe('FlowWriter', () => {
     const batches: number[][] = [];
     const target = {
       async appendEncoded(chunks: readonly Uint8Array[]) {
-        const flows: FlowRecord[] = [];
-        for (const c of chunks) decodeFlowChunks(c, flows);
-        batches.push(flows.map((f) => f.sport));
+        batches.push(flowNumbers(chunks));
       },
       async appendFlows() {
         throw new Error('encoded appends only');
@@ -302,7 +294,7 @@ describe('FlowWriter', () => {
     const ipv6 = new Set([8, 12]);
     let first = 0;
     for (const n of [7, 3, 6, 9, 4]) {
-      writer.add(chunk(first, n, ipv6), n, [...ipv6].filter((f) => f >= first && f < first + n).length);
+      writer.add(numberedChunk(first, n, ipv6), n, ipv6Among(first, n, ipv6));
       first += n;
     }
     await writer.stop(1000);
