@@ -28,7 +28,8 @@ async function readAll(spool: DatagramSpool): Promise<SpooledBatch[]> {
       await new Promise((r) => setTimeout(r, SEAL_EVERY_MS + 5));
       continue;
     }
-    out.push(b);
+    // A payload is valid until the next read only.
+    out.push({ ...b, payload: Uint8Array.from(b.payload) });
   }
 }
 
