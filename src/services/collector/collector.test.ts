@@ -191,9 +191,12 @@ describe('collector', () => {
     expect(spooled.rows).toEqual(straight.rows);
   });
 
-  it('a datagram spool left by an earlier run is read first, from the batch after the last one its journal says was kept', async () => {
+  it.each([
+    { kept: 'the flows of its first four batches', journal: { done: { segment: 1, record: 3 } }, first: 360 },
+    { kept: 'those and the first 50 flows of the fifth (a batch cut inside it)', journal: { done: { segment: 1, record: 3 }, partial: 50 }, first: 410 },
+  ])('a datagram spool left by an earlier run is read first, from where its journal says the flow spool got: $kept', async ({ journal, first }) => {
     // Ten batches of three v5 datagrams (90 flows) in the datagram spool, as a run killed after
-    // keeping the flows of the first four would leave them.
+    // keeping some of their flows would leave them.
     const spool = join(work, `spool-${++dirs}`);
     const datagrams = new DatagramSpool({ dir: join(spool, 'datagrams'), maxBytes: 1 << 20, segmentBytes: 1 << 20 }, undefined, () => {});
     datagrams.open();
@@ -205,16 +208,17 @@ describe('collector', () => {
       datagrams.append(new Uint8Array(buffer, 0, length), 3);
     }
     await datagrams.close();
-    writeFileSync(join(spool, DATAGRAM_JOURNAL), JSON.stringify({ done: { segment: 1, record: 3 } }));
+    writeFileSync(join(spool, DATAGRAM_JOURNAL), JSON.stringify(journal));
     const store = storeDouble();
     const { collector } = await startCollector(store, { spoolDir: spool });
     try {
-      await waitFor(() => collector.snapshot().datagram_spool?.replayed === 18 && collector.snapshot().stored + collector.snapshot().replayed === 540, 'the spool read back');
+      await waitFor(() => collector.snapshot().datagram_spool?.replayed === 18 && collector.snapshot().stored + collector.snapshot().replayed === 900 - first, 'the spool read back');
+      // The six batches after the fourth are decoded whole; what the journal says was kept is passed over.
       expect(collector.snapshot()).toMatchObject({ records: 540, drops: {} });
     } finally {
       await collector.stop();
     }
-    expect([...numbers(store.rows)].sort((a, b) => a - b)).toEqual(Array.from({ length: 540 }, (_, i) => 360 + i));
+    expect([...numbers(store.rows)].sort((a, b) => a - b)).toEqual(Array.from({ length: 900 - first }, (_, i) => first + i));
     expect(readdirSync(join(spool, 'datagrams')).filter((f) => f.endsWith('.spool'))).toEqual([]);
   });
 
