@@ -232,8 +232,8 @@ interface StepResult {
   readonly note?: string;
 }
 
-/** Waits until `value()` has not changed for `quietMs`, or `maxMs` passed. */
-async function settle(value: () => number, quietMs: number, maxMs: number): Promise<void> {
+/** Waits until `value()` has not changed for `quietMs`, or `maxMs` passed; returns when it last changed (epoch ms). */
+async function settle(value: () => number, quietMs: number, maxMs: number): Promise<number> {
   const deadline = Date.now() + maxMs;
   let last = value();
   let since = Date.now();
@@ -243,8 +243,9 @@ async function settle(value: () => number, quietMs: number, maxMs: number): Prom
     if (now !== last) {
       last = now;
       since = Date.now();
-    } else if (Date.now() - since >= quietMs) return;
+    } else if (Date.now() - since >= quietMs) break;
   }
+  return since;
 }
 
 /** Peak resident memory of a process (VmHWM), MB. */
@@ -294,12 +295,14 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
   }
   const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
   const sendSeconds = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
+  const sent = Date.now();
   // Until both spools are read back too (the datagram spool's flows go through the flow spool).
-  await settle(() => (stats.stored ?? 0) + (stats.spooled ?? 0) + (stats.replayed ?? 0) + (stats.datagram_spool?.replayed ?? 0), 5000, 120_000);
+  // The counters come every 250 ms: when they last moved is when the store had its last flows.
+  const caughtUp = await settle(() => (stats.stored ?? 0) + (stats.spooled ?? 0) + (stats.replayed ?? 0) + (stats.datagram_spool?.replayed ?? 0), 5000, 120_000);
   const rss = peakRssMb(child.pid!);
   child.kill('SIGTERM');
   await waitExit(child, 300_000);
-  const sent = datagrams * RECORDS_PER_DATAGRAM;
+  const flowsSent = datagrams * RECORDS_PER_DATAGRAM;
   const store = new DuckDbStore({ path: db });
   await store.open();
   const { flows } = await store.stats();
@@ -315,10 +318,11 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
     datagramsSpooled > 0 ? `${grouped(datagramsSpooled * RECORDS_PER_DATAGRAM)} via the datagram spool` : '',
     spooled > 0 ? `${grouped(spooled)} via the flow spool` : '',
     leftInSpool > 0 ? `${grouped(leftInSpool)} still spooled` : '',
+    datagramsSpooled + spooled > 0 && leftInSpool === 0 ? `all in the store ${Math.max(0, (caughtUp - sent) / 1000).toFixed(1)} s after the last datagram` : '',
     drops,
   ].filter(Boolean).join('; ');
   // Flows read back from the datagram spool pass through the flow spool too: not added twice.
-  return { rate, sent, received: flows, lost: sent - flows - leftInSpool, spooled: Math.max(spooled, datagramsSpooled * RECORDS_PER_DATAGRAM), sendSeconds, peakRssMb: rss, note: note || undefined };
+  return { rate, sent: flowsSent, received: flows, lost: flowsSent - flows - leftInSpool, spooled: Math.max(spooled, datagramsSpooled * RECORDS_PER_DATAGRAM), sendSeconds, peakRssMb: rss, note: note || undefined };
 }
 
 /** The same step against nfcapd; received = the flows nfdump reads from its file. */
