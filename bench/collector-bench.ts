@@ -295,7 +295,7 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
   }
   const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
   const sendSeconds = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
-  const sent = Date.now();
+  const sentAt = Date.now();
   // Until both spools are read back too (the datagram spool's flows go through the flow spool).
   // The counters come every 250 ms: when they last moved is when the store had its last flows.
   const caughtUp = await settle(() => (stats.stored ?? 0) + (stats.spooled ?? 0) + (stats.replayed ?? 0) + (stats.datagram_spool?.replayed ?? 0), 5000, 120_000);
@@ -318,7 +318,7 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
     datagramsSpooled > 0 ? `${grouped(datagramsSpooled * RECORDS_PER_DATAGRAM)} via the datagram spool` : '',
     spooled > 0 ? `${grouped(spooled)} via the flow spool` : '',
     leftInSpool > 0 ? `${grouped(leftInSpool)} still spooled` : '',
-    datagramsSpooled + spooled > 0 && leftInSpool === 0 ? `all in the store ${Math.max(0, (caughtUp - sent) / 1000).toFixed(1)} s after the last datagram` : '',
+    datagramsSpooled + spooled > 0 && leftInSpool === 0 ? `all in the store ${Math.max(0, (caughtUp - sentAt) / 1000).toFixed(1)} s after the last datagram` : '',
     drops,
   ].filter(Boolean).join('; ');
   // Flows read back from the datagram spool pass through the flow spool too: not added twice.
