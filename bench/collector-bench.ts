@@ -3,7 +3,8 @@
 // core, records per second of CPU time. (2) Loopback load test: IPFIX with a real template
 // (softflowd's, from logstash's ipfix.dat) sent to 127.0.0.1 at increasing rates, first to
 // `vantage collect` writing a DuckDB store, then to nfcapd, the same datagrams at the same rates;
-// the highest rate each takes with zero loss, and the collector's peak memory.
+// the highest rate each takes with zero loss, and the collector's peak memory. (3) Memory run:
+// 1M flows/s with enrichment for 30 s, then again with every core kept busy for 3 s of it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -23,10 +24,11 @@ import { udpSocketState } from './netflow-v5.js';
 import { freeUdpPort, nfcapdFiles, parseTextSummary, runNfdump, startNfcapd, stopNfcapd } from './nfdump.js';
 import { grouped, log, renderTable } from './report.js';
 
-const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--memory-seconds N] [--skip-load] [--enrich] [--json]
+const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--memory-seconds N] [--overload-seconds N] [--skip-load] [--enrich] [--json]
   --rates LIST         flows/s of the load test's steps (default 100000,200000,400000,700000,1000000,1400000,2000000,2500000)
   --seconds N          length of each step (default 4)
   --memory-seconds N   length of the memory run: 1M flows/s with enrichment on (default 30; 0 skips it)
+  --overload-seconds N the memory run once more, with every core kept busy for N s from 8 s in (default 3; 0 skips it)
   --skip-load          decode rates only
   --enrich             run the load test's collector with enrichment (its default; the bench's is --no-enrich, as nfcapd enriches nothing)
   --json               print the results as JSON on stdout
@@ -37,6 +39,7 @@ const { values: opts } = parseArgs({
     rates: { type: 'string', default: '100000,200000,400000,700000,1000000,1400000,2000000,2500000' },
     seconds: { type: 'string', default: '4' },
     'memory-seconds': { type: 'string', default: '30' },
+    'overload-seconds': { type: 'string', default: '3' },
     'skip-load': { type: 'boolean', default: false },
     enrich: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -273,7 +276,7 @@ async function waitExit(child: ChildProcess, ms: number): Promise<void> {
 }
 
 /** One step against `vantage collect` (a process of its own, DuckDB store, default settings). */
-async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStream>, rate: number, seconds: number, enrich = opts.enrich): Promise<StepResult> {
+async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStream>, rate: number, seconds: number, enrich = opts.enrich, sending?: () => void): Promise<StepResult> {
   const port = await freeUdpPort();
   const db = join(dir, `vantage-${rate}.duckdb`);
   const cli = join(repoRoot(), 'dist/src/cli/main.js');
@@ -294,6 +297,7 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
     await new Promise((r) => setTimeout(r, 50));
   }
   const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
+  sending?.();
   const sendSeconds = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
   const sentAt = Date.now();
   // Until both spools are read back too (the datagram spool's flows go through the flow spool).
@@ -369,12 +373,32 @@ async function loadTest(rates: readonly number[], seconds: number): Promise<{ va
   return results;
 }
 
-/** The memory run: the collector as deployed (enrichment on) at 1M flows/s, long enough for its memory to level off. */
-async function memoryRun(seconds: number): Promise<StepResult> {
+/** When the overload of the memory run starts, seconds after the first datagram. */
+const OVERLOAD_AT_SECONDS = 8;
+
+/**
+ * Keeps every core busy for `seconds` (processes of their own at normal priority, each ending
+ * itself): what another busy program on the collector's machine does to it.
+ */
+function overload(seconds: number): void {
+  for (let i = 0; i < cpus().length; i++) {
+    spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end);`], { stdio: 'ignore' });
+  }
+}
+
+/**
+ * The memory run: the collector as deployed (enrichment on) at 1M flows/s, long enough for its
+ * memory to level off. With `overloadSeconds`, the cores are kept busy that long from
+ * OVERLOAD_AT_SECONDS in: the collector falls behind, the datagram spool takes the excess, and
+ * the run shows the memory it holds while it catches up.
+ */
+async function memoryRun(seconds: number, overloadSeconds = 0): Promise<StepResult> {
   const dir = mkdtempSync(join(tmpdir(), 'vantage-collector-memory-'));
   try {
-    const r = await vantageStep(dir, softflowdStream(), MEMORY_RUN_RATE, seconds, true);
-    log(`memory run, vantage with enrichment at ${grouped(r.rate)} flows/s for ${seconds} s: stored ${grouped(r.received)}, lost ${grouped(r.lost)}, peak RSS ${r.peakRssMb} MB${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`);
+    const sending = overloadSeconds > 0 ? () => void setTimeout(() => overload(overloadSeconds), OVERLOAD_AT_SECONDS * 1000) : undefined;
+    const r = await vantageStep(dir, softflowdStream(), MEMORY_RUN_RATE, seconds, true, sending);
+    const what = overloadSeconds > 0 ? `, every core busy for ${overloadSeconds} s from ${OVERLOAD_AT_SECONDS} s in` : '';
+    log(`memory run, vantage with enrichment at ${grouped(r.rate)} flows/s for ${seconds} s${what}: stored ${grouped(r.received)}, lost ${grouped(r.lost)}, peak RSS ${r.peakRssMb} MB${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`);
     return r;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -407,6 +431,8 @@ async function main(): Promise<void> {
   const load = opts['skip-load'] ? undefined : await loadTest(rates, Number(opts.seconds));
   const memorySeconds = Number(opts['memory-seconds']);
   const memory = opts['skip-load'] || !(memorySeconds > 0) ? undefined : await memoryRun(memorySeconds);
+  const overloadSeconds = Number(opts['overload-seconds']);
+  const overloaded = memory && overloadSeconds > 0 ? await memoryRun(memorySeconds, overloadSeconds) : undefined;
   const rows: string[][] = decode.map((d) => {
     // The target is set for the template protocols only.
     const targeted = d.capture.startsWith('NetFlow v9') || d.capture.startsWith('IPFIX');
@@ -431,15 +457,19 @@ async function main(): Promise<void> {
     rows.push([`  zero loss with the spools taking the excess (${opts.seconds} s steps)`, `${grouped(burst)} flows/s, peak ${burstRss} MB`, '', '']);
     rows.push(['  vantage / nfcapd, that rate', n > 0 ? `${n === top && burst < n ? 'at most ' : ''}${(burst / n).toFixed(2)}` : '-', '', '']);
   }
-  if (memory) {
-    const lost = memory.lost > 0 ? `, lost ${grouped(memory.lost)}` : '';
-    const spooled = (memory.spooled ?? 0) > 0 ? `, ${grouped(memory.spooled!)} via the spool` : '';
-    rows.push([`collector peak RSS, ${grouped(MEMORY_RUN_RATE)} flows/s for ${memorySeconds} s, enrichment on`, `${memory.peakRssMb ?? '?'} MB${lost}${spooled}`, '< 500 MB', (memory.peakRssMb ?? Infinity) < 500 ? 'ok' : 'MISSED']);
+  for (const [run, label] of [
+    [memory, ''],
+    [overloaded, `, every core busy for ${overloadSeconds} s at ${OVERLOAD_AT_SECONDS} s`],
+  ] as const) {
+    if (!run) continue;
+    const lost = run.lost > 0 ? `, lost ${grouped(run.lost)}` : '';
+    const spooled = (run.spooled ?? 0) > 0 ? `, ${grouped(run.spooled!)} via the spool` : '';
+    rows.push([`collector peak RSS, ${grouped(MEMORY_RUN_RATE)} flows/s for ${memorySeconds} s, enrichment on${label}`, `${run.peakRssMb ?? '?'} MB${lost}${spooled}`, '< 500 MB', (run.peakRssMb ?? Infinity) < 500 ? 'ok' : 'MISSED']);
   }
   const table = renderTable(['metric', 'value', 'target', 'result'], rows);
   if (opts.json) {
     process.stderr.write(`${table}\n`);
-    console.log(JSON.stringify({ decode, load, memory }, null, 2));
+    console.log(JSON.stringify({ decode, load, memory, overloaded }, null, 2));
   } else console.log(table);
 }
 
