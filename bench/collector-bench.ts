@@ -376,6 +376,9 @@ async function loadTest(rates: readonly number[], seconds: number): Promise<{ va
 /** When the overload of the memory run starts, seconds after the first datagram. */
 const OVERLOAD_AT_SECONDS = 8;
 
+/** The overload, as the log line and the table name it. */
+const overloadText = (seconds: number) => `every core busy for ${seconds} s from ${OVERLOAD_AT_SECONDS} s in`;
+
 /**
  * Keeps every core busy for `seconds` (processes of their own at normal priority, each ending
  * itself): what another busy program on the collector's machine does to it.
@@ -397,7 +400,7 @@ async function memoryRun(seconds: number, overloadSeconds = 0): Promise<StepResu
   try {
     const sending = overloadSeconds > 0 ? () => void setTimeout(() => overload(overloadSeconds), OVERLOAD_AT_SECONDS * 1000) : undefined;
     const r = await vantageStep(dir, softflowdStream(), MEMORY_RUN_RATE, seconds, true, sending);
-    const what = overloadSeconds > 0 ? `, every core busy for ${overloadSeconds} s from ${OVERLOAD_AT_SECONDS} s in` : '';
+    const what = overloadSeconds > 0 ? `, ${overloadText(overloadSeconds)}` : '';
     log(`memory run, vantage with enrichment at ${grouped(r.rate)} flows/s for ${seconds} s${what}: stored ${grouped(r.received)}, lost ${grouped(r.lost)}, peak RSS ${r.peakRssMb} MB${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`);
     return r;
   } finally {
@@ -459,7 +462,7 @@ async function main(): Promise<void> {
   }
   for (const [run, label] of [
     [memory, ''],
-    [overloaded, `, every core busy for ${overloadSeconds} s at ${OVERLOAD_AT_SECONDS} s`],
+    [overloaded, `, ${overloadText(overloadSeconds)}`],
   ] as const) {
     if (!run) continue;
     const lost = run.lost > 0 ? `, lost ${grouped(run.lost)}` : '';

@@ -54,7 +54,6 @@ export class Collector {
   /** The last file content written: exporters resend unchanged templates every few seconds. */
   private savedJson = '';
   private stopping = false;
-  /** The last datagram spool batch an earlier run completed. */
   /** How far the flow spool held the datagram spool's flows at start. */
   private datagramMark: DatagramMark = {};
 

@@ -18,17 +18,9 @@ function flowSpool(): DiskSpool {
 }
 
 const at = (segment: number, record: number): DatagramPosition => ({ segment, record });
-/** A chunk standing for `flows` flows (its first byte names it; it holds no real flows). */
+/** A stand-in for a flow spool record's payload (the journal only checks where records are). */
 const chunk = (id: number) => Uint8Array.of(id, 0, 0, 0);
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
-/** Real chunks are named by their flows' numbers, stand-ins by their first byte. */
-const ids = (chunks: readonly Uint8Array[]): number[] => {
-  try {
-    return flowNumbers(chunks);
-  } catch {
-    return chunks.map((c) => c[0]!);
-  }
-};
 
 describe('DatagramJournal', () => {
   it('settles an intent by looking for its record in the flow spool', async () => {
@@ -91,7 +83,7 @@ function replayWith(batchFlows: number) {
     journal,
     nextRecordAt: () => spool.nextRecordAt(),
     spool: (chunks, flows) => {
-      written.push({ ids: ids(chunks), flows, journal: JSON.parse(readFileSync(journal.path, 'utf8')) });
+      written.push({ ids: flowNumbers(chunks), flows, journal: JSON.parse(readFileSync(journal.path, 'utf8')) });
       spool.append(chunks, flows);
     },
     completed: (p) => completed.push(p),
@@ -159,7 +151,7 @@ describe('DatagramReplay', () => {
   it('a journal that cannot be written: the batch is dropped and counted, not written without its intent', () => {
     const { replay, written, completed, journal, dropped, logs } = replayWith(100);
     rmSync(dirname(journal.path), { recursive: true, force: true });
-    replay.add(0, chunk(0), 3, 0);
+    replay.add(0, numberedChunk(0, 3), 3, 0);
     replay.replayed({ n: 0, position: at(1, 0) });
     replay.cut();
     expect(written).toEqual([]);
@@ -170,11 +162,11 @@ describe('DatagramReplay', () => {
 
   it('gathers small batches until the cut; a batch without flows still completes; a lost one is passed over', () => {
     const { replay, written, completed } = replayWith(100);
-    replay.add(0, chunk(0), 3, 0);
+    replay.add(0, numberedChunk(0, 3), 3, 0);
     replay.replayed({ n: 0, position: at(1, 0) });
     replay.replayed({ n: 1, position: at(1, 1) }); // no flows
-    replay.add(2, chunk(2), 4, 0); // its worker crashed after this chunk
-    replay.add(3, chunk(3), 2, 0);
+    replay.add(2, numberedChunk(3, 4), 4, 0); // its worker crashed after this chunk
+    replay.add(3, numberedChunk(7, 2), 2, 0);
     replay.replayed({ n: 3, position: at(2, 0) });
     expect(replay.waiting).toBe(2);
     replay.lost([2]);
@@ -182,7 +174,8 @@ describe('DatagramReplay', () => {
     replay.replayed({ n: 2, position: at(1, 2) });
     expect(written).toEqual([]);
     replay.cut();
-    expect(written.map((w) => [w.ids, w.flows])).toEqual([[[0, 3], 5]]);
+    // Batches 0 and 3 (flows 0-2 and 7-8); batch 2's flows went with its worker.
+    expect(written.map((w) => [w.ids, w.flows])).toEqual([[[0, 1, 2, 7, 8], 5]]);
     expect(completed).toEqual([at(2, 0)]);
     expect(replay.waiting).toBe(0);
     // Only batches without flows: completed, nothing written.

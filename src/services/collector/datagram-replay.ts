@@ -175,7 +175,6 @@ export class DatagramReplay {
 
   /** Starts the flush timer; `from` is where the journal said the flow spool got (the first batch read back is the one after `from.done`). */
   start(from: DatagramMark = {}): void {
-    this.through = undefined;
     this.skip = from.partial ?? 0;
     const every = Math.max(10, Math.min(1000, Math.floor(this.options.flushMs / 4)));
     this.timer = setInterval(() => {
@@ -285,10 +284,7 @@ export class DatagramReplay {
     try {
       if (flows > 0) {
         journal.intend(mark, this.options.nextRecordAt(), flows);
-        this.options.spool(
-          parts.map((p) => p.chunk),
-          flows,
-        );
+        this.options.spool(parts.map((p) => p.chunk), flows);
         written = true;
       }
       journal.complete(mark);

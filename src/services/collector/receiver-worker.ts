@@ -43,7 +43,6 @@ function threadId(): number | undefined {
   }
 }
 
-
 function listen(lane: number, port: MessagePort): void {
   port.on('message', (m: DecoderToReceiver) => {
     if (m.t === 'ret') loop.returned(lane, m.buf);
