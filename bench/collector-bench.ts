@@ -279,8 +279,9 @@ async function waitExit(child: ChildProcess, ms: number): Promise<void> {
 async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStream>, rate: number, seconds: number, enrich = opts.enrich, sending?: () => void): Promise<StepResult> {
   const port = await freeUdpPort();
   const db = join(dir, `vantage-${rate}.duckdb`);
-  const cli = join(repoRoot(), 'dist/src/cli/main.js');
-  const child = spawn(process.execPath, [cli, 'collect', '--listen', `udp://127.0.0.1:${port}`, '--db', db, '--spool', join(dir, `spool-${rate}`), ...(enrich ? [] : ['--no-enrich']), ...opts['collect-args']!.split(' ').filter(Boolean), '--stats', '--stats-interval', '250'], {
+  // As installed: bin/vantage sets glibc's malloc up for the collector, then becomes node.
+  const vantage = join(repoRoot(), 'bin/vantage');
+  const child = spawn(vantage, ['collect', '--listen', `udp://127.0.0.1:${port}`, '--db', db, '--spool', join(dir, `spool-${rate}`), ...(enrich ? [] : ['--no-enrich']), ...opts['collect-args']!.split(' ').filter(Boolean), '--stats', '--stats-interval', '250'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stats: { records?: number; stored?: number; replayed?: number; spooled?: number; drops?: Record<string, number>; datagram_spool?: { datagrams: number; replayed: number } } = {};

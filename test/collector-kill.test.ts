@@ -32,6 +32,7 @@ import { DatagramSender, encodeV5, flowNumber, numberedFlow } from '../src/test-
 import { repoRoot, requireAll } from '../src/test-support/shared-data.js';
 
 const cli = join(repoRoot(), 'dist/src/cli/main.js');
+const vantage = join(repoRoot(), 'bin/vantage');
 const built = existsSync(cli);
 if (!built) {
   if (requireAll()) throw new Error(`${cli} is missing and VANTAGE_REQUIRE_ALL=1 (run npm run build)`);
@@ -46,8 +47,9 @@ interface Collect extends Child {
 }
 
 function collect(db: string, spool: string, port: number, extra: string[]): Collect {
-  const args = [cli, '--db', db, 'collect', '--listen', `udp://127.0.0.1:${port}`, '--spool', spool, '--stats', '--stats-interval', '50', '--workers', '1', ...extra];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['--db', db, 'collect', '--listen', `udp://127.0.0.1:${port}`, '--spool', spool, '--stats', '--stats-interval', '50', '--workers', '1', ...extra];
+  // As installed: bin/vantage execs node in its own place, so the kill reaches the collector itself.
+  const child = spawn(vantage, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stats: CollectorStatsSnapshot[] = [];
   let text = '';
   let partial = '';

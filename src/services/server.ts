@@ -2,6 +2,7 @@
 // sessions, audit trail, query service and metrics; listens; shuts down gracefully.
 
 import { createCollector, type Collector } from './collector/collector.js';
+import { mallocAdvice } from './collector/malloc-advice.js';
 import type { CollectorConfigInput } from './collector/collector-config.js';
 import { sharedStoreTarget } from './collector/store-target.js';
 import { createEnricher } from '../enrich/create-enricher.js';
@@ -169,6 +170,8 @@ export async function startServer(store: Store, storeUrl: string, config: Server
     collector = createCollector(options.collector, { target: sharedStoreTarget(store, () => enricher), log: (line) => log(`collector: ${line}`) });
     try {
       await collector.start();
+      const advice = mallocAdvice(process.env);
+      if (advice) log(`collector: ${advice}`);
     } catch (err) {
       await monitoring.monitors.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

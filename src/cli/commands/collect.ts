@@ -6,6 +6,7 @@ import { VantageError } from '../../core/errors.js';
 import { createCollector, type Collector } from '../../services/collector/collector.js';
 import { DEFAULT_RCVBUF, defaultWorkers, type CollectorConfigInput } from '../../services/collector/collector-config.js';
 import { createCollectorRegistry } from '../../services/collector/collector-metrics.js';
+import { mallocAdvice } from '../../services/collector/malloc-advice.js';
 import { startMetricsServer, type MetricsServer } from '../../services/collector/metrics-server.js';
 import { storeReplayTarget } from '../../services/collector/store-target.js';
 import { PREFERRED_BATCH } from '../../store/store.js';
@@ -191,6 +192,8 @@ export function registerCollect(program: Command): void {
         const signal = untilSignal();
         await collector.start();
         log(describeStart(collector, store.location));
+        const advice = mallocAdvice(process.env);
+        if (advice) log(advice);
         let metrics: MetricsServer | undefined;
         let statsTimer: NodeJS.Timeout | undefined;
         const printStats = (final: boolean) => process.stderr.write(`${toJson(final ? { ...collector.snapshot(), final: true } : collector.snapshot())}\n`);
