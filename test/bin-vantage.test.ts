@@ -23,16 +23,17 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const ADVICE = 'MALLOC_MMAP_THRESHOLD_ is not set';
 
-/** Starts `vantage collect` by `command` (bin/vantage, or node on the compiled CLI) and waits for its start line. */
+/**
+ * Starts `vantage collect` by `command` (bin/vantage, or node on the compiled CLI) and waits for
+ * its first stats line, which comes after the start line and any advice.
+ */
 async function startCollect(name: string, command: string, prefix: string[], env: NodeJS.ProcessEnv) {
   const port = await freeUdpPort();
-  const args = [...prefix, '--db', join(work, `${name}.duckdb`), 'collect', '--listen', `udp://127.0.0.1:${port}`, '--spool', join(work, `${name}-spool`), '--no-enrich'];
+  const args = [...prefix, '--db', join(work, `${name}.duckdb`), 'collect', '--listen', `udp://127.0.0.1:${port}`, '--spool', join(work, `${name}-spool`), '--no-enrich', '--stats', '--stats-interval', '50'];
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  await waitFor(() => log.includes('listening on') || child.exitCode !== null, 'vantage collect to start');
-  // The start line comes before the advice, written right after it.
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor(() => log.includes('\n{') || child.exitCode !== null, 'vantage collect to start');
   return { process: child, log: () => log };
 }
 
