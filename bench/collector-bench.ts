@@ -25,7 +25,7 @@ import { freeUdpPort, nfcapdFiles, parseTextSummary, runNfdump, startNfcapd, sto
 import { grouped, log, renderTable } from './report.js';
 
 const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--memory-seconds N] [--overload-seconds N] [--skip-load] [--enrich] [--json]
-  --rates LIST         flows/s of the load test's steps (default 100000,200000,400000,700000,1000000,1400000,2000000,2500000)
+  --rates LIST         flows/s of the load test's steps (default 100000,200000,400000,700000,1000000,1400000,2000000,2500000,3000000,4000000,5000000,6000000; a tool stops at its first loss)
   --seconds N          length of each step (default 4)
   --memory-seconds N   length of the memory run: 1M flows/s with enrichment on (default 30; 0 skips it)
   --overload-seconds N the memory run once more, with every core kept busy for N s from 8 s in (default 3; 0 skips it)
@@ -36,7 +36,7 @@ const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--secon
 
 const { values: opts } = parseArgs({
   options: {
-    rates: { type: 'string', default: '100000,200000,400000,700000,1000000,1400000,2000000,2500000' },
+    rates: { type: 'string', default: '100000,200000,400000,700000,1000000,1400000,2000000,2500000,3000000,4000000,5000000,6000000' },
     seconds: { type: 'string', default: '4' },
     'memory-seconds': { type: 'string', default: '30' },
     'overload-seconds': { type: 'string', default: '3' },
