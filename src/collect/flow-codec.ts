@@ -326,7 +326,7 @@ export class FlowChunkEncoder {
 
   /**
    * Gives back the buffer of a chunk `finish()` returned, once its reader is done with it (the
-   * collector's main thread sends it back as soon as it has copied the chunk). Reusing it spares the
+   * collector's main thread, after the store or the spool took the chunk). Reusing it spares the
    * allocation of a new buffer per chunk: at 1M flows/s, zeroing and faulting in ~60 MB a second
    * took the decode worker a third of its time, and the main thread, which received them, a major
    * GC every few hundred ms for the external memory. A buffer smaller than the encoder now uses,

@@ -7,7 +7,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { parseIp } from '../../core/ip.js';
 import type { TemplateSnapshot } from '../../decode/decoder-state.js';
-import { ChunkBufferPool } from './chunk-buffer-pool.js';
 import { DecodeEngine, newDecodeCounters, type DecodeCounters } from './decode-engine.js';
 import { laneOf } from './receive-loop.js';
 import type { DecodeWorkerData, DecodeWorkerSettings, DecoderToMain, MainToDecoder, ReplayTag } from './worker-messages.js';
@@ -58,8 +57,8 @@ export class DecodePool {
   private engine?: DecodeEngine;
   private chunkTimer?: NodeJS.Timeout;
   private workerUrl?: URL;
-  /** Where the workers' chunks are copied on arrival (threaded only; see ChunkBufferPool). */
-  private readonly chunkBuffers = new ChunkBufferPool();
+  /** The lane the next recycled buffers go to. */
+  private recycleTurn = 0;
 
   constructor(private readonly options: DecodePoolOptions) {}
 
@@ -123,15 +122,12 @@ export class DecodePool {
 
   private onMessage(lane: Lane, m: DecoderToMain): void {
     switch (m.t) {
-      case 'flows': {
+      case 'flows':
         lane.counters = m.counters;
-        // Copied into a buffer of this thread's, and the worker's own sent back with the ack.
-        const bytes = this.chunkBuffers.copy(m.buf, m.len);
-        lane.worker?.postMessage({ t: 'ack', buf: m.buf } satisfies MainToDecoder, [m.buf]);
-        if (m.replay !== undefined) this.options.onReplayFlows?.(m.replay, bytes, m.flows, m.ipv6);
-        else this.options.onFlows(bytes, m.flows, m.ipv6);
+        if (m.replay !== undefined) this.options.onReplayFlows?.(m.replay, new Uint8Array(m.buf, 0, m.len), m.flows, m.ipv6);
+        else this.options.onFlows(new Uint8Array(m.buf, 0, m.len), m.flows, m.ipv6);
+        lane.worker?.postMessage({ t: 'ack' } satisfies MainToDecoder);
         break;
-      }
       case 'stats':
         lane.counters = m.counters;
         break;
@@ -168,14 +164,19 @@ export class DecodePool {
   }
 
   /**
-   * Takes back the buffers of flow chunks the store or the spool has taken, for later chunks:
-   * threaded, this thread's copies (see ChunkBufferPool); inline, the decoder's own buffers (see
-   * FlowChunkEncoder.recycle). The chunks must not be read afterwards: their buffers are refilled.
+   * Gives the buffers of flow chunks the store or the spool has taken back to a decoder, which
+   * encodes later chunks into them (see FlowChunkEncoder.recycle). Any lane will do: the buffers
+   * are alike. The chunks must not be read afterwards (a transferred buffer is emptied here).
    */
   recycle(chunks: readonly Uint8Array[]): void {
-    const bufs = [...new Set(chunks.map((c) => c.buffer as ArrayBuffer))];
+    // Once each (a transfer list may not repeat one), and none already handed on (emptied).
+    const bufs = [...new Set(chunks.map((c) => c.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
     if (this.engine) return this.engine.recycle(bufs);
-    this.chunkBuffers.release(bufs);
+    if (bufs.length === 0) return;
+    const live = this.lanes.filter((l) => l.worker && !l.stopping);
+    if (live.length === 0) return;
+    const lane = live[this.recycleTurn++ % live.length]!;
+    lane.worker!.postMessage({ t: 'spare', bufs } satisfies MainToDecoder, bufs);
   }
 
   /**

@@ -69,7 +69,7 @@ port.on('message', (m: ReceiverToDecoder) => {
 });
 
 main.on('message', (m: MainToDecoder) => {
-  engine.recycle([m.buf]);
+  if (m.t === 'spare') return engine.recycle(m.bufs);
   chunksInFlight--;
   while (held.length > 0 && chunksInFlight < settings.maxChunksInFlight) handle(held.shift()!);
 });

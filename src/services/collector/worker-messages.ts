@@ -37,8 +37,10 @@ export interface DecodeWorkerData {
 
 /** Main thread to decode worker. */
 export type MainToDecoder =
-  /** One flow chunk was taken (copied): its buffer comes back, for the encoder to reuse. */
-  { readonly t: 'ack'; readonly buf: ArrayBuffer };
+  /** One flow chunk was taken. */
+  | { readonly t: 'ack' }
+  /** Buffers of flow chunks the store or the spool has taken, for the encoder to reuse. */
+  | { readonly t: 'spare'; readonly bufs: ArrayBuffer[] };
 
 /** A batch read back from the datagram spool: its place there, and its number in this run's replay order. */
 export interface ReplayTag {
