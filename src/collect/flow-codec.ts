@@ -548,6 +548,18 @@ export function splitFlowChunk(bytes: Uint8Array, ipv4Rows: number, ipv6: number
   return { head, headFlows, headIpv6, tail, tailFlows: rows - headFlows, tailIpv6: ipv6 - headIpv6 };
 }
 
+/**
+ * `splitFlowChunk` for the collector's batch cuts: bytes that do not read give undefined too, so
+ * the chunk is taken whole and the store that reads it reports them.
+ */
+export function trySplitFlowChunk(bytes: Uint8Array, ipv4Rows: number, ipv6: number): ChunkSplit | undefined {
+  try {
+    return splitFlowChunk(bytes, ipv4Rows, ipv6);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Decodes the one row of this build's columns at `p` (its bitmap) into `out`; returns where it ends. */
 export function decodeFlowRowAt(bytes: Uint8Array, view: DataView, p: number, out: FlowRecord[]): number {
   try {

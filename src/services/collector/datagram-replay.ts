@@ -12,7 +12,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DiskSpool } from '../../collect/disk-spool.js';
 import type { DatagramPosition } from '../../collect/datagram-spool.js';
-import { splitFlowChunk } from '../../collect/flow-codec.js';
+import { trySplitFlowChunk } from '../../collect/flow-codec.js';
 import { VantageError } from '../../core/errors.js';
 import type { ReplayTag } from './worker-messages.js';
 
@@ -140,12 +140,8 @@ interface Replayed {
  * when its bytes do not split (another build's columns: taken whole, as the writer does).
  */
 function splitPart(part: Part, ipv4Rows: number): { head: Part; tail: Part } | undefined {
-  try {
-    const s = splitFlowChunk(part.chunk, ipv4Rows, part.ipv6);
-    return s && { head: { chunk: s.head, flows: s.headFlows, ipv6: s.headIpv6 }, tail: { chunk: s.tail, flows: s.tailFlows, ipv6: s.tailIpv6 } };
-  } catch {
-    return undefined;
-  }
+  const s = trySplitFlowChunk(part.chunk, ipv4Rows, part.ipv6);
+  return s && { head: { chunk: s.head, flows: s.headFlows, ipv6: s.headIpv6 }, tail: { chunk: s.tail, flows: s.tailFlows, ipv6: s.tailIpv6 } };
 }
 
 /**
@@ -271,9 +267,9 @@ export class DatagramReplay {
    * ends inside the datagram batch after the last complete one, after that many of its IPv4 flows.
    */
   cut(partial?: number): void {
-    const mark: DatagramMark = { done: this.through ?? this.options.journal.mark.done, partial };
     const { parts, flows } = this;
     if (flows === 0 && !this.through) return;
+    const mark: DatagramMark = { done: this.through ?? this.options.journal.mark.done, partial };
     this.parts = [];
     this.flows = 0;
     this.ipv4 = 0;

@@ -3,7 +3,7 @@
 // store (oldest first) as soon as the store takes appends again.
 
 import type { DiskSpool } from '../../collect/disk-spool.js';
-import { decodeFlowChunks, splitFlowChunk, type ChunkSplit } from '../../collect/flow-codec.js';
+import { decodeFlowChunks, trySplitFlowChunk } from '../../collect/flow-codec.js';
 import type { CollectorDropCode } from '../../collect/collector-drop-codes.js';
 import type { FlowRecord } from '../../core/columns.js';
 import { SpoolReplayer, type ReplayTarget } from './spool-replayer.js';
@@ -136,7 +136,8 @@ export class FlowWriter {
     const limit = this.options.batchFlows;
     if (this.pendingFlows + flows > 2 * limit) this.cut();
     if (this.pendingIpv4 + flows - ipv6 > limit) {
-      const split = this.split(chunk, limit - this.pendingIpv4, ipv6);
+      // Undefined for older columns or bytes that do not read: the chunk is taken whole.
+      const split = trySplitFlowChunk(chunk, limit - this.pendingIpv4, ipv6);
       if (split) {
         this.push(split.head, split.headFlows, split.headIpv6);
         this.cut();
@@ -147,15 +148,6 @@ export class FlowWriter {
     }
     this.push(chunk, flows, ipv6);
     if (this.pendingIpv4 >= limit) this.cut();
-  }
-
-  /** The chunk cut after its `ipv4Rows`-th IPv4 flow, or undefined to take it whole (older columns, or bytes that do not read: the store reports those). */
-  private split(chunk: Uint8Array, ipv4Rows: number, ipv6: number): ChunkSplit | undefined {
-    try {
-      return splitFlowChunk(chunk, ipv4Rows, ipv6);
-    } catch {
-      return undefined;
-    }
   }
 
   private push(chunk: Uint8Array, flows: number, ipv6: number): void {
