@@ -12,16 +12,19 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { COLLECTOR_DUCKDB_MEMORY_LIMIT, COLLECTOR_DUCKDB_THREADS } from '../src/cli/commands/collect.js';
 import { openCaptureFile } from '../src/collect/capture-file.js';
 import { RAW_DATAGRAM_LINKTYPE } from '../src/collect/capture-frame.js';
+import { FlowChunkEncoder } from '../src/collect/flow-codec.js';
 import type { Ip } from '../src/core/ip.js';
 import { decodeExportDatagram } from '../src/decode/decode-export-datagram.js';
 import { createDecoderState } from '../src/decode/decoder-state.js';
 import { UdpDatagramExtractor } from '../src/decode/packet/udp-datagram-extractor.js';
 import { DuckDbStore } from '../src/store/duckdb/duckdb-store.js';
+import { PREFERRED_BATCH } from '../src/store/store.js';
 import { repoRoot, sharedDataRoot } from '../src/test-support/shared-data.js';
 import { udpSocketState } from './netflow-v5.js';
-import { freeUdpPort, nfcapdFiles, parseTextSummary, runNfdump, startNfcapd, stopNfcapd } from './nfdump.js';
+import { cpuSeconds, freeUdpPort, nfcapdFiles, parseTextSummary, runNfdump, startNfcapd, stopNfcapd } from './nfdump.js';
 import { grouped, log, renderTable } from './report.js';
 
 const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--memory-seconds N] [--overload-seconds N] [--skip-load] [--enrich] [--json]
@@ -188,7 +191,7 @@ const SEND_RING = 1024;
  * prepared buffers, without a promise per datagram (a copy, an address and a callback per
  * datagram cost it ~20% more CPU). Both tools get the same sender.
  */
-async function sendStream(port: number, stream: { templates: Buffer; data: Buffer }, datagrams: number, perSecond: number): Promise<number> {
+async function sendStream(port: number, stream: { templates: Buffer; data: Buffer }, datagrams: number, perSecond: number): Promise<{ seconds: number; cpuSeconds: number }> {
   const socket = createSocket('udp4');
   let failed: Error | undefined;
   socket.on('error', (err) => (failed = err));
@@ -200,6 +203,7 @@ async function sendStream(port: number, stream: { templates: Buffer; data: Buffe
     await settled((done) => socket.send(stream.templates, done));
     await new Promise((r) => setTimeout(r, 200));
     const started = performance.now();
+    const cpu = process.cpuUsage();
     let sent = 0;
     while (sent < datagrams) {
       const due = Math.min(datagrams, Math.floor(((performance.now() - started) / 1000) * perSecond));
@@ -217,9 +221,46 @@ async function sendStream(port: number, stream: { templates: Buffer; data: Buffe
     }
     while (socket.getSendQueueCount() > 0) await tick();
     if (failed) throw failed;
-    return (performance.now() - started) / 1000;
+    // On loopback the kernel delivers each datagram to the receiving socket in the sender's send
+    // call, so the sender's CPU includes that part of receiving.
+    const { user, system } = process.cpuUsage(cpu);
+    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (user + system) / 1e6 };
   } finally {
     socket.close();
+  }
+}
+
+/** A Node process that only counts the datagrams it receives: what receiving costs in Node. */
+const BARE_RECEIVER = `
+const socket = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 1 << 25 });
+let datagrams = 0;
+socket.on('message', () => datagrams++);
+socket.bind(Number(process.argv[1]), '127.0.0.1', () => console.log('ready'));
+process.stdin.on('end', () => { console.log(datagrams); process.exit(0); }).resume();`;
+
+/** The CPU a flow of Node's own receiving (a datagram's event, no work), at a rate every tool takes. */
+async function nodeReceiveCost(rate = 1_000_000, seconds = 3): Promise<{ nsPerFlow: number; lost: number }> {
+  const port = await freeUdpPort();
+  const child = spawn(process.execPath, ['-e', BARE_RECEIVER, String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const deadline = Date.now() + 10_000;
+    while (!out.includes('ready')) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`bare receiver did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const before = cpuSeconds(child.pid!) ?? NaN;
+    const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
+    await sendStream(port, softflowdStream(), datagrams, rate / RECORDS_PER_DATAGRAM);
+    await settle(() => udpSocketState(port)?.rxQueue ?? 0, 300, 10_000);
+    const cpu = (cpuSeconds(child.pid!) ?? NaN) - before;
+    child.stdin!.end();
+    await waitExit(child, 5000);
+    const received = Number(out.trim().split('\n').pop()) - 1; // less the templates' datagram
+    return { nsPerFlow: Math.round((cpu / (datagrams * RECORDS_PER_DATAGRAM)) * 1e9), lost: (datagrams - received) * RECORDS_PER_DATAGRAM };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
   }
 }
 
@@ -231,6 +272,12 @@ interface StepResult {
   /** Flows that went through the disk spool because the store did not keep up (vantage only). */
   readonly spooled?: number;
   readonly sendSeconds: number;
+  /** CPU seconds of the sender (this process) while it sent. */
+  readonly senderCpuSeconds: number;
+  /** CPU seconds the tool used from its first datagram until its last flow was stored. */
+  readonly cpuSeconds?: number;
+  /** Of those, vantage's main thread: batching and DuckDB's appends (its commits run on other threads). */
+  readonly mainThreadCpuSeconds?: number;
   readonly peakRssMb?: number;
   readonly note?: string;
 }
@@ -249,6 +296,11 @@ async function settle(value: () => number, quietMs: number, maxMs: number): Prom
     } else if (Date.now() - since >= quietMs) break;
   }
   return since;
+}
+
+/** CPU seconds so far of a process and of its main thread. */
+function processAndMainThreadCpu(pid: number): (number | undefined)[] {
+  return [cpuSeconds(pid), cpuSeconds(pid, pid)];
 }
 
 /** Peak resident memory of a process (VmHWM), MB. */
@@ -298,12 +350,22 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
     await new Promise((r) => setTimeout(r, 50));
   }
   const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
+  const pid = child.pid!;
+  const cpuAtStart = processAndMainThreadCpu(pid);
   sending?.();
-  const sendSeconds = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
+  const sent = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
   const sentAt = Date.now();
   // Until both spools are read back too (the datagram spool's flows go through the flow spool).
-  // The counters come every 250 ms: when they last moved is when the store had its last flows.
-  const caughtUp = await settle(() => (stats.stored ?? 0) + (stats.spooled ?? 0) + (stats.replayed ?? 0) + (stats.datagram_spool?.replayed ?? 0), 5000, 120_000);
+  // The counters come every 250 ms: when they last moved is when the store had its last flows,
+  // and the CPU used by then is what the step cost (not the quiet wait after it).
+  let cpuAtEnd = cpuAtStart;
+  let progress = -1;
+  const caughtUp = await settle(() => {
+    const now = (stats.stored ?? 0) + (stats.spooled ?? 0) + (stats.replayed ?? 0) + (stats.datagram_spool?.replayed ?? 0);
+    if (now !== progress) [progress, cpuAtEnd] = [now, processAndMainThreadCpu(pid)];
+    return now;
+  }, 5000, 120_000);
+  const [cpu, mainThreadCpu] = cpuAtEnd.map((end, i) => (end ?? NaN) - (cpuAtStart[i] ?? NaN));
   const rss = peakRssMb(child.pid!);
   child.kill('SIGTERM');
   await waitExit(child, 300_000);
@@ -327,7 +389,19 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
     drops,
   ].filter(Boolean).join('; ');
   // Flows read back from the datagram spool pass through the flow spool too: not added twice.
-  return { rate, sent: flowsSent, received: flows, lost: flowsSent - flows - leftInSpool, spooled: Math.max(spooled, datagramsSpooled * RECORDS_PER_DATAGRAM), sendSeconds, peakRssMb: rss, note: note || undefined };
+  return {
+    rate,
+    sent: flowsSent,
+    received: flows,
+    lost: flowsSent - flows - leftInSpool,
+    spooled: Math.max(spooled, datagramsSpooled * RECORDS_PER_DATAGRAM),
+    sendSeconds: sent.seconds,
+    senderCpuSeconds: sent.cpuSeconds,
+    cpuSeconds: cpu,
+    mainThreadCpuSeconds: mainThreadCpu,
+    peakRssMb: rss,
+    note: note || undefined,
+  };
 }
 
 /** The same step against nfcapd; received = the flows nfdump reads from its file. */
@@ -337,8 +411,10 @@ async function nfcapdStep(dir: string, stream: ReturnType<typeof softflowdStream
   mkdirSync(out, { recursive: true });
   const nfcapd = await startNfcapd(out, port);
   const datagrams = Math.round((rate / RECORDS_PER_DATAGRAM) * seconds);
-  const sendSeconds = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
+  const cpuAtStart = cpuSeconds(nfcapd.child.pid!) ?? NaN;
+  const sent = await sendStream(port, stream, datagrams, rate / RECORDS_PER_DATAGRAM);
   await settle(() => udpSocketState(port)?.rxQueue ?? 0, 500, 60_000);
+  const cpu = (cpuSeconds(nfcapd.child.pid!) ?? NaN) - cpuAtStart;
   const rss = peakRssMb(nfcapd.child.pid!);
   await stopNfcapd(nfcapd);
   const files = nfcapdFiles(out);
@@ -347,8 +423,8 @@ async function nfcapdStep(dir: string, stream: ReturnType<typeof softflowdStream
     const run = await runNfdump(['-r', file, '-o', 'null', '-N'], { keepAll: true });
     received += parseTextSummary(run.stdout)?.flows ?? 0;
   }
-  const sent = datagrams * RECORDS_PER_DATAGRAM;
-  return { rate, sent, received, lost: sent - received, sendSeconds, peakRssMb: rss };
+  const flows = datagrams * RECORDS_PER_DATAGRAM;
+  return { rate, sent: flows, received, lost: flows - received, sendSeconds: sent.seconds, senderCpuSeconds: sent.cpuSeconds, cpuSeconds: cpu, peakRssMb: rss };
 }
 
 async function loadTest(rates: readonly number[], seconds: number): Promise<{ vantage: StepResult[]; nfcapd: StepResult[] }> {
@@ -363,7 +439,7 @@ async function loadTest(rates: readonly number[], seconds: number): Promise<{ va
       for (const rate of rates) {
         const r = await step(dir, stream, rate, seconds);
         results[tool].push(r);
-        log(`${tool} at ${grouped(rate)} flows/s: sent ${grouped(r.sent)} in ${r.sendSeconds.toFixed(2)} s, stored ${grouped(r.received)}, lost ${grouped(r.lost)}${r.peakRssMb ? `, peak RSS ${r.peakRssMb} MB` : ''}${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`);
+        log(`${tool} at ${grouped(rate)} flows/s: sent ${grouped(r.sent)} in ${r.sendSeconds.toFixed(2)} s, stored ${grouped(r.received)}, lost ${grouped(r.lost)}${r.peakRssMb ? `, peak RSS ${r.peakRssMb} MB` : ''}, ${cpuText(r)}${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`);
         // Beyond the first rate that loses flows, higher ones lose more.
         if (r.lost > 0) break;
       }
@@ -409,6 +485,26 @@ async function memoryRun(seconds: number, overloadSeconds = 0): Promise<StepResu
   }
 }
 
+/** CPU a flow sent, ns, of a step's tool (and of vantage's main thread) and of the sender. */
+function cpuPerFlow(step: StepResult): { tool: number; mainThread?: number; sender: number } {
+  const ns = (seconds: number) => Math.round((seconds / step.sent) * 1e9);
+  return { tool: ns(step.cpuSeconds ?? NaN), mainThread: step.mainThreadCpuSeconds === undefined ? undefined : ns(step.mainThreadCpuSeconds), sender: ns(step.senderCpuSeconds) };
+}
+
+function cpuText(step: StepResult): string {
+  const { tool, mainThread, sender } = cpuPerFlow(step);
+  return `CPU a flow ${tool} ns${mainThread === undefined ? '' : ` (main thread ${mainThread})`}, sender ${sender} ns`;
+}
+
+/**
+ * The rate at which a tool and the sender, at what a flow cost them in `step`, keep every core
+ * of this machine busy: what no tuning of the tool's threads or queues takes it past.
+ */
+function coreBound(step: StepResult): number {
+  const { tool, sender } = cpuPerFlow(step);
+  return Math.round((cpus().length * 1e9) / (tool + sender) / 1000) * 1000;
+}
+
 function highestZeroLoss(steps: readonly StepResult[]): number {
   return steps.filter((s) => s.lost <= 0).reduce((m, s) => Math.max(m, s.rate), 0);
 }
@@ -421,6 +517,49 @@ function sustained(steps: readonly StepResult[]): StepResult[] {
   return steps.filter((s) => s.lost <= 0 && (s.spooled ?? 0) === 0);
 }
 
+/**
+ * DuckDB's CPU a flow on the collector's path, alone: the load test's flows, encoded as the
+ * decode workers encode them, appended in batches of a row group, two in flight, to a store
+ * set up as `vantage collect` sets it up. Best of 3 rounds of 30 batches (3.7M flows).
+ */
+async function duckDbAppendCost(): Promise<{ nsPerFlow: number; mainThreadNsPerFlow: number }> {
+  const stream = softflowdStream();
+  const state = createDecoderState();
+  decodeExportDatagram(stream.templates, 0, Date.now(), state);
+  const records = decodeExportDatagram(stream.data, 0, Date.now(), state).records;
+  const chunkFlows = 4096;
+  const batch: Uint8Array[] = [];
+  for (let rows = 0; rows < PREFERRED_BATCH; rows += chunkFlows) {
+    const encoder = new FlowChunkEncoder();
+    for (let i = 0; i < chunkFlows; i++) encoder.add(records[i % records.length]!);
+    batch.push(encoder.finish());
+  }
+  const flowsPerBatch = Math.ceil(PREFERRED_BATCH / chunkFlows) * chunkFlows;
+  const dir = mkdtempSync(join(tmpdir(), 'vantage-append-cost-'));
+  const store = new DuckDbStore({ path: join(dir, 'append.duckdb'), memoryLimit: COLLECTOR_DUCKDB_MEMORY_LIMIT, threads: COLLECTOR_DUCKDB_THREADS });
+  const pid = process.pid;
+  try {
+    await store.open();
+    let best = { nsPerFlow: Infinity, mainThreadNsPerFlow: Infinity };
+    for (let round = 0; round < 4; round++) {
+      const batches = round === 0 ? 4 : 30; // the first round warms up
+      const before = processAndMainThreadCpu(pid);
+      const inFlight: Promise<void>[] = [];
+      for (let b = 0; b < batches; b++) {
+        inFlight.push(store.appendEncodedFlows(batch));
+        if (inFlight.length >= store.appendConcurrency) await inFlight.shift();
+      }
+      await Promise.all(inFlight);
+      const [all, main] = processAndMainThreadCpu(pid).map((after, i) => (((after ?? NaN) - (before[i] ?? NaN)) / (batches * flowsPerBatch)) * 1e9);
+      if (round > 0 && all! < best.nsPerFlow) best = { nsPerFlow: Math.round(all!), mainThreadNsPerFlow: Math.round(main!) };
+    }
+    return best;
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The load test's stream decoded the same way: softflowd's template, 30 records a datagram as a busy exporter fills them. */
 function streamDecodeRate(): DecodeRate {
   const stream = softflowdStream();
@@ -431,8 +570,12 @@ async function main(): Promise<void> {
   log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const decode = [...DECODE_SETS.map((s) => decodeRate(s.name, s.files)), streamDecodeRate()];
   for (const d of decode) log(`decode ${d.capture}: ${grouped(d.recordsPerSecond)} records/s (${d.datagrams} datagrams, ${d.recordsPerDatagram.toFixed(1)} records each)`);
+  const append = await duckDbAppendCost();
+  log(`DuckDB appends alone, the load test's flows: CPU ${append.nsPerFlow} ns a flow (main thread ${append.mainThreadNsPerFlow})`);
   const rates = opts.rates!.split(',').map(Number);
   const load = opts['skip-load'] ? undefined : await loadTest(rates, Number(opts.seconds));
+  const receive = opts['skip-load'] ? undefined : await nodeReceiveCost();
+  if (receive) log(`Node's own receiving (a process that counts datagrams) at 1M flows/s: CPU ${receive.nsPerFlow} ns a flow${receive.lost > 0 ? `, lost ${grouped(receive.lost)}` : ''}`);
   const memorySeconds = Number(opts['memory-seconds']);
   const memory = opts['skip-load'] || !(memorySeconds > 0) ? undefined : await memoryRun(memorySeconds);
   const overloadSeconds = Number(opts['overload-seconds']);
@@ -442,6 +585,7 @@ async function main(): Promise<void> {
     const targeted = d.capture.startsWith('NetFlow v9') || d.capture.startsWith('IPFIX');
     return [`decode: ${d.capture}`, `${grouped(d.recordsPerSecond)} records/s (1 core)`, targeted ? '>= 2,000,000' : '', targeted ? (d.recordsPerSecond >= 2_000_000 ? 'ok' : 'MISSED') : ''];
   });
+  rows.push([`store: DuckDB appends alone, the load test's flows`, `CPU ${append.nsPerFlow} ns a flow (main thread ${append.mainThreadNsPerFlow})`, '', '']);
   if (load) {
     const direct = sustained(load.vantage);
     const v = highestZeroLoss(direct);
@@ -459,7 +603,29 @@ async function main(): Promise<void> {
       return `${a === top ? 'at least ' : n === top ? 'at most ' : ''}${value}`;
     };
     rows.push(['load test: highest zero-loss rate straight into DuckDB (vantage collect)', floor(v), '>= 1,000,000', v >= 1_000_000 ? 'ok' : 'MISSED']);
+    // What a flow cost at those rates says how far each could go on these cores at all.
+    const costRows = (what: string, step: StepResult | undefined) => {
+      if (!step) return;
+      const { tool, mainThread, sender } = cpuPerFlow(step);
+      rows.push([`  CPU a flow at ${grouped(step.rate)} flows/s: ${what} + the sender`, `${tool} ns${mainThread === undefined ? '' : ` (main thread ${mainThread})`} + ${sender} ns`, '', '']);
+      rows.push([`  rate at which that keeps the ${cpus().length} cores busy`, `${grouped(coreBound(step))} flows/s`, '', '']);
+    };
+    costRows('vantage collect', direct.find((s) => s.rate === v));
     rows.push(['load test: highest zero-loss rate, nfcapd', floor(n), '', '']);
+    costRows('nfcapd', load.nfcapd.find((s) => s.rate === n && s.lost <= 0));
+    // The parts of vantage's path measured alone, at nfcapd's rate: a floor no tuning goes under.
+    const nfcapdAtN = load.nfcapd.find((s) => s.rate === n && s.lost <= 0);
+    if (receive && nfcapdAtN) {
+      const decodeNs = Math.round(1e9 / decode.at(-1)!.recordsPerSecond);
+      const sender = cpuPerFlow(nfcapdAtN).sender;
+      const floor = append.nsPerFlow + receive.nsPerFlow + decodeNs + sender;
+      rows.push([
+        `  at ${grouped(n)} flows/s, DuckDB's appends + Node's receiving + decoding + the sender, each alone`,
+        `${append.nsPerFlow} + ${receive.nsPerFlow} + ${decodeNs} + ${sender} ns: ${((floor * n) / 1e9).toFixed(2)} of ${cpus().length} cores`,
+        '',
+        '',
+      ]);
+    }
     rows.push(['vantage / nfcapd zero-loss rate', ratio(v), '>= 1', n > 0 && v >= n ? 'ok' : 'MISSED']);
     // With no lossless step there is no rate to hold the memory target at.
     rows.push(['collector peak RSS at those rates', direct.length > 0 ? `${rss} MB` : '-', '< 500 MB', direct.length === 0 ? '-' : rss < 500 ? 'ok' : 'MISSED']);

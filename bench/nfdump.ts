@@ -44,10 +44,10 @@ export async function startNfcapd(dir: string, port: number): Promise<Nfcapd> {
   return { child, port, dir, log: () => text };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-export function cpuSeconds(pid: number): number | undefined {
+/** CPU seconds (user + system) a process, or with `tid` one of its threads, has used so far, from /proc. */
+export function cpuSeconds(pid: number, tid?: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // After the command: state(0) ... utime(11) stime(12), in clock ticks (100 Hz on Linux).
     return (Number(fields[11]) + Number(fields[12])) / 100;

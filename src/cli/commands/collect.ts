@@ -28,7 +28,7 @@ import { wholeNumberFlag } from '../flag-values.js';
  * 856, 32 MB 677-770, 256 MB 777-826. A limit an append cannot live with is doubled by the
  * store when DuckDB runs out (see DuckDbStore.growingMemory).
  */
-const COLLECTOR_DUCKDB_MEMORY_LIMIT = '32MB';
+export const COLLECTOR_DUCKDB_MEMORY_LIMIT = '32MB';
 
 /**
  * DuckDB's threads for `vantage collect` unless VANTAGE_DUCKDB_THREADS says otherwise. DuckDB
@@ -38,7 +38,7 @@ const COLLECTOR_DUCKDB_MEMORY_LIMIT = '32MB';
  * other query, the indicators read for enrichment, runs once at start (and the file is the
  * collector's own while it runs: no one else queries it).
  */
-const COLLECTOR_DUCKDB_THREADS = 1;
+export const COLLECTOR_DUCKDB_THREADS = 1;
 
 /**
  * Flows after which `vantage collect` reopens its DuckDB store between appends. DuckDB keeps
