@@ -27,9 +27,10 @@ import { udpSocketState } from './netflow-v5.js';
 import { cpuSeconds, freeUdpPort, nfcapdFiles, parseTextSummary, runNfdump, startNfcapd, stopNfcapd } from './nfdump.js';
 import { grouped, log, renderTable } from './report.js';
 
-const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--memory-seconds N] [--overload-seconds N] [--skip-load] [--enrich] [--json]
+const USAGE = `usage: node dist/bench/collector-bench.js [--rates LIST] [--seconds N] [--sustained-seconds N] [--memory-seconds N] [--overload-seconds N] [--skip-load] [--enrich] [--json]
   --rates LIST         flows/s of the load test's steps (default 100000,200000,400000,700000,1000000,1400000,2000000,2500000,3000000,4000000,5000000,6000000; a tool stops at its first loss)
   --seconds N          length of each step (default 4)
+  --sustained-seconds N both tools again at nfcapd's zero-loss rate for N s (default 30; 0 skips it)
   --memory-seconds N   length of the memory run: 1M flows/s with enrichment on (default 30; 0 skips it)
   --overload-seconds N the memory run once more, with every core kept busy for N s from 8 s in (default 3; 0 skips it)
   --skip-load          decode rates only
@@ -41,6 +42,7 @@ const { values: opts } = parseArgs({
   options: {
     rates: { type: 'string', default: '100000,200000,400000,700000,1000000,1400000,2000000,2500000,3000000,4000000,5000000,6000000' },
     seconds: { type: 'string', default: '4' },
+    'sustained-seconds': { type: 'string', default: '30' },
     'memory-seconds': { type: 'string', default: '30' },
     'overload-seconds': { type: 'string', default: '3' },
     'skip-load': { type: 'boolean', default: false },
@@ -450,6 +452,28 @@ async function loadTest(rates: readonly number[], seconds: number): Promise<{ va
   return results;
 }
 
+/**
+ * Both tools at `rate` (nfcapd's zero-loss rate) for `seconds`: what a 4 s step does not show,
+ * whether a tool keeps that rate up, or only takes a burst of it into its spools.
+ */
+async function sustainedRun(rate: number, seconds: number): Promise<{ vantage: StepResult; nfcapd: StepResult }> {
+  const dir = mkdtempSync(join(tmpdir(), 'vantage-collector-sustained-'));
+  const stream = softflowdStream();
+  try {
+    const vantage = await vantageStep(dir, stream, rate, seconds);
+    const nfcapd = await nfcapdStep(dir, stream, rate, seconds);
+    for (const [tool, r] of [
+      ['vantage', vantage],
+      ['nfcapd', nfcapd],
+    ] as const) {
+      log(`sustained, ${tool} at ${grouped(rate)} flows/s for ${seconds} s: stored ${grouped(r.received)}, lost ${grouped(r.lost)}${r.peakRssMb ? `, peak RSS ${r.peakRssMb} MB` : ''}, ${cpuText(r)}${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`);
+    }
+    return { vantage, nfcapd };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** When the overload of the memory run starts, seconds after the first datagram. */
 const OVERLOAD_AT_SECONDS = 8;
 
@@ -574,6 +598,9 @@ async function main(): Promise<void> {
   log(`DuckDB appends alone, the load test's flows: CPU ${append.nsPerFlow} ns a flow (main thread ${append.mainThreadNsPerFlow})`);
   const rates = opts.rates!.split(',').map(Number);
   const load = opts['skip-load'] ? undefined : await loadTest(rates, Number(opts.seconds));
+  const sustainedSeconds = Number(opts['sustained-seconds']);
+  const nfcapdRate = load ? highestZeroLoss(load.nfcapd) : 0;
+  const longRun = load && sustainedSeconds > 0 && nfcapdRate > 0 ? await sustainedRun(nfcapdRate, sustainedSeconds) : undefined;
   const receive = opts['skip-load'] ? undefined : await nodeReceiveCost();
   if (receive) log(`Node's own receiving (a process that counts datagrams) at 1M flows/s: CPU ${receive.nsPerFlow} ns a flow${receive.lost > 0 ? `, lost ${grouped(receive.lost)}` : ''}`);
   const memorySeconds = Number(opts['memory-seconds']);
@@ -631,6 +658,11 @@ async function main(): Promise<void> {
     rows.push(['collector peak RSS at those rates', direct.length > 0 ? `${rss} MB` : '-', '< 500 MB', direct.length === 0 ? '-' : rss < 500 ? 'ok' : 'MISSED']);
     rows.push([`  zero loss with the spools taking the excess (${opts.seconds} s steps)`, `${floor(burst)}, peak ${burstRss} MB`, '', '']);
     rows.push(['  vantage / nfcapd, that rate', ratio(burst), '', '']);
+    if (longRun) {
+      const lostText = (r: StepResult) => `lost ${grouped(r.lost)} (${((100 * r.lost) / r.sent).toFixed(1)}%)${(r.spooled ?? 0) > 0 ? `, ${grouped(r.spooled!)} through the spools` : ''}`;
+      rows.push([`sustained: ${grouped(longRun.vantage.rate)} flows/s for ${sustainedSeconds} s, vantage collect`, lostText(longRun.vantage), '', '']);
+      rows.push([`sustained: ${grouped(longRun.nfcapd.rate)} flows/s for ${sustainedSeconds} s, nfcapd`, lostText(longRun.nfcapd), '', '']);
+    }
   }
   for (const [run, label] of [
     [memory, ''],
@@ -644,7 +676,7 @@ async function main(): Promise<void> {
   const table = renderTable(['metric', 'value', 'target', 'result'], rows);
   if (opts.json) {
     process.stderr.write(`${table}\n`);
-    console.log(JSON.stringify({ decode, load, memory, overloaded }, null, 2));
+    console.log(JSON.stringify({ decode, append, load, receive, sustained: longRun, memory, overloaded }, null, 2));
   } else console.log(table);
 }
 
