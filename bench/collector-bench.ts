@@ -534,10 +534,11 @@ function highestZeroLoss(steps: readonly StepResult[]): number {
 }
 
 /**
- * The rate the collector sustains: zero loss with nothing spooled. A step the spool absorbed
- * loses nothing either, but only because it is short: at that rate for long the spool fills.
+ * The steps the collector took straight: zero loss with nothing spooled. A step the spool
+ * absorbed loses nothing either, but only because it is short: at that rate for long the spool
+ * fills (the sustained run shows it).
  */
-function sustained(steps: readonly StepResult[]): StepResult[] {
+function straightSteps(steps: readonly StepResult[]): StepResult[] {
   return steps.filter((s) => s.lost <= 0 && (s.spooled ?? 0) === 0);
 }
 
@@ -592,7 +593,8 @@ function streamDecodeRate(): DecodeRate {
 
 async function main(): Promise<void> {
   log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const decode = [...DECODE_SETS.map((s) => decodeRate(s.name, s.files)), streamDecodeRate()];
+  const streamDecode = streamDecodeRate();
+  const decode = [...DECODE_SETS.map((s) => decodeRate(s.name, s.files)), streamDecode];
   for (const d of decode) log(`decode ${d.capture}: ${grouped(d.recordsPerSecond)} records/s (${d.datagrams} datagrams, ${d.recordsPerDatagram.toFixed(1)} records each)`);
   const append = await duckDbAppendCost();
   log(`DuckDB appends alone, the load test's flows: CPU ${append.nsPerFlow} ns a flow (main thread ${append.mainThreadNsPerFlow})`);
@@ -614,7 +616,7 @@ async function main(): Promise<void> {
   });
   rows.push([`store: DuckDB appends alone, the load test's flows`, `CPU ${append.nsPerFlow} ns a flow (main thread ${append.mainThreadNsPerFlow})`, '', '']);
   if (load) {
-    const direct = sustained(load.vantage);
+    const direct = straightSteps(load.vantage);
     const v = highestZeroLoss(direct);
     const burst = highestZeroLoss(load.vantage);
     const n = highestZeroLoss(load.nfcapd);
@@ -639,11 +641,11 @@ async function main(): Promise<void> {
     };
     costRows('vantage collect', direct.find((s) => s.rate === v));
     rows.push(['load test: highest zero-loss rate, nfcapd', floor(n), '', '']);
-    costRows('nfcapd', load.nfcapd.find((s) => s.rate === n && s.lost <= 0));
-    // The parts of vantage's path measured alone, at nfcapd's rate: a floor no tuning goes under.
     const nfcapdAtN = load.nfcapd.find((s) => s.rate === n && s.lost <= 0);
+    costRows('nfcapd', nfcapdAtN);
+    // The parts of vantage's path measured alone, at nfcapd's rate: a floor no tuning goes under.
     if (receive && nfcapdAtN) {
-      const decodeNs = Math.round(1e9 / decode.at(-1)!.recordsPerSecond);
+      const decodeNs = Math.round(1e9 / streamDecode.recordsPerSecond);
       const sender = cpuPerFlow(nfcapdAtN).sender;
       const floor = append.nsPerFlow + receive.nsPerFlow + decodeNs + sender;
       rows.push([
