@@ -368,7 +368,7 @@ async function vantageStep(dir: string, stream: ReturnType<typeof softflowdStrea
     return now;
   }, 5000, 120_000);
   const [cpu, mainThreadCpu] = cpuAtEnd.map((end, i) => (end ?? NaN) - (cpuAtStart[i] ?? NaN));
-  const rss = peakRssMb(child.pid!);
+  const rss = peakRssMb(pid);
   child.kill('SIGTERM');
   await waitExit(child, 300_000);
   const flowsSent = datagrams * RECORDS_PER_DATAGRAM;
@@ -441,7 +441,7 @@ async function loadTest(rates: readonly number[], seconds: number): Promise<{ va
       for (const rate of rates) {
         const r = await step(dir, stream, rate, seconds);
         results[tool].push(r);
-        log(`${tool} at ${grouped(rate)} flows/s: sent ${grouped(r.sent)} in ${r.sendSeconds.toFixed(2)} s, stored ${grouped(r.received)}, lost ${grouped(r.lost)}${r.peakRssMb ? `, peak RSS ${r.peakRssMb} MB` : ''}, ${cpuText(r)}${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`);
+        log(`${tool} at ${grouped(rate)} flows/s: sent ${grouped(r.sent)} in ${r.sendSeconds.toFixed(2)} s, ${stepText(r)}`);
         // Beyond the first rate that loses flows, higher ones lose more.
         if (r.lost > 0) break;
       }
@@ -466,7 +466,7 @@ async function sustainedRun(rate: number, seconds: number): Promise<{ vantage: S
       ['vantage', vantage],
       ['nfcapd', nfcapd],
     ] as const) {
-      log(`sustained, ${tool} at ${grouped(rate)} flows/s for ${seconds} s: stored ${grouped(r.received)}, lost ${grouped(r.lost)}${r.peakRssMb ? `, peak RSS ${r.peakRssMb} MB` : ''}, ${cpuText(r)}${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`);
+      log(`sustained, ${tool} at ${grouped(rate)} flows/s for ${seconds} s: ${stepText(r)}`);
     }
     return { vantage, nfcapd };
   } finally {
@@ -515,9 +515,11 @@ function cpuPerFlow(step: StepResult): { tool: number; mainThread?: number; send
   return { tool: ns(step.cpuSeconds ?? NaN), mainThread: step.mainThreadCpuSeconds === undefined ? undefined : ns(step.mainThreadCpuSeconds), sender: ns(step.senderCpuSeconds) };
 }
 
-function cpuText(step: StepResult): string {
-  const { tool, mainThread, sender } = cpuPerFlow(step);
-  return `CPU a flow ${tool} ns${mainThread === undefined ? '' : ` (main thread ${mainThread})`}, sender ${sender} ns`;
+/** A step's outcome for its log line: what was stored and lost, peak memory, CPU a flow, how it went, the load. */
+function stepText(r: StepResult): string {
+  const { tool, mainThread, sender } = cpuPerFlow(r);
+  const cpu = `CPU a flow ${tool} ns${mainThread === undefined ? '' : ` (main thread ${mainThread})`}, sender ${sender} ns`;
+  return `stored ${grouped(r.received)}, lost ${grouped(r.lost)}${r.peakRssMb ? `, peak RSS ${r.peakRssMb} MB` : ''}, ${cpu}${r.note ? ` (${r.note})` : ''}; load ${loadavg()[0]!.toFixed(2)}`;
 }
 
 /**
@@ -559,7 +561,7 @@ async function duckDbAppendCost(): Promise<{ nsPerFlow: number; mainThreadNsPerF
     for (let i = 0; i < chunkFlows; i++) encoder.add(records[i % records.length]!);
     batch.push(encoder.finish());
   }
-  const flowsPerBatch = Math.ceil(PREFERRED_BATCH / chunkFlows) * chunkFlows;
+  const flowsPerBatch = batch.length * chunkFlows;
   const dir = mkdtempSync(join(tmpdir(), 'vantage-append-cost-'));
   const store = new DuckDbStore({ path: join(dir, 'append.duckdb'), memoryLimit: COLLECTOR_DUCKDB_MEMORY_LIMIT, threads: COLLECTOR_DUCKDB_THREADS });
   const pid = process.pid;
